@@ -1,0 +1,40 @@
+# Caseflow: `make run` starts everything locally, `make test` passes every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck pytest postgres bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/caseflow dev
+
+test: install postgres lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+pytest: install postgres
+	$(BIN)/pytest
+
+# Tests run against a real PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down.
+postgres:
+	@scripts/ensure-postgres
+
+bench: install
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

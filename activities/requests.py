@@ -1,0 +1,91 @@
+"""Activities of the request lifecycle: register, assign, project events into the read model."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from caseflow.db import transaction
+from caseflow.lifecycle import Line, State
+from caseflow.payloads import AssignInput, Assignment, EventRecord, Registered, RegisterInput
+from caseflow.routing import Route
+from caseflow.rulebook import RuleHolder
+from caseflow.store import assignment, cases
+
+
+class RequestActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], rules: RuleHolder) -> None:
+        self.sessions = sessions
+        self.rules = rules
+
+    @activity.defn
+    async def register_request(self, data: RegisterInput) -> Registered:
+        async with transaction(self.sessions) as session:
+            number = await cases.register(session, data)
+        return Registered(number=number, registered_at=data.at)
+
+    @activity.defn
+    async def assign_request(self, data: AssignInput) -> Assignment:
+        try:
+            async with transaction(self.sessions) as session:
+                done = await cases.event_exists(session, data.event.workflow_id, data.event.seq)
+                if done is not None:
+                    return Assignment.model_validate(done.data["assignment"])
+                result = await self._decide(session, data)
+                to_state = State.ASSIGNED if result.assignee else State.REGISTERED
+                event = data.event.model_copy(
+                    update={
+                        "line": result.line,
+                        "queue": result.queue,
+                        "assignee": result.assignee,
+                        "to_state": to_state,
+                        "assignment": result,
+                    }
+                )
+                await cases.project(session, event)
+                return result
+        except assignment.UnknownQueue as exc:
+            raise ApplicationError(
+                f"no queue '{exc}'", type="unknown_queue", non_retryable=True
+            ) from exc
+        except assignment.UnknownAssignee as exc:
+            raise ApplicationError(
+                f"no active user '{exc}'", type="unknown_assignee", non_retryable=True
+            ) from exc
+
+    async def _decide(self, session: AsyncSession, data: AssignInput) -> Assignment:
+        actor = data.event.actor
+        if data.assignee is not None:
+            person = await assignment.check_person(session, data.assignee)
+            queue = data.queue or person.team_code
+            team = await assignment.lock_team(session, queue) if queue else None
+            line = Line(team.line) if team else data.event.line
+            return Assignment(
+                line=line,
+                queue=queue,
+                assignee=person.username,
+                rule="manual",
+                explanation=f"assigned to {person.username} by {actor}",
+            )
+        if data.queue is not None:
+            team = await assignment.lock_team(session, data.queue)
+            route = Route(
+                Line(team.line), team.code, "manual", f"queue {team.code} chosen by {actor}"
+            )
+        else:
+            route = self.rules.current.route(data.request, for_line=data.for_line)
+        choice = await assignment.choose(session, route.queue)
+        return Assignment(
+            line=route.line,
+            queue=route.queue,
+            assignee=choice.assignee,
+            rule=route.rule,
+            explanation=f"{route.reason}; {choice.reason}",
+            candidates=[c.as_dict() for c in choice.candidates],
+        )
+
+    @activity.defn
+    async def record_request_event(self, event: EventRecord) -> None:
+        async with transaction(self.sessions) as session:
+            await cases.project(session, event)

@@ -1,0 +1,1 @@
+"""The HTTP edge: authentication, validation, and translating calls into Temporal and SQL."""

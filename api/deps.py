@@ -1,0 +1,87 @@
+"""Dependencies: the database session, the caller, the Temporal client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.problems import Problem
+from api.state import AppState
+from caseflow.auth import read_token
+from caseflow.lifecycle import Line, Role
+from caseflow.models import Team, User
+from caseflow.payloads import Actor
+from caseflow.settings import Settings
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.caseflow
+    return state
+
+
+State = Annotated[AppState, Depends(app_state)]
+
+
+def get_settings_dep(state: State) -> Settings:
+    return state.settings
+
+
+def get_temporal(state: State) -> Client:
+    return state.temporal
+
+
+async def get_db(state: State) -> AsyncIterator[AsyncSession]:
+    async with state.sessions() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_db)]
+Temporal = Annotated[Client, Depends(get_temporal)]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+async def current_user(
+    db: DbSession,
+    settings: AppSettings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    if credentials is None:
+        raise Problem(401, "unauthorized", "a bearer token is required")
+    claims = read_token(credentials.credentials, settings.jwt_secret)
+    if claims is None:
+        raise Problem(401, "unauthorized", "the token is invalid or expired")
+    user = await db.scalar(select(User).where(User.username == claims.get("sub")))
+    if user is None or not user.active:
+        raise Problem(401, "unauthorized", "the token's user is not active")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def actor_of(user: User, db: AsyncSession) -> Actor:
+    """The caller as workflows see them: role and the lines they work."""
+    role = Role(user.role)
+    if role in (Role.SUPERVISOR, Role.ADMIN):
+        lines = list(Line)
+    elif role == Role.OPERATOR:
+        lines = [Line.L1]
+    elif user.team_code:
+        team = await db.get(Team, user.team_code)
+        lines = [Line(team.line)] if team else []
+    else:
+        lines = []
+    return Actor(username=user.username, role=role, lines=lines, team=user.team_code)
+
+
+def require_role(user: User, *roles: Role) -> None:
+    if Role(user.role) not in roles:
+        raise Problem(403, "forbidden", f"the {user.role} role may not do this")

@@ -1,0 +1,321 @@
+"""Customers: one profile per person or company; duplicates are refused."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import idempotency
+from api.deps import CurrentUser, DbSession
+from api.pagination import Cursor, Limit, Page, decode, encode
+from api.problems import Problem, invalid, not_found
+from caseflow import identity
+from caseflow.lifecycle import Role
+from caseflow.models import Customer, CustomerContact, User, utcnow
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+CUSTOMER_EXAMPLE = {
+    "kind": "organization",
+    "name": "ООО Ромашка",
+    "inn": "7707083893",
+    "kpp": "773601001",
+    "ogrn": "1027700132195",
+    "phones": ["+7 (495) 123-45-67"],
+    "emails": ["Info@Romashka.ru"],
+    "region": "RU-MOW",
+    "segment": "b2b_commercial",
+    "tier": "standard",
+    "locale": "ru",
+}
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CUSTOMER_EXAMPLE]})
+
+    kind: Literal["person", "organization"]
+    name: str = Field(min_length=1, max_length=300)
+    inn: str | None = None
+    kpp: str | None = None
+    ogrn: str | None = None
+    phones: list[str] = Field(default_factory=list, max_length=20)
+    emails: list[str] = Field(default_factory=list, max_length=20)
+    region: str = Field(min_length=2, max_length=64)
+    segment: str = Field(min_length=1, max_length=32)
+    tier: Literal["standard", "vip"] = "standard"
+    personal_manager: str | None = None
+    contract_unit: str | None = None
+    locale: str = Field(default="ru", min_length=2, max_length=16)
+    gender: Literal["male", "female"] | None = None
+    timezone: str | None = None
+
+    @field_validator("inn")
+    @classmethod
+    def _inn(cls, v: str | None) -> str | None:
+        return None if v is None else _normalise(identity.inn, v)
+
+    @field_validator("kpp")
+    @classmethod
+    def _kpp(cls, v: str | None) -> str | None:
+        return None if v is None else _normalise(identity.kpp, v)
+
+    @field_validator("ogrn")
+    @classmethod
+    def _ogrn(cls, v: str | None) -> str | None:
+        return None if v is None else _normalise(identity.ogrn, v)
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(_normalise(identity.phone, p) for p in v))
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(_normalise(identity.email, e) for e in v))
+
+
+def _normalise(check: Callable[[str], str], value: str) -> str:
+    try:
+        return check(value)
+    except identity.InvalidIdentifier as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class CustomerOut(BaseModel):
+    id: str
+    kind: str
+    name: str
+    inn: str | None
+    kpp: str | None
+    ogrn: str | None
+    phones: list[str]
+    emails: list[str]
+    region: str
+    segment: str
+    tier: str
+    personal_manager: str | None
+    contract_unit: str | None
+    locale: str
+    gender: str | None
+    timezone: str | None
+    created_at: datetime
+
+
+def _consistency(body: CustomerIn) -> None:
+    if body.kpp and not body.inn:
+        raise invalid("inn", "a KPP is given, so the INN is required")
+    if body.inn and body.kind == "organization" and len(body.inn) != 10:
+        raise invalid("inn", "an organisation's INN has 10 digits")
+    if body.inn and body.kind == "person" and len(body.inn) != 12:
+        raise invalid("inn", "a person's INN has 12 digits")
+    if body.ogrn and body.kind == "organization" and len(body.ogrn) != 13:
+        raise invalid("ogrn", "an organisation's OGRN has 13 digits (OGRNIP has 15)")
+    if body.kind == "organization" and body.inn and not body.kpp:
+        raise invalid("kpp", "an organisation with an INN needs its KPP")
+
+
+def inn_kpp_key(inn: str | None, kpp: str | None) -> str | None:
+    return f"{inn}/{kpp}" if inn and kpp else (inn if inn else None)
+
+
+async def find_duplicates(db: AsyncSession, body: CustomerIn) -> tuple[str, list[str]] | None:
+    matches: dict[str, str] = {}
+    key = inn_kpp_key(body.inn, body.kpp)
+    if key:
+        found = await db.scalar(select(Customer.id).where(Customer.inn_kpp_key == key))
+        if found:
+            matches["inn_kpp"] = found
+    if body.ogrn:
+        found = await db.scalar(select(Customer.id).where(Customer.ogrn == body.ogrn))
+        if found:
+            matches.setdefault("ogrn", found)
+    for kind, values in (("phone", body.phones), ("email", body.emails)):
+        if values:
+            found = await db.scalar(
+                select(CustomerContact.customer_id).where(
+                    CustomerContact.kind == kind, CustomerContact.value.in_(values)
+                )
+            )
+            if found:
+                matches.setdefault(kind, found)
+    if not matches:
+        return None
+    first = next(iter(matches.values()))
+    return first, list(matches)
+
+
+async def contacts_of(db: AsyncSession, ids: list[str]) -> dict[str, dict[str, list[str]]]:
+    rows = await db.execute(
+        select(CustomerContact)
+        .where(CustomerContact.customer_id.in_(ids))
+        .order_by(CustomerContact.id)
+    )
+    result: dict[str, dict[str, list[str]]] = {i: {"phone": [], "email": []} for i in ids}
+    for contact in rows.scalars():
+        result[contact.customer_id][contact.kind].append(contact.value)
+    return result
+
+
+def to_out(customer: Customer, contacts: dict[str, list[str]]) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        kind=customer.kind,
+        name=customer.name,
+        inn=customer.inn,
+        kpp=customer.kpp,
+        ogrn=customer.ogrn,
+        phones=contacts["phone"],
+        emails=contacts["email"],
+        region=customer.region,
+        segment=customer.segment,
+        tier=customer.tier,
+        personal_manager=customer.personal_manager,
+        contract_unit=customer.contract_unit,
+        locale=customer.locale,
+        gender=customer.gender,
+        timezone=customer.timezone,
+        created_at=customer.created_at,
+    )
+
+
+def duplicate(found: tuple[str, list[str]]) -> Problem:
+    customer_id, matched = found
+    return Problem(
+        409,
+        "duplicate_customer",
+        f"a customer with the same {', '.join(matched)} exists",
+        duplicate_of=customer_id,
+        matched_on=matched[0],
+        matched_all=matched,
+    )
+
+
+def visible(query: Select[tuple[Customer]], user: User) -> Select[tuple[Customer]]:
+    """A sales manager sees only the customers that are theirs."""
+    if user.role == Role.MANAGER:
+        return query.where(
+            or_(Customer.personal_manager == user.username, Customer.created_by == user.username)
+        )
+    return query
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CustomerOut,
+    operation_id="create_customer",
+    responses={409: {"description": "duplicate_customer or idempotency_key_reused"}},
+)
+async def create_customer(
+    body: CustomerIn,
+    db: DbSession,
+    user: CurrentUser,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    _consistency(body)
+    scope, digest = f"customers:{user.username}", idempotency.body_hash(body)
+    earlier = await idempotency.replay(db, scope=scope, key=idempotency_key, digest=digest)
+    if earlier is not None:
+        return JSONResponse(earlier.response, status_code=earlier.status_code)
+    found = await find_duplicates(db, body)
+    if found:
+        raise duplicate(found)
+    customer = Customer(
+        id=str(uuid.uuid4()),
+        kind=body.kind,
+        name=body.name,
+        inn=body.inn,
+        kpp=body.kpp,
+        inn_kpp_key=inn_kpp_key(body.inn, body.kpp),
+        ogrn=body.ogrn,
+        region=body.region,
+        segment=body.segment,
+        tier=body.tier,
+        personal_manager=body.personal_manager,
+        contract_unit=body.contract_unit,
+        locale=body.locale,
+        gender=body.gender,
+        timezone=body.timezone,
+        created_by=user.username,
+        created_at=utcnow(),
+    )
+    db.add(customer)
+    for kind, values in (("phone", body.phones), ("email", body.emails)):
+        db.add_all(CustomerContact(customer_id=customer.id, kind=kind, value=v) for v in values)
+    payload = to_out(customer, {"phone": body.phones, "email": body.emails}).model_dump(mode="json")
+    idempotency.remember(
+        db, scope=scope, key=idempotency_key, digest=digest, status=201, response=payload
+    )
+    try:
+        await db.commit()
+    except IntegrityError:
+        await db.rollback()
+        # Someone registered the same customer (or used the same key) at the same moment.
+        earlier = await idempotency.replay(db, scope=scope, key=idempotency_key, digest=digest)
+        if earlier is not None:
+            return JSONResponse(earlier.response, status_code=earlier.status_code)
+        again = await find_duplicates(db, body)
+        if again is None:
+            raise
+        raise duplicate(again) from None
+    return JSONResponse(payload, status_code=201)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut, operation_id="get_customer")
+async def get_customer(customer_id: str, db: DbSession, user: CurrentUser) -> CustomerOut:
+    customer = await db.scalar(visible(select(Customer).where(Customer.id == customer_id), user))
+    if customer is None:
+        raise not_found("customer")
+    return to_out(customer, (await contacts_of(db, [customer.id]))[customer.id])
+
+
+@router.get("", response_model=Page[CustomerOut], operation_id="list_customers")
+async def list_customers(
+    db: DbSession,
+    user: CurrentUser,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    q: Annotated[str | None, Query(description="part of the name")] = None,
+    inn: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> Page[CustomerOut]:
+    query = visible(select(Customer), user)
+    if q:
+        query = query.where(Customer.name.ilike(f"%{q}%"))
+    if inn:
+        query = query.where(Customer.inn == inn.strip())
+    for kind, raw, norm in (("phone", phone, identity.phone), ("email", email, identity.email)):
+        if raw:
+            try:
+                value = norm(raw)
+            except identity.InvalidIdentifier as exc:
+                raise invalid(kind, str(exc)) from exc
+            query = query.where(
+                Customer.id.in_(
+                    select(CustomerContact.customer_id).where(
+                        CustomerContact.kind == kind, CustomerContact.value == value
+                    )
+                )
+            )
+    after = decode(cursor)
+    if after is not None:
+        query = query.where(Customer.id > str(after))
+    rows = list((await db.scalars(query.order_by(Customer.id).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    contacts = await contacts_of(db, [c.id for c in rows])
+    return Page(
+        items=[to_out(c, contacts[c.id]) for c in rows],
+        next_cursor=encode(rows[-1].id) if more else None,
+    )

@@ -1,0 +1,41 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from api.deps import State
+from api.problems import Problem
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", operation_id="healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", operation_id="readyz")
+async def readyz(state: State) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        async with state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready, with the reason shown
+        checks["database"] = f"down: {type(exc).__name__}"
+    try:
+        await state.temporal.service_client.check_health()
+        checks["temporal"] = "ok"
+    except Exception as exc:
+        checks["temporal"] = f"down: {type(exc).__name__}"
+    if any(v != "ok" for v in checks.values()):
+        raise Problem(503, "not_ready", "a dependency is down", checks=checks)
+    return {"status": "ready", **checks}
+
+
+@router.get("/metrics", operation_id="metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

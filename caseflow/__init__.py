@@ -1,0 +1,1 @@
+"""Caseflow core: settings, models, payloads, rules and lifecycle shared by all parts."""

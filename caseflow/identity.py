@@ -1,0 +1,60 @@
+"""Normalising customer identifiers so one company or person has exactly one profile.
+
+Phones become E.164 (Russian numbers written as 8 495 … or +7 (495) … are the same),
+e-mails lower case, INN and OGRN must pass their checksums, KPP must have its form.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.ru import inn as stdnum_inn
+from stdnum.ru import ogrn as stdnum_ogrn
+
+DEFAULT_PHONE_REGION = "RU"
+KPP_FORM = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+EMAIL_FORM = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class InvalidIdentifier(ValueError):
+    """A value that cannot be an identifier of its kind; the message says why."""
+
+
+def phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentifier(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidIdentifier("not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email(value: str) -> str:
+    cleaned = value.strip().lower()
+    if not EMAIL_FORM.match(cleaned):
+        raise InvalidIdentifier("not an e-mail address")
+    return cleaned
+
+
+def inn(value: str) -> str:
+    try:
+        return str(stdnum_inn.validate(value))
+    except StdnumError as exc:
+        raise InvalidIdentifier(f"not a valid INN: {exc.message}") from exc
+
+
+def ogrn(value: str) -> str:
+    try:
+        return str(stdnum_ogrn.validate(value))
+    except StdnumError as exc:
+        raise InvalidIdentifier(f"not a valid OGRN: {exc.message}") from exc
+
+
+def kpp(value: str) -> str:
+    cleaned = re.sub(r"\s", "", value).upper()
+    if not KPP_FORM.match(cleaned):
+        raise InvalidIdentifier("a KPP has 9 characters: 4 digits, 2 digits or letters, 3 digits")
+    return cleaned

@@ -1,0 +1,155 @@
+"""Pydantic models crossing the workflow boundary: workflow input, updates, activities, views.
+
+Each workflow, update and activity takes one model and returns one, so a field can be
+added without breaking histories or callers. Keep these free of I/O: workflows import them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from caseflow.lifecycle import Line, Role, State
+
+
+class Actor(BaseModel):
+    username: str
+    role: Role
+    lines: list[Line] = Field(default_factory=list)
+    team: str | None = None
+
+
+SYSTEM_ACTOR = Actor(username="system", role=Role.SYSTEM, lines=list(Line))
+
+
+class CustomerFacts(BaseModel):
+    """What routing needs to know of the customer, captured at intake."""
+
+    id: str
+    name: str
+    kind: str
+    region: str
+    segment: str
+    tier: str
+    personal_manager: str | None = None
+    contract_unit: str | None = None
+
+
+class RequestStart(BaseModel):
+    request_id: str
+    body_hash: str
+    customer: CustomerFacts
+    channel: str
+    topic: str
+    subtopic: str | None = None
+    priority: str = "normal"
+    subject: str
+    description: str
+    created_by: Actor
+    auto_close_after: timedelta = timedelta(days=3)
+
+
+class Intake(BaseModel):
+    """The update sent with the start: returns once the request is registered and assigned."""
+
+    body_hash: str
+
+
+class Action(BaseModel):
+    name: str
+    actor: Actor
+    text: str | None = None
+    public: bool = False
+    reason: str | None = None
+    to_line: Line | None = None
+    queue: str | None = None
+    assignee: str | None = None
+    priority: str | None = None
+
+
+class Assignment(BaseModel):
+    line: Line
+    queue: str | None
+    assignee: str | None
+    rule: str
+    explanation: str
+    candidates: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class AssignInput(BaseModel):
+    """Route and pick an agent, then write `event` with the result, in one transaction.
+
+    With `assignee` the person is taken as given; with `queue` routing is skipped;
+    with `for_line` only rules for that line are considered (escalation).
+    """
+
+    event: EventRecord
+    request: RequestStart
+    for_line: Line | None = None
+    queue: str | None = None
+    assignee: str | None = None
+
+
+class Registered(BaseModel):
+    number: str
+    registered_at: datetime
+
+
+class RegisterInput(BaseModel):
+    workflow_id: str
+    seq: int
+    at: datetime
+    request: RequestStart
+
+
+class EventRecord(BaseModel):
+    """One change of the case, projected into the read model idempotently on (workflow, seq)."""
+
+    workflow_id: str
+    request_id: str
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: Role
+    action: str
+    from_state: State | None
+    to_state: State
+    line: Line
+    queue: str | None
+    assignee: str | None
+    priority: str
+    reason: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    assignment: Assignment | None = None
+
+
+class Hop(BaseModel):
+    """Where a request stood before an escalation, so `return` can take it back there."""
+
+    line: Line
+    queue: str | None
+    assignee: str | None
+
+
+class RequestView(BaseModel):
+    id: str
+    workflow_id: str
+    number: str | None
+    state: State
+    line: Line
+    queue: str | None
+    assignee: str | None
+    priority: str
+    channel: str
+    topic: str
+    subtopic: str | None
+    subject: str
+    customer_id: str
+    created_by: str
+    registered_at: datetime | None
+    assignment: Assignment | None
+    escalations: list[Hop]
+    auto_close_at: datetime | None
+    last_seq: int

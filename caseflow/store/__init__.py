@@ -1,0 +1,1 @@
+"""Database operations shared by activities and the API; each one transaction, each idempotent."""

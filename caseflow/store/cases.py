@@ -1,0 +1,139 @@
+"""Registering requests and projecting their events into the read model."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseflow.lifecycle import FINAL_STATES, State
+from caseflow.models import Counter, Request, RequestEvent
+from caseflow.payloads import EventRecord, RegisterInput
+
+REQUEST_COUNTER = "request"
+
+
+def format_number(value: int) -> str:
+    return f"REQ-{value:06d}"
+
+
+async def next_number(session: AsyncSession) -> int:
+    """Bump the counter inside the caller's transaction: a rollback gives the number back."""
+    result = await session.execute(
+        update(Counter)
+        .where(Counter.name == REQUEST_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    value = result.scalar_one_or_none()
+    if value is None:
+        session.add(Counter(name=REQUEST_COUNTER, value=1))
+        await session.flush()
+        return 1
+    return int(value)
+
+
+async def register(session: AsyncSession, data: RegisterInput) -> str:
+    """Insert the request row and its first event; a repeat returns the number given before."""
+    existing = await session.scalar(
+        select(Request.number).where(Request.workflow_id == data.workflow_id)
+    )
+    if existing is not None:
+        return existing
+    value = await next_number(session)
+    start = data.request
+    number = format_number(value)
+    session.add(
+        Request(
+            id=start.request_id,
+            workflow_id=data.workflow_id,
+            seq_no=value,
+            number=number,
+            customer_id=start.customer.id,
+            channel=start.channel,
+            topic=start.topic,
+            subtopic=start.subtopic,
+            priority=start.priority,
+            subject=start.subject,
+            description=start.description,
+            intake_hash=start.body_hash,
+            state=State.REGISTERED,
+            line="L1",
+            created_by=start.created_by.username,
+            last_seq=data.seq,
+            created_at=data.at,
+            updated_at=data.at,
+        )
+    )
+    session.add(
+        RequestEvent(
+            request_id=start.request_id,
+            workflow_id=data.workflow_id,
+            seq=data.seq,
+            at=data.at,
+            actor=start.created_by.username,
+            actor_role=start.created_by.role,
+            action="register",
+            from_state=None,
+            to_state=State.REGISTERED,
+            line="L1",
+            reason=None,
+            data={"number": number, "channel": start.channel, "topic": start.topic},
+        )
+    )
+    await session.flush()
+    return number
+
+
+async def event_exists(session: AsyncSession, workflow_id: str, seq: int) -> RequestEvent | None:
+    return await session.scalar(
+        select(RequestEvent).where(RequestEvent.workflow_id == workflow_id, RequestEvent.seq == seq)
+    )
+
+
+async def project(session: AsyncSession, event: EventRecord) -> bool:
+    """Write the event and move the case row forward; False if this event was already written."""
+    if await event_exists(session, event.workflow_id, event.seq) is not None:
+        return False
+    data = dict(event.data)
+    if event.assignment is not None:
+        data["assignment"] = event.assignment.model_dump(mode="json")
+    session.add(
+        RequestEvent(
+            request_id=event.request_id,
+            workflow_id=event.workflow_id,
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            actor_role=event.actor_role,
+            action=event.action,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            line=event.line,
+            queue=event.queue,
+            assignee=event.assignee,
+            reason=event.reason,
+            data=data,
+        )
+    )
+    values: dict[str, object] = {
+        "state": event.to_state,
+        "line": event.line,
+        "queue": event.queue,
+        "assignee": event.assignee,
+        "priority": event.priority,
+        "last_seq": event.seq,
+        "updated_at": event.at,
+    }
+    if event.to_state in FINAL_STATES:
+        values["closed_at"] = event.at
+    if event.assignment is not None:
+        values["assignment_rule"] = event.assignment.rule
+        values["assignment_explanation"] = event.assignment.explanation
+    # Events may be retried late; the row only ever moves forward.
+    await session.execute(
+        update(Request)
+        .where(Request.workflow_id == event.workflow_id, Request.last_seq < event.seq)
+        .values(**values)
+    )
+    await session.flush()
+    return True

@@ -1,0 +1,55 @@
+"""Teams and users: created by the CLI and the demo seed, idempotently."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseflow.auth import hash_password
+from caseflow.lifecycle import Line, Role
+from caseflow.models import Team, User
+
+
+async def upsert_team(
+    session: AsyncSession, *, code: str, name: str, line: Line, region: str | None = None
+) -> Team:
+    team = await session.get(Team, code)
+    if team is None:
+        team = Team(code=code, name=name, line=line, region=region)
+        session.add(team)
+    else:
+        team.name, team.line, team.region = name, line, region
+    await session.flush()
+    return team
+
+
+async def upsert_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    role: Role,
+    full_name: str | None = None,
+    team: str | None = None,
+    password: str | None = None,
+    capacity: int = 20,
+    zone_teams: list[str] | None = None,
+    zone_regions: list[str] | None = None,
+    email: str | None = None,
+) -> User:
+    if team is not None and await session.get(Team, team) is None:
+        raise LookupError(f"no team '{team}'")
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, active=True, available=True)
+        session.add(user)
+    user.role = role
+    user.full_name = full_name or username
+    user.team_code = team
+    user.capacity = capacity
+    user.zone_teams = zone_teams or []
+    user.zone_regions = zone_regions or []
+    user.email = email
+    if password is not None:
+        user.password_hash = hash_password(password)
+    await session.flush()
+    return user

@@ -1,0 +1,140 @@
+"""Real servers for the tests: a fresh PostgreSQL database, Temporal test and dev servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+import worker as worker_module
+from caseflow import db as database
+from caseflow.demo import seed
+from caseflow.rulebook import RuleHolder
+from caseflow.settings import ROOT, Settings
+from caseflow.temporal import dev_server_path, test_server_path
+
+PG_ADMIN_URL = os.environ.get("CASEFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# Histories of workflows the tests finished; the replay test runs them through today's code.
+FINISHED_HISTORIES: list[WorkflowHistory] = []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pg_url(name: str, driver: str = "psycopg") -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", f"postgresql+{driver}://")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def make_pg_database() -> Iterator[object]:
+    """Creates throw-away databases; every one is dropped when the session ends."""
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"caseflow_test_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return name
+
+    yield create
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database(make_pg_database) -> str:  # type: ignore[no-untyped-def]
+    name = make_pg_database()
+    database.upgrade(pg_url(name))
+    return name
+
+
+@pytest.fixture(scope="session")
+def settings(pg_database: str) -> Settings:
+    return Settings(database_url=pg_url(pg_database), task_queue=f"caseflow-{uuid.uuid4().hex}",
+                    routing_rules_dir=ROOT / "routing_rules")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = database.make_engine(settings.database_url)
+    async with database.transaction(database.make_sessionmaker(engine)) as session:
+        await seed(session)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return database.make_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleHolder:
+    return RuleHolder(ROOT / "routing_rules")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=dev_server_path(), data_converter=pydantic_data_converter,
+        dev_server_log_level="error", ui=False)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_worker(dev_env: WorkflowEnvironment, settings: Settings,
+                     sessions: async_sessionmaker[AsyncSession],
+                     rules: RuleHolder) -> AsyncIterator[Worker]:
+    worker = worker_module.build_worker(dev_env.client, task_queue=settings.task_queue,
+                                        sessions=sessions, rules=rules)
+    task = asyncio.create_task(worker.run())
+    yield worker
+    await worker.shutdown()
+    await task
+
+
+async def capture_history(client: Client, workflow_id: str) -> None:
+    """Keep a finished workflow's history for the replay test.
+
+    With CASEFLOW_SAVE_HISTORIES=DIR the history is also written there, which is how the
+    files under tests/histories/ (histories of released code) were made.
+    """
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    FINISHED_HISTORIES.append(history)
+    target = os.environ.get("CASEFLOW_SAVE_HISTORIES")
+    if target:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "test").split("::")[-1].split(" ")[0]
+        Path(target, f"{test}.json").write_text(history.to_json())
+
+
+@pytest.fixture(scope="session")
+def histories_dir() -> Path:
+    return Path(__file__).parent / "histories"

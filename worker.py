@@ -1,0 +1,67 @@
+"""The Temporal worker: every workflow and activity of Caseflow, and the clients they use.
+
+This is the only place that builds activity clients (database, rule book); tests build
+the same worker with their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.requests import RequestActivities
+from caseflow.db import make_engine, make_sessionmaker
+from caseflow.rulebook import RuleHolder
+from caseflow.settings import Settings, get_settings
+from caseflow.temporal import connect
+from workflows.request import RequestWorkflow
+
+log = logging.getLogger("caseflow.worker")
+
+WORKFLOWS = [RequestWorkflow]
+
+
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+    rules: RuleHolder,
+) -> Worker:
+    requests = RequestActivities(sessions, rules)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            requests.register_request,
+            requests.assign_request,
+            requests.record_request_event,
+        ],
+    )
+
+
+async def run(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    rules = RuleHolder(settings.routing_rules_dir)
+    engine = make_engine(settings.database_url)
+    client = await connect(settings)
+    worker = build_worker(
+        client, task_queue=settings.task_queue, sessions=make_sessionmaker(engine), rules=rules
+    )
+    log.info(
+        "worker started",
+        extra={"task_queue": settings.task_queue, "rules": len(rules.current.rules)},
+    )
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(run())
