@@ -12,6 +12,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.requests import RequestActivities
 from caseflow.db import make_engine, make_sessionmaker
@@ -23,6 +24,15 @@ from workflows.request import RequestWorkflow
 log = logging.getLogger("caseflow.worker")
 
 WORKFLOWS = [RequestWorkflow]
+
+# Our workflow modules and the pure core they use are deterministic by design and checked by
+# replay tests; passing them through spares re-importing them for every workflow run, while
+# the sandbox still guards against non-deterministic calls.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "workflows", "caseflow", "pydantic", "pydantic_core"
+    )
+)
 
 
 def build_worker(
@@ -37,6 +47,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=SANDBOX,
         activities=[
             requests.register_request,
             requests.assign_request,

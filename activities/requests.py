@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -14,6 +17,21 @@ from caseflow.rulebook import RuleHolder
 from caseflow.store import assignment, cases
 
 
+@contextmanager
+def business_errors() -> Iterator[None]:
+    """Unknown queues and people are the caller's mistake: retrying cannot fix them."""
+    try:
+        yield
+    except assignment.UnknownQueue as exc:
+        raise ApplicationError(
+            f"no queue '{exc}'", type="unknown_queue", non_retryable=True
+        ) from exc
+    except assignment.UnknownAssignee as exc:
+        raise ApplicationError(
+            f"no active user '{exc}'", type="unknown_assignee", non_retryable=True
+        ) from exc
+
+
 class RequestActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], rules: RuleHolder) -> None:
         self.sessions = sessions
@@ -21,38 +39,37 @@ class RequestActivities:
 
     @activity.defn
     async def register_request(self, data: RegisterInput) -> Registered:
-        async with transaction(self.sessions) as session:
-            number = await cases.register(session, data)
-        return Registered(number=number, registered_at=data.at)
+        """Number the request and assign it in one transaction: both happen, or neither."""
+        with business_errors():
+            async with transaction(self.sessions) as session:
+                number = await cases.register(session, data)
+                assigned = await self._assign(session, data.assign)
+        return Registered(number=number, registered_at=data.at, assignment=assigned)
 
     @activity.defn
     async def assign_request(self, data: AssignInput) -> Assignment:
-        try:
+        with business_errors():
             async with transaction(self.sessions) as session:
-                done = await cases.event_exists(session, data.event.workflow_id, data.event.seq)
-                if done is not None:
-                    return Assignment.model_validate(done.data["assignment"])
-                result = await self._decide(session, data)
-                to_state = State.ASSIGNED if result.assignee else State.REGISTERED
-                event = data.event.model_copy(
-                    update={
-                        "line": result.line,
-                        "queue": result.queue,
-                        "assignee": result.assignee,
-                        "to_state": to_state,
-                        "assignment": result,
-                    }
-                )
-                await cases.project(session, event)
-                return result
-        except assignment.UnknownQueue as exc:
-            raise ApplicationError(
-                f"no queue '{exc}'", type="unknown_queue", non_retryable=True
-            ) from exc
-        except assignment.UnknownAssignee as exc:
-            raise ApplicationError(
-                f"no active user '{exc}'", type="unknown_assignee", non_retryable=True
-            ) from exc
+                return await self._assign(session, data)
+
+    async def _assign(self, session: AsyncSession, data: AssignInput) -> Assignment:
+        """Route, pick the agent and write the event; a repeat returns the first decision."""
+        done = await cases.event_exists(session, data.event.workflow_id, data.event.seq)
+        if done is not None:
+            return Assignment.model_validate(done.data["assignment"])
+        result = await self._decide(session, data)
+        to_state = State.ASSIGNED if result.assignee else State.REGISTERED
+        event = data.event.model_copy(
+            update={
+                "line": result.line,
+                "queue": result.queue,
+                "assignee": result.assignee,
+                "to_state": to_state,
+                "assignment": result,
+            }
+        )
+        await cases.project(session, event)
+        return result
 
     async def _decide(self, session: AsyncSession, data: AssignInput) -> Assignment:
         actor = data.event.actor

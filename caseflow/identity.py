@@ -43,14 +43,14 @@ def inn(value: str) -> str:
     try:
         return str(stdnum_inn.validate(value))
     except StdnumError as exc:
-        raise InvalidIdentifier(f"not a valid INN: {exc.message}") from exc
+        raise InvalidIdentifier(f"not a valid INN: {exc}") from exc
 
 
 def ogrn(value: str) -> str:
     try:
         return str(stdnum_ogrn.validate(value))
     except StdnumError as exc:
-        raise InvalidIdentifier(f"not a valid OGRN: {exc.message}") from exc
+        raise InvalidIdentifier(f"not a valid OGRN: {exc}") from exc
 
 
 def kpp(value: str) -> str:

@@ -95,13 +95,17 @@ class AssignInput(BaseModel):
 class Registered(BaseModel):
     number: str
     registered_at: datetime
+    assignment: Assignment
 
 
 class RegisterInput(BaseModel):
+    """Register the request and make its first assignment in one transaction."""
+
     workflow_id: str
     seq: int
     at: datetime
     request: RequestStart
+    assign: AssignInput
 
 
 class EventRecord(BaseModel):

@@ -61,7 +61,7 @@ def make_pg_database() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def pg_database(make_pg_database) -> str:  # type: ignore[no-untyped-def]
+def pg_database(make_pg_database) -> str:
     name = make_pg_database()
     database.upgrade(pg_url(name))
     return name
@@ -69,8 +69,11 @@ def pg_database(make_pg_database) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def settings(pg_database: str) -> Settings:
-    return Settings(database_url=pg_url(pg_database), task_queue=f"caseflow-{uuid.uuid4().hex}",
-                    routing_rules_dir=ROOT / "routing_rules")
+    return Settings(
+        database_url=pg_url(pg_database),
+        task_queue=f"caseflow-{uuid.uuid4().hex}",
+        routing_rules_dir=ROOT / "routing_rules",
+    )
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -95,7 +98,8 @@ def rules() -> RuleHolder:
 @pytest_asyncio.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter)
+        test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
+    )
     yield env
     await env.shutdown()
 
@@ -103,18 +107,25 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(), data_converter=pydantic_data_converter,
-        dev_server_log_level="error", ui=False)
+        dev_server_existing_path=dev_server_path(),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        ui=False,
+    )
     yield env
     await env.shutdown()
 
 
 @pytest_asyncio.fixture(scope="session")
-async def dev_worker(dev_env: WorkflowEnvironment, settings: Settings,
-                     sessions: async_sessionmaker[AsyncSession],
-                     rules: RuleHolder) -> AsyncIterator[Worker]:
-    worker = worker_module.build_worker(dev_env.client, task_queue=settings.task_queue,
-                                        sessions=sessions, rules=rules)
+async def dev_worker(
+    dev_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    rules: RuleHolder,
+) -> AsyncIterator[Worker]:
+    worker = worker_module.build_worker(
+        dev_env.client, task_queue=settings.task_queue, sessions=sessions, rules=rules
+    )
     task = asyncio.create_task(worker.run())
     yield worker
     await worker.shutdown()

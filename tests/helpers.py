@@ -23,33 +23,57 @@ EXPERT = Actor(username="expert3", role=Role.AGENT, lines=[Line.L3], team="l3-ex
 SUPERVISOR = Actor(username="supervisor", role=Role.SUPERVISOR, lines=list(Line))
 MANAGER = Actor(username="manager", role=Role.MANAGER, lines=[])
 
-ROMASHKA_FACTS = CustomerFacts(id=ROMASHKA, name="ООО «Ромашка»", kind="organization",
-                               region="RU-MOW", segment="b2b_commercial", tier="standard")
+ROMASHKA_FACTS = CustomerFacts(
+    id=ROMASHKA,
+    name="ООО «Ромашка»",
+    kind="organization",
+    region="RU-MOW",
+    segment="b2b_commercial",
+    tier="standard",
+)
 
 
-def request_start(*, customer: CustomerFacts = ROMASHKA_FACTS, topic: str = "consultation",
-                  auto_close_after: timedelta = timedelta(days=3)) -> RequestStart:
+def request_start(
+    *,
+    customer: CustomerFacts = ROMASHKA_FACTS,
+    topic: str = "consultation",
+    auto_close_after: timedelta = timedelta(days=3),
+) -> RequestStart:
     return RequestStart(
-        request_id=str(uuid.uuid4()), body_hash=hashlib.sha256(b"body").hexdigest(),
-        customer=customer, channel="phone", topic=topic, subject="Тариф",
-        description="Как сменить тариф?", created_by=OPERATOR, auto_close_after=auto_close_after,
+        request_id=str(uuid.uuid4()),
+        body_hash=hashlib.sha256(b"body").hexdigest(),
+        customer=customer,
+        channel="phone",
+        topic=topic,
+        subject="Тариф",
+        description="Как сменить тариф?",
+        created_by=OPERATOR,
+        auto_close_after=auto_close_after,
     )
 
 
-async def open_request(client: Client, task_queue: str,
-                       start: RequestStart | None = None) -> tuple[WorkflowHandle, RequestView]:
+async def open_request(
+    client: Client, task_queue: str, start: RequestStart | None = None
+) -> tuple[WorkflowHandle, RequestView]:
     start = start or request_start()
     operation = WithStartWorkflowOperation(
-        RequestWorkflow.run, start, id=f"request-{start.request_id}", task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        RequestWorkflow.run,
+        start,
+        id=f"request-{start.request_id}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
     view = await client.execute_update_with_start_workflow(
-        RequestWorkflow.intake, Intake(body_hash=start.body_hash),
-        start_workflow_operation=operation)
+        RequestWorkflow.intake,
+        Intake(body_hash=start.body_hash),
+        start_workflow_operation=operation,
+    )
     return client.get_workflow_handle_for(RequestWorkflow.run, f"request-{start.request_id}"), view
 
 
-async def act(handle: WorkflowHandle, name: str, actor: Actor = OPERATOR,
-              **fields: object) -> RequestView:
-    result: RequestView = await handle.execute_update(
-        RequestWorkflow.act, Action(name=name, actor=actor, **fields))  # type: ignore[arg-type]
+async def act(
+    handle: WorkflowHandle, name: str, actor: Actor = OPERATOR, **fields: object
+) -> RequestView:
+    action = Action.model_validate({"name": name, "actor": actor, **fields})
+    result: RequestView = await handle.execute_update(RequestWorkflow.act, action)
     return result

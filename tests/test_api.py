@@ -27,10 +27,17 @@ async def http(settings, engine, dev_env, dev_worker) -> AsyncIterator[httpx.Asy
 @pytest_asyncio.fixture(scope="session")
 async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     result = {}
-    for name in ("operator", "operator-b", "agent2", "agent2-b2b", "expert3", "supervisor",
-                 "manager", "admin"):
-        answer = await http.post("/api/v1/auth/token",
-                                 data={"username": name, "password": "demo"})
+    for name in (
+        "operator",
+        "operator-b",
+        "agent2",
+        "agent2-b2b",
+        "expert3",
+        "supervisor",
+        "manager",
+        "admin",
+    ):
+        answer = await http.post("/api/v1/auth/token", data={"username": name, "password": "demo"})
         assert answer.status_code == 200, answer.text
         result[name] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
     return result
@@ -38,8 +45,11 @@ async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
 
 def intake(**overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "customer_id": ROMASHKA, "channel": "phone", "topic": "consultation",
-        "subject": "Смена тарифа", "description": "Клиент хочет сменить тариф.",
+        "customer_id": ROMASHKA,
+        "channel": "phone",
+        "topic": "consultation",
+        "subject": "Смена тарифа",
+        "description": "Клиент хочет сменить тариф.",
     }
     body.update(overrides)
     return body
@@ -56,8 +66,9 @@ def assert_problem(answer: httpx.Response, status: int, code: str | None = None)
 
 
 async def test_token_needs_the_right_password(http) -> None:
-    answer = await http.post("/api/v1/auth/token", data={"username": "operator",
-                                                         "password": "wrong"})
+    answer = await http.post(
+        "/api/v1/auth/token", data={"username": "operator", "password": "wrong"}
+    )
     assert_problem(answer, 401, "invalid_credentials")
     assert_problem(await http.get("/api/v1/requests"), 401)
     bad = await http.get("/api/v1/requests", headers={"Authorization": "Bearer nonsense"})
@@ -65,9 +76,15 @@ async def test_token_needs_the_right_password(http) -> None:
 
 
 ORG = {
-    "kind": "organization", "name": "АО «Вектор»", "inn": "7736207543", "kpp": "773601001",
-    "ogrn": "1037739010891", "phones": ["+7 (499) 700-10-20"], "emails": ["Office@Vector.RU"],
-    "region": "RU-MOW", "segment": "b2b_commercial",
+    "kind": "organization",
+    "name": "АО «Вектор»",
+    "inn": "7736207543",
+    "kpp": "773601001",
+    "ogrn": "1037739010891",
+    "phones": ["+7 (499) 700-10-20"],
+    "emails": ["Office@Vector.RU"],
+    "region": "RU-MOW",
+    "segment": "b2b_commercial",
 }
 
 
@@ -79,50 +96,77 @@ async def test_customer_duplicates_are_refused_after_normalisation(http, tokens)
     assert customer["phones"] == ["+74997001020"] and customer["emails"] == ["office@vector.ru"]
 
     same_company = {**ORG, "name": "Вектор", "ogrn": None, "phones": [], "emails": []}
-    body = assert_problem(await http.post("/api/v1/customers", json=same_company,
-                                          headers=headers), 409, "duplicate_customer")
+    body = assert_problem(
+        await http.post("/api/v1/customers", json=same_company, headers=headers),
+        409,
+        "duplicate_customer",
+    )
     assert body["duplicate_of"] == customer["id"] and body["matched_on"] == "inn_kpp"
 
-    for key, value, matched in (("phones", ["8 499 700 10 20"], "phone"),
-                                ("emails", ["OFFICE@vector.ru"], "email")):
-        person = {"kind": "person", "name": "Кто-то", "region": "RU-MOW", "segment": "b2c",
-                  key: value}
-        body = assert_problem(await http.post("/api/v1/customers", json=person,
-                                              headers=headers), 409, "duplicate_customer")
+    for key, value, matched in (
+        ("phones", ["8 499 700 10 20"], "phone"),
+        ("emails", ["OFFICE@vector.ru"], "email"),
+    ):
+        person = {
+            "kind": "person",
+            "name": "Кто-то",
+            "region": "RU-MOW",
+            "segment": "b2c",
+            key: value,
+        }
+        body = assert_problem(
+            await http.post("/api/v1/customers", json=person, headers=headers),
+            409,
+            "duplicate_customer",
+        )
         assert (body["duplicate_of"], body["matched_on"]) == (customer["id"], matched)
 
     by_ogrn = {**ORG, "inn": None, "kpp": None, "phones": [], "emails": []}
-    body = assert_problem(await http.post("/api/v1/customers", json=by_ogrn, headers=headers),
-                          409, "duplicate_customer")
+    body = assert_problem(
+        await http.post("/api/v1/customers", json=by_ogrn, headers=headers),
+        409,
+        "duplicate_customer",
+    )
     assert body["matched_on"] == "ogrn"
 
-    found = await http.get("/api/v1/customers", params={"phone": "8 (499) 700-10-20"},
-                           headers=headers)
+    found = await http.get(
+        "/api/v1/customers", params={"phone": "8 (499) 700-10-20"}, headers=headers
+    )
     assert [c["id"] for c in found.json()["items"]] == [customer["id"]]
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("inn", "7736207540"), ("ogrn", "1037739010890"), ("kpp", "77-36"),
-    ("phones", ["12"]), ("emails", ["not-an-email"]),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("inn", "7736207540"),
+        ("ogrn", "1037739010890"),
+        ("kpp", "77-36"),
+        ("phones", ["12"]),
+        ("emails", ["not-an-email"]),
+    ],
+)
 async def test_bad_identifiers_are_422_naming_the_field(http, tokens, field, value) -> None:
-    body = {**ORG, "inn": None, "kpp": None, "ogrn": None, "phones": [], "emails": [],
-            field: value}
-    problem = assert_problem(await http.post("/api/v1/customers", json=body,
-                                             headers=tokens["operator"]), 422)
+    body = {**ORG, "inn": None, "kpp": None, "ogrn": None, "phones": [], "emails": [], field: value}
+    problem = assert_problem(
+        await http.post("/api/v1/customers", json=body, headers=tokens["operator"]), 422
+    )
     assert problem["errors"][0]["field"].split(".")[0] == field
 
 
 async def test_customer_create_is_idempotent(http, tokens) -> None:
     headers = {**tokens["operator"], "Idempotency-Key": f"cust-{uuid.uuid4()}"}
-    body = {"kind": "person", "name": "Пётр Idem", "region": "RU-MOW", "segment": "b2c",
-            "phones": ["+7 903 111-22-33"]}
+    body = {
+        "kind": "person",
+        "name": "Пётр Idem",
+        "region": "RU-MOW",
+        "segment": "b2c",
+        "phones": ["+7 903 111-22-33"],
+    }
     first = await http.post("/api/v1/customers", json=body, headers=headers)
     again = await http.post("/api/v1/customers", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    other = await http.post("/api/v1/customers", json={**body, "name": "Другой"},
-                            headers=headers)
+    other = await http.post("/api/v1/customers", json={**body, "name": "Другой"}, headers=headers)
     assert_problem(other, 409, "idempotency_key_reused")
 
 
@@ -145,8 +189,7 @@ async def test_intake_answers_registered_and_assigned(http, tokens, dev_env) -> 
 
     described = await dev_env.client.get_workflow_handle(f"request-{created['id']}").describe()
     assert described.workflow_type == "RequestWorkflow"
-    listed = await http.get("/api/v1/requests", params={"limit": 200},
-                            headers=tokens["operator"])
+    listed = await http.get("/api/v1/requests", params={"limit": 200}, headers=tokens["operator"])
     assert created["id"] in [r["id"] for r in listed.json()["items"]]
 
 
@@ -166,22 +209,30 @@ async def test_intake_by_match_keys_and_routing_rules(http, tokens) -> None:
     assert body["customer_id"] == PETROV
     assert (body["queue"], body["assignment"]["rule"]) == ("hotline-nw", "north-west-hotline")
     unknown = intake(customer_id=None, customer={"email": "nobody@nowhere.example"})
-    problem = assert_problem(await http.post("/api/v1/requests", json=unknown,
-                                             headers=tokens["operator"]), 422)
+    problem = assert_problem(
+        await http.post("/api/v1/requests", json=unknown, headers=tokens["operator"]), 422
+    )
     assert problem["errors"][0]["field"] == "customer"
 
 
 async def test_intake_validation_errors_are_problems(http, tokens) -> None:
-    problem = assert_problem(await http.post("/api/v1/requests", json={"channel": "pigeon"},
-                                             headers=tokens["operator"]), 422, "validation_error")
+    problem = assert_problem(
+        await http.post("/api/v1/requests", json={"channel": "pigeon"}, headers=tokens["operator"]),
+        422,
+        "validation_error",
+    )
     fields = {e["field"] for e in problem["errors"]}
     assert {"channel", "topic", "subject", "description"} <= fields
     missing = intake(customer_id=str(uuid.uuid4()))
-    problem = assert_problem(await http.post("/api/v1/requests", json=missing,
-                                             headers=tokens["operator"]), 422)
+    problem = assert_problem(
+        await http.post("/api/v1/requests", json=missing, headers=tokens["operator"]), 422
+    )
     assert problem["errors"] == [{"field": "customer_id", "reason": "no such customer"}]
-    broken = await http.post("/api/v1/requests", content=b"{not json",
-                             headers={**tokens["operator"], "content-type": "application/json"})
+    broken = await http.post(
+        "/api/v1/requests",
+        content=b"{not json",
+        headers={**tokens["operator"], "content-type": "application/json"},
+    )
     assert_problem(broken, 422)
 
 
@@ -197,11 +248,11 @@ async def test_lifecycle_over_http_with_escalation_and_return(http, tokens) -> N
     op, b2b = tokens["operator"], tokens["agent2-b2b"]
 
     async def post(action: str, headers: dict, body: dict | None = None) -> httpx.Response:
-        return await http.post(f"/api/v1/requests/{rid}/{action}", json=body or {},
-                               headers=headers)
+        return await http.post(f"/api/v1/requests/{rid}/{action}", json=body or {}, headers=headers)
 
-    early = assert_problem(await post("resolve", op, {"resolution": "x"}), 409,
-                           "illegal_transition")
+    early = assert_problem(
+        await post("resolve", op, {"resolution": "x"}), 409, "illegal_transition"
+    )
     assert "start" in early["allowed"] and "resolve" not in early["allowed"]
     assert_problem(await post("resolve", op, {}), 422)
     assert_problem(await post("reassign", op, {"assignee": "operator-b", "reason": "x"}), 403)
@@ -211,51 +262,76 @@ async def test_lifecycle_over_http_with_escalation_and_return(http, tokens) -> N
     assert_problem(await http.get(f"/api/v1/requests/{rid}", headers=b2b), 404)
     escalated = (await post("escalate", op, {"to_line": "L2", "reason": "права"})).json()
     assert (escalated["line"], escalated["queue"], escalated["assignee"]) == (
-        "L2", "l2-b2b", "agent2-b2b")
+        "L2",
+        "l2-b2b",
+        "agent2-b2b",
+    )
     seen = await http.get(f"/api/v1/requests/{rid}", headers=b2b)
     assert seen.status_code == 200 and "return" in seen.json()["allowed_actions"]
     assert_problem(await post("start", tokens["agent2"]), 404)  # another team's queue
     returned = (await post("return", b2b, {"reason": "вопрос первой линии"})).json()
     assert (returned["line"], returned["assignee"]) == ("L1", request["assignee"])
 
-    moved = await post("reassign", tokens["supervisor"],
-                       {"queue": "l2-support", "reason": "нагрузка"})
+    moved = await post(
+        "reassign", tokens["supervisor"], {"queue": "l2-support", "reason": "нагрузка"}
+    )
     assert (moved.json()["queue"], moved.json()["assignee"]) == ("l2-support", "agent2")
-    assert_problem(await post("reassign", tokens["supervisor"],
-                              {"queue": "nowhere", "reason": "x"}), 422)
+    assert_problem(
+        await post("reassign", tokens["supervisor"], {"queue": "nowhere", "reason": "x"}), 422
+    )
     await post("start", tokens["agent2"])
     await post("comment", tokens["agent2"], {"text": "готово", "public": True})
     assert (await post("resolve", tokens["agent2"], {"resolution": "сделано"})).status_code == 200
     assert (await post("close", tokens["agent2"])).json()["state"] == "closed"
-    assert_problem(await post("reopen", tokens["agent2"], {"reason": "x"}), 409,
-                   "illegal_transition")
+    assert_problem(
+        await post("reopen", tokens["agent2"], {"reason": "x"}), 409, "illegal_transition"
+    )
 
-    events = (await http.get(f"/api/v1/requests/{rid}/events",
-                             headers=tokens["supervisor"])).json()["items"]
+    events = (
+        await http.get(f"/api/v1/requests/{rid}/events", headers=tokens["supervisor"])
+    ).json()["items"]
     assert [e["action"] for e in events] == [
-        "register", "assign", "start", "escalate", "return", "reassign", "start", "comment",
-        "resolve", "close"]
+        "register",
+        "assign",
+        "start",
+        "escalate",
+        "return",
+        "reassign",
+        "start",
+        "comment",
+        "resolve",
+        "close",
+    ]
     escalate = events[3]
     assert (escalate["actor"], escalate["reason"], escalate["to_state"]) == (
-        "operator", "права", "assigned")
-    listed = await http.get("/api/v1/requests", params={"state": "closed", "limit": 200},
-                            headers=tokens["supervisor"])
+        "operator",
+        "права",
+        "assigned",
+    )
+    listed = await http.get(
+        "/api/v1/requests", params={"state": "closed", "limit": 200}, headers=tokens["supervisor"]
+    )
     assert rid in [r["id"] for r in listed.json()["items"]]
 
 
 async def test_visibility_by_role(http, tokens) -> None:
     request = await _new_request(http, tokens)
     rid = request["id"]
-    for who, status in (("operator-b", 200), ("supervisor", 200), ("admin", 200),
-                        ("agent2", 404), ("expert3", 404), ("manager", 404)):
+    for who, status in (
+        ("operator-b", 200),
+        ("supervisor", 200),
+        ("admin", 200),
+        ("agent2", 404),
+        ("expert3", 404),
+        ("manager", 404),
+    ):
         answer = await http.get(f"/api/v1/requests/{rid}", headers=tokens[who])
         assert answer.status_code == status, (who, answer.text)
-    assert_problem(await http.get(f"/api/v1/requests/{uuid.uuid4()}",
-                                  headers=tokens["admin"]), 404)
-    agent_list = await http.get("/api/v1/requests", headers=tokens["agent2"],
-                                params={"limit": 200})
-    assert all(r["queue"] == "l2-support" or r["assignee"] == "agent2"
-               for r in agent_list.json()["items"])
+    assert_problem(await http.get(f"/api/v1/requests/{uuid.uuid4()}", headers=tokens["admin"]), 404)
+    agent_list = await http.get("/api/v1/requests", headers=tokens["agent2"], params={"limit": 200})
+    assert all(
+        r["queue"] == "l2-support" or r["assignee"] == "agent2" for r in agent_list.json()["items"]
+    )
 
 
 async def test_list_is_paginated_in_sql(http, tokens) -> None:
@@ -268,8 +344,9 @@ async def test_list_is_paginated_in_sql(http, tokens) -> None:
         params: dict[str, object] = {"limit": 2}
         if cursor:
             params["cursor"] = cursor
-        page = (await http.get("/api/v1/requests", params=params,
-                               headers=tokens["operator-b"])).json()
+        page = (
+            await http.get("/api/v1/requests", params=params, headers=tokens["operator-b"])
+        ).json()
         assert len(page["items"]) <= 2
         seen += [r["id"] for r in page["items"]]
         numbers += [r["number"] for r in page["items"]]
@@ -278,10 +355,13 @@ async def test_list_is_paginated_in_sql(http, tokens) -> None:
             break
     assert len(seen) == len(set(seen)) >= 3
     assert numbers == sorted(numbers, reverse=True)  # newest first, nothing skipped twice
-    assert_problem(await http.get("/api/v1/requests", params={"cursor": "@@@"},
-                                  headers=tokens["operator"]), 422)
-    assert_problem(await http.get("/api/v1/requests", params={"limit": 0},
-                                  headers=tokens["operator"]), 422)
+    assert_problem(
+        await http.get("/api/v1/requests", params={"cursor": "@@@"}, headers=tokens["operator"]),
+        422,
+    )
+    assert_problem(
+        await http.get("/api/v1/requests", params={"limit": 0}, headers=tokens["operator"]), 422
+    )
 
 
 async def test_health_and_docs(http) -> None:

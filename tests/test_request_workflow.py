@@ -13,13 +13,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 import worker as worker_module
 from caseflow.lifecycle import Line, State
 from caseflow.models import Request, RequestEvent
 from tests.conftest import capture_history
-from workflows.request import RequestWorkflow
 from tests.helpers import (
     AGENT_B2B,
     EXPERT,
@@ -30,13 +28,15 @@ from tests.helpers import (
     open_request,
     request_start,
 )
+from workflows.request import RequestWorkflow
 
 
 @pytest_asyncio.fixture
 async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncIterator[tuple]:
     task_queue = f"wf-{uuid.uuid4().hex}"
-    worker = worker_module.build_worker(time_skipping_env.client, task_queue=task_queue,
-                                        sessions=sessions, rules=rules)
+    worker = worker_module.build_worker(
+        time_skipping_env.client, task_queue=task_queue, sessions=sessions, rules=rules
+    )
     async with worker:
         yield time_skipping_env, task_queue
 
@@ -50,7 +50,9 @@ async def test_request_moves_across_lines_to_close(env, sessions) -> None:
     assert view.assignee in {"operator", "operator-b"}
 
     await act(handle, "start")
-    assert (await act(handle, "request-info", text="Номер договора?")).state == State.WAITING_CUSTOMER
+    assert (
+        await act(handle, "request-info", text="Номер договора?")
+    ).state == State.WAITING_CUSTOMER
     assert (await act(handle, "customer-reply", text="Д-42")).state == State.IN_PROGRESS
 
     on_l2 = await act(handle, "escalate", to_line=Line.L2, reason="нужны права второй линии")
@@ -61,7 +63,11 @@ async def test_request_moves_across_lines_to_close(env, sessions) -> None:
     assert (on_l3.line, on_l3.assignee) == (Line.L3, "expert3")
     back = await act(handle, "return", EXPERT, reason="разъяснено")
     assert (back.line, back.queue, back.assignee, back.state) == (
-        Line.L2, "l2-b2b", "agent2-b2b", State.ASSIGNED)
+        Line.L2,
+        "l2-b2b",
+        "agent2-b2b",
+        State.ASSIGNED,
+    )
     await act(handle, "start", AGENT_B2B)
     await act(handle, "resolve", AGENT_B2B, text="тариф сменён")
     closed = await act(handle, "close", AGENT_B2B)
@@ -71,17 +77,37 @@ async def test_request_moves_across_lines_to_close(env, sessions) -> None:
 
     async with sessions() as session:
         row = await session.scalar(select(Request).where(Request.workflow_id == handle.id))
-        actions = (await session.scalars(select(RequestEvent.action).where(
-            RequestEvent.workflow_id == handle.id).order_by(RequestEvent.seq))).all()
+        actions = (
+            await session.scalars(
+                select(RequestEvent.action)
+                .where(RequestEvent.workflow_id == handle.id)
+                .order_by(RequestEvent.seq)
+            )
+        ).all()
     assert row is not None and row.state == State.CLOSED and row.closed_at is not None
-    assert actions == ["register", "assign", "start", "request-info", "customer-reply",
-                       "escalate", "start", "escalate", "return", "start", "resolve", "close"]
+    assert actions == [
+        "register",
+        "assign",
+        "start",
+        "request-info",
+        "customer-reply",
+        "escalate",
+        "start",
+        "escalate",
+        "return",
+        "start",
+        "resolve",
+        "close",
+    ]
 
 
 async def _accepted_updates(handle) -> int:
     history = await handle.fetch_history()
-    return sum(1 for e in history.events
-               if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    return sum(
+        1
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    )
 
 
 async def test_illegal_and_forbidden_actions_never_enter_history(env) -> None:
@@ -130,16 +156,21 @@ async def test_resolved_request_closes_itself_after_quiet_period(env, sessions) 
     result = await handle.result()
     assert result.state == State.CLOSED
     async with sessions() as session:
-        last = await session.scalar(select(RequestEvent).where(
-            RequestEvent.workflow_id == handle.id).order_by(RequestEvent.seq.desc()).limit(1))
+        last = await session.scalar(
+            select(RequestEvent)
+            .where(RequestEvent.workflow_id == handle.id)
+            .order_by(RequestEvent.seq.desc())
+            .limit(1)
+        )
     assert last is not None and last.action == "close" and last.actor == "system"
     await capture_history(ts.client, handle.id)
 
 
 async def test_reopen_cancels_auto_close(env) -> None:
     ts, queue = env
-    handle, _ = await open_request(ts.client, queue,
-                                   request_start(auto_close_after=timedelta(days=3)))
+    handle, _ = await open_request(
+        ts.client, queue, request_start(auto_close_after=timedelta(days=3))
+    )
     await act(handle, "start")
     await act(handle, "resolve", text="ответили")
     await ts.sleep(timedelta(days=2))

@@ -78,10 +78,18 @@ class RequestWorkflow:
 
     async def _register(self) -> None:
         seq = self._next_seq()
+        assign = AssignInput(
+            event=self._event("assign", self.start.created_by, State.ASSIGNED),
+            request=self.start,
+        )
         registered = await workflow.execute_local_activity(
             "register_request",
             RegisterInput(
-                workflow_id=self._wf_id(), seq=seq, at=workflow.now(), request=self.start
+                workflow_id=self._wf_id(),
+                seq=seq,
+                at=workflow.now(),
+                request=self.start,
+                assign=assign,
             ),
             result_type=Registered,
             start_to_close_timeout=SHORT_STEP,
@@ -89,9 +97,7 @@ class RequestWorkflow:
         )
         self.number = registered.number
         self.registered_at = registered.registered_at
-        event = self._event("assign", self.start.created_by, State.ASSIGNED)
-        assignment = await self._assign(AssignInput(event=event, request=self.start))
-        self._apply(assignment)
+        self._apply(registered.assignment)
         self.ready = True
 
     async def _auto_close_when_quiet(self) -> None:

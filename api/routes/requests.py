@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
@@ -46,7 +47,7 @@ router = APIRouter(prefix="/requests", tags=["requests"])
 KEY_NAMESPACE = uuid.UUID("5b0c4c8e-8f0c-4a47-9a39-6f1d3f3c2a10")
 PRIORITIES = Literal["low", "normal", "high", "critical"]
 
-REQUEST_EXAMPLE = {
+REQUEST_EXAMPLE: JsonDict = {
     "customer_id": "9d7f0f7e-3d4b-4a53-a1c8-2f1c2b2a9f10",
     "channel": "phone",
     "topic": "consultation",

@@ -1,0 +1,20 @@
+# One image for the API, the worker and migrations: `caseflow api|worker|db upgrade`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    CASEFLOW_ROUTING_RULES_DIR=/app/routing_rules
+
+WORKDIR /app
+COPY pyproject.toml README.md worker.py ./
+COPY caseflow ./caseflow
+COPY api ./api
+COPY workflows ./workflows
+COPY activities ./activities
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 caseflow
+COPY routing_rules ./routing_rules
+COPY email_templates ./email_templates
+
+USER caseflow
+EXPOSE 8000
+CMD ["caseflow", "api", "--host", "0.0.0.0"]

@@ -1,0 +1,240 @@
+"""Intake benchmark: Caseflow's POST /requests against raw Temporal update-with-start.
+
+Starts a Temporal dev server, Caseflow's worker and API, and a baseline worker as child
+processes, then sends the same load to both paths in one run and prints the figures:
+
+    .venv/bin/python bench/intake.py [--requests 200] [--concurrency 8] [--db postgresql|sqlite]
+
+Goal (issue 3): Caseflow ≥ 0.8× raw throughput and p95 ≤ 1.5× raw p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import psycopg
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.rawflow import RawIntake
+from caseflow import db as database
+from caseflow.demo import DEMO_NAMESPACE, seed
+from caseflow.devstack import wait_for_port
+from caseflow.lifecycle import Line, Role
+from caseflow.payloads import Actor, CustomerFacts, Intake, RequestStart
+from caseflow.temporal import dev_server_path
+from workflows.request import RequestWorkflow
+
+PG_ADMIN = os.environ.get("CASEFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def measure(n: int, concurrency: int, call: Callable[[int], Awaitable[None]]) -> dict:
+    latencies: list[float] = []
+    next_index = 0
+
+    async def lane() -> None:
+        nonlocal next_index
+        while next_index < n:
+            index = next_index
+            next_index += 1
+            started = time.perf_counter()
+            await call(index)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": n / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+    }
+
+
+def prepare_database(kind: str, workdir: Path) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
+    name = f"caseflow_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}", name
+
+
+async def run(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
+    url, pg_name = prepare_database(args.db, workdir)
+    database.upgrade(url.replace("+aiosqlite", ""))
+    engine = database.make_engine(url)
+    async with database.transaction(database.make_sessionmaker(engine)) as session:
+        await seed(session)
+    await engine.dispose()
+
+    env_server = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=dev_server_path(), dev_server_log_level="error", ui=False
+    )
+    address = env_server.client.service_client.config.target_host
+    api_port = free_port()
+    env = {
+        **os.environ,
+        "CASEFLOW_DATABASE_URL": url,
+        "CASEFLOW_TEMPORAL_ADDRESS": address,
+        "CASEFLOW_TASK_QUEUE": "bench-caseflow",
+        "CASEFLOW_LOG_LEVEL": "WARNING",
+    }
+    children = [
+        subprocess.Popen([sys.executable, "-m", "caseflow.cli", "worker"], env=env, cwd=ROOT),
+        subprocess.Popen(
+            [sys.executable, "-m", "caseflow.cli", "api", "--port", str(api_port)],
+            env=env,
+            cwd=ROOT,
+        ),
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "rawflow.py"), address, "bench-raw"], cwd=ROOT
+        ),
+    ]
+    try:
+        wait_for_port(api_port)
+        raw_client = await Client.connect(address)
+        customer = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{api_port}/api/v1", timeout=60
+        ) as http:
+            for _ in range(100):
+                if (await http.get(f"http://127.0.0.1:{api_port}/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
+            token = (
+                await http.post("/auth/token", data={"username": "operator", "password": "demo"})
+            ).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+
+            async def caseflow_call(i: int) -> None:
+                body = {
+                    "customer_id": customer,
+                    "channel": "phone",
+                    "topic": "consultation",
+                    "subject": f"bench {i}",
+                    "description": "benchmark intake",
+                }
+                answer = await http.post(
+                    "/requests",
+                    json=body,
+                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                )
+                assert answer.status_code == 201, answer.text
+
+            async def raw_call(i: int) -> None:
+                operation = WithStartWorkflowOperation(
+                    RawIntake.run,
+                    f"v{i}",
+                    id=f"raw-{uuid.uuid4()}",
+                    task_queue="bench-raw",
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                )
+                await raw_client.execute_update_with_start_workflow(
+                    RawIntake.intake, f"v{i}", start_workflow_operation=operation
+                )
+
+            case_client = await Client.connect(address, data_converter=pydantic_data_converter)
+            facts = CustomerFacts(
+                id=customer,
+                name="bench",
+                kind="organization",
+                region="RU-MOW",
+                segment="b2b_commercial",
+                tier="standard",
+            )
+            actor = Actor(username="operator", role=Role.OPERATOR, lines=[Line.L1])
+
+            async def workflow_call(i: int) -> None:
+                start = RequestStart(
+                    request_id=str(uuid.uuid4()),
+                    body_hash="b",
+                    customer=facts,
+                    channel="phone",
+                    topic="consultation",
+                    subject=f"bench {i}",
+                    description="benchmark intake",
+                    created_by=actor,
+                )
+                operation = WithStartWorkflowOperation(
+                    RequestWorkflow.run,
+                    start,
+                    id=f"request-{start.request_id}",
+                    task_queue="bench-caseflow",
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                )
+                await case_client.execute_update_with_start_workflow(
+                    RequestWorkflow.intake,
+                    Intake(body_hash="b"),
+                    start_workflow_operation=operation,
+                )
+
+            for call in (raw_call, workflow_call, caseflow_call):  # warm every path up
+                await measure(20, args.concurrency, call)
+            raw = await measure(args.requests, args.concurrency, raw_call)
+            direct = await measure(args.requests, args.concurrency, workflow_call)
+            ours = await measure(args.requests, args.concurrency, caseflow_call)
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=30)
+        await env_server.shutdown()
+        if pg_name:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+    print(
+        f"intake benchmark: {args.requests} requests, {args.concurrency} concurrent, "
+        f"database {args.db}"
+    )
+    print(f"{'path':<34}{'req/s':>9}{'p50 ms':>10}{'p95 ms':>10}")
+    for label, figures in (
+        ("raw update-with-start + activity", raw),
+        ("caseflow RequestWorkflow via SDK", direct),
+        ("caseflow POST /api/v1/requests", ours),
+    ):
+        print(f"{label:<34}{figures['rps']:>9.1f}{figures['p50']:>10.1f}{figures['p95']:>10.1f}")
+    throughput = ours["rps"] / raw["rps"]
+    p95 = ours["p95"] / raw["p95"]
+    print(f"throughput ratio caseflow/raw: {throughput:.2f} (goal >= 0.80)")
+    print(f"p95 ratio caseflow/raw:        {p95:.2f} (goal <= 1.50)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The baseline for bench/intake.py: update-with-start on a workflow that runs one no-op activity.
+
+Run as a script, it is that workflow's worker: `python bench/rawflow.py ADDRESS TASK_QUEUE`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+
+@activity.defn
+async def noop(value: str) -> str:
+    return value
+
+
+@workflow.defn
+class RawIntake:
+    def __init__(self) -> None:
+        self.done = False
+        self.release = False
+
+    @workflow.run
+    async def run(self, value: str) -> str:
+        await workflow.execute_activity(noop, value, start_to_close_timeout=timedelta(seconds=10))
+        self.done = True
+        await workflow.wait_condition(lambda: self.release)
+        return value
+
+    @workflow.update
+    async def intake(self, value: str) -> str:
+        await workflow.wait_condition(lambda: self.done)
+        return value
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.release = True
+
+
+async def main(address: str, task_queue: str) -> None:
+    client = await Client.connect(address)
+    worker = Worker(client, task_queue=task_queue, workflows=[RawIntake], activities=[noop])
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
