@@ -42,8 +42,12 @@ class RequestActivities:
         """Number the request and assign it in one transaction: both happen, or neither."""
         with business_errors():
             async with transaction(self.sessions) as session:
-                number = await cases.register(session, data)
-                assigned = await self._assign(session, data.assign)
+                earlier = await cases.registered(session, data.workflow_id)
+                if earlier is not None:
+                    number, assigned = earlier
+                else:
+                    assigned = await self._decide(session, data.assign)
+                    number = await cases.register(session, data, assigned)
         return Registered(number=number, registered_at=data.at, assignment=assigned)
 
     @activity.defn

@@ -20,7 +20,7 @@ from caseflow.payloads import Actor
 from caseflow.settings import Settings
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.caseflow
     return state
 
@@ -28,11 +28,11 @@ def app_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(app_state)]
 
 
-def get_settings_dep(state: State) -> Settings:
+async def get_settings_dep(state: State) -> Settings:
     return state.settings
 
 
-def get_temporal(state: State) -> Client:
+async def get_temporal(state: State) -> Client:
     return state.temporal
 
 
@@ -45,6 +45,7 @@ DbSession = Annotated[AsyncSession, Depends(get_db)]
 Temporal = Annotated[Client, Depends(get_temporal)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
+# Dependencies are coroutines on purpose: FastAPI runs plain functions in a thread pool.
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
 
@@ -80,8 +81,3 @@ async def actor_of(user: User, db: AsyncSession) -> Actor:
     else:
         lines = []
     return Actor(username=user.username, role=role, lines=lines, team=user.team_code)
-
-
-def require_role(user: User, *roles: Role) -> None:
-    if Role(user.role) not in roles:
-        raise Problem(403, "forbidden", f"the {user.role} role may not do this")

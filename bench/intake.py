@@ -1,10 +1,14 @@
 """Intake benchmark: Caseflow's POST /requests against raw Temporal update-with-start.
 
 Starts a Temporal dev server, Caseflow's worker and API, and a baseline worker as child
-processes, then sends the same load to both paths in one run and prints the figures:
+processes, then sends the same load to every path in one run, in rounds of rotating order
+(so no path always meets the fuller server), and prints the figures:
 
-    .venv/bin/python bench/intake.py [--requests 200] [--concurrency 8] [--db postgresql|sqlite]
+    .venv/bin/python bench/intake.py [--requests 200] [--concurrency 8] [--rounds 4]
+                                     [--db postgresql|sqlite] [--paths raw,direct,http]
 
+Paths: `raw` is update-with-start on a workflow running one no-op activity; `direct` is
+update-with-start on RequestWorkflow through the SDK (no HTTP); `http` is POST /requests.
 Goal (issue 3): Caseflow ≥ 0.8× raw throughput and p95 ≤ 1.5× raw p95.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,18 +47,32 @@ from caseflow.temporal import dev_server_path
 from workflows.request import RequestWorkflow
 
 PG_ADMIN = os.environ.get("CASEFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+LABELS = {
+    "raw": "raw update-with-start + activity",
+    "direct": "caseflow RequestWorkflow via SDK",
+    "http": "caseflow POST /api/v1/requests",
+}
+Call = Callable[[int], Awaitable[None]]
 
 
-def free_port() -> int:
-    import socket
+class Figures:
+    """Latencies and busy time of one path, gathered over several rounds."""
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.elapsed = 0.0
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.latencies)
+        return {
+            "rps": len(ordered) / self.elapsed,
+            "p50": statistics.median(ordered) * 1000,
+            "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000,
+        }
 
 
-async def measure(n: int, concurrency: int, call: Callable[[int], Awaitable[None]]) -> dict:
-    latencies: list[float] = []
+async def measure(n: int, concurrency: int, call: Call, into: Figures) -> None:
+    """n calls, `concurrency` at a time."""
     next_index = 0
 
     async def lane() -> None:
@@ -63,17 +82,17 @@ async def measure(n: int, concurrency: int, call: Callable[[int], Awaitable[None
             next_index += 1
             started = time.perf_counter()
             await call(index)
-            latencies.append(time.perf_counter() - started)
+            into.latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "rps": n / elapsed,
-        "p50": statistics.median(latencies) * 1000,
-        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
-    }
+    into.elapsed += time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def prepare_database(kind: str, workdir: Path) -> tuple[str, str | None]:
@@ -86,19 +105,90 @@ def prepare_database(kind: str, workdir: Path) -> tuple[str, str | None]:
     return f"{base}/{name}", name
 
 
-async def run(args: argparse.Namespace) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
-    url, pg_name = prepare_database(args.db, workdir)
+async def seed_database(url: str) -> None:
     database.upgrade(url.replace("+aiosqlite", ""))
     engine = database.make_engine(url)
     async with database.transaction(database.make_sessionmaker(engine)) as session:
         await seed(session)
     await engine.dispose()
 
-    env_server = await WorkflowEnvironment.start_local(
+
+def make_calls(
+    address: str,
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    raw_client: Client,
+    case_client: Client,
+) -> dict[str, Call]:
+    customer = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))
+    facts = CustomerFacts(
+        id=customer,
+        name="bench",
+        kind="organization",
+        region="RU-MOW",
+        segment="b2b_commercial",
+        tier="standard",
+    )
+    actor = Actor(username="operator", role=Role.OPERATOR, lines=[Line.L1])
+
+    async def raw(i: int) -> None:
+        operation = WithStartWorkflowOperation(
+            RawIntake.run,
+            f"v{i}",
+            id=f"raw-{uuid.uuid4()}",
+            task_queue="bench-raw",
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await raw_client.execute_update_with_start_workflow(
+            RawIntake.intake, f"v{i}", start_workflow_operation=operation
+        )
+
+    async def direct(i: int) -> None:
+        start = RequestStart(
+            request_id=str(uuid.uuid4()),
+            body_hash="b",
+            customer=facts,
+            channel="phone",
+            topic="consultation",
+            subject=f"bench {i}",
+            description="benchmark intake",
+            created_by=actor,
+        )
+        operation = WithStartWorkflowOperation(
+            RequestWorkflow.run,
+            start,
+            id=f"request-{start.request_id}",
+            task_queue="bench-caseflow",
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await case_client.execute_update_with_start_workflow(
+            RequestWorkflow.intake, Intake(body_hash="b"), start_workflow_operation=operation
+        )
+
+    async def over_http(i: int) -> None:
+        body = {
+            "customer_id": customer,
+            "channel": "phone",
+            "topic": "consultation",
+            "subject": f"bench {i}",
+            "description": "benchmark intake",
+        }
+        answer = await http.post(
+            "/requests", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+        )
+        assert answer.status_code == 201, answer.text
+
+    return {"raw": raw, "direct": direct, "http": over_http}
+
+
+async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    workdir = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
+    url, pg_name = prepare_database(args.db, workdir)
+    await seed_database(url)
+    server = await WorkflowEnvironment.start_local(
         dev_server_existing_path=dev_server_path(), dev_server_log_level="error", ui=False
     )
-    address = env_server.client.service_client.config.target_host
+    address = server.client.service_client.config.target_host
     api_port = free_port()
     env = {
         **os.environ,
@@ -118,14 +208,15 @@ async def run(args: argparse.Namespace) -> None:
             [sys.executable, str(ROOT / "bench" / "rawflow.py"), address, "bench-raw"], cwd=ROOT
         ),
     ]
+    figures = {name: Figures() for name in LABELS if name in args.paths}
     try:
         wait_for_port(api_port)
         raw_client = await Client.connect(address)
-        customer = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))
+        case_client = await Client.connect(address, data_converter=pydantic_data_converter)
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{api_port}/api/v1", timeout=60
         ) as http:
-            for _ in range(100):
+            for _ in range(150):
                 if (await http.get(f"http://127.0.0.1:{api_port}/readyz")).status_code == 200:
                     break
                 await asyncio.sleep(0.2)
@@ -133,107 +224,57 @@ async def run(args: argparse.Namespace) -> None:
                 await http.post("/auth/token", data={"username": "operator", "password": "demo"})
             ).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
-
-            async def caseflow_call(i: int) -> None:
-                body = {
-                    "customer_id": customer,
-                    "channel": "phone",
-                    "topic": "consultation",
-                    "subject": f"bench {i}",
-                    "description": "benchmark intake",
-                }
-                answer = await http.post(
-                    "/requests",
-                    json=body,
-                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
-                )
-                assert answer.status_code == 201, answer.text
-
-            async def raw_call(i: int) -> None:
-                operation = WithStartWorkflowOperation(
-                    RawIntake.run,
-                    f"v{i}",
-                    id=f"raw-{uuid.uuid4()}",
-                    task_queue="bench-raw",
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                )
-                await raw_client.execute_update_with_start_workflow(
-                    RawIntake.intake, f"v{i}", start_workflow_operation=operation
-                )
-
-            case_client = await Client.connect(address, data_converter=pydantic_data_converter)
-            facts = CustomerFacts(
-                id=customer,
-                name="bench",
-                kind="organization",
-                region="RU-MOW",
-                segment="b2b_commercial",
-                tier="standard",
-            )
-            actor = Actor(username="operator", role=Role.OPERATOR, lines=[Line.L1])
-
-            async def workflow_call(i: int) -> None:
-                start = RequestStart(
-                    request_id=str(uuid.uuid4()),
-                    body_hash="b",
-                    customer=facts,
-                    channel="phone",
-                    topic="consultation",
-                    subject=f"bench {i}",
-                    description="benchmark intake",
-                    created_by=actor,
-                )
-                operation = WithStartWorkflowOperation(
-                    RequestWorkflow.run,
-                    start,
-                    id=f"request-{start.request_id}",
-                    task_queue="bench-caseflow",
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                )
-                await case_client.execute_update_with_start_workflow(
-                    RequestWorkflow.intake,
-                    Intake(body_hash="b"),
-                    start_workflow_operation=operation,
-                )
-
-            for call in (raw_call, workflow_call, caseflow_call):  # warm every path up
-                await measure(20, args.concurrency, call)
-            raw = await measure(args.requests, args.concurrency, raw_call)
-            direct = await measure(args.requests, args.concurrency, workflow_call)
-            ours = await measure(args.requests, args.concurrency, caseflow_call)
+            calls = make_calls(address, http, headers, raw_client, case_client)
+            for name in figures:  # warm every path up
+                await measure(16, args.concurrency, calls[name], Figures())
+            order = list(figures)
+            for round_no in range(args.rounds):
+                shift = round_no % len(order)
+                for name in order[shift:] + order[:shift]:
+                    await measure(
+                        args.requests // args.rounds, args.concurrency, calls[name], figures[name]
+                    )
     finally:
         for child in children:
             child.terminate()
         for child in children:
             child.wait(timeout=30)
-        await env_server.shutdown()
+        await server.shutdown()
         if pg_name:
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    return {name: f.summary() for name, f in figures.items()}
 
+
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
     print(
-        f"intake benchmark: {args.requests} requests, {args.concurrency} concurrent, "
-        f"database {args.db}"
+        f"intake benchmark: {args.requests} requests per path in {args.rounds} rounds, "
+        f"{args.concurrency} concurrent, database {args.db}"
     )
     print(f"{'path':<34}{'req/s':>9}{'p50 ms':>10}{'p95 ms':>10}")
-    for label, figures in (
-        ("raw update-with-start + activity", raw),
-        ("caseflow RequestWorkflow via SDK", direct),
-        ("caseflow POST /api/v1/requests", ours),
-    ):
-        print(f"{label:<34}{figures['rps']:>9.1f}{figures['p50']:>10.1f}{figures['p95']:>10.1f}")
-    throughput = ours["rps"] / raw["rps"]
-    p95 = ours["p95"] / raw["p95"]
-    print(f"throughput ratio caseflow/raw: {throughput:.2f} (goal >= 0.80)")
-    print(f"p95 ratio caseflow/raw:        {p95:.2f} (goal <= 1.50)")
+    for name, numbers in results.items():
+        print(
+            f"{LABELS[name]:<34}{numbers['rps']:>9.1f}{numbers['p50']:>10.1f}"
+            f"{numbers['p95']:>10.1f}"
+        )
+    if "raw" in results and "http" in results:
+        raw, ours = results["raw"], results["http"]
+        print(f"throughput ratio caseflow/raw: {ours['rps'] / raw['rps']:.2f} (goal >= 0.80)")
+        print(f"p95 ratio caseflow/raw:        {ours['p95'] / raw['p95']:.2f} (goal <= 1.50)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=200)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=200, help="per path")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--paths", default="raw,direct,http")
+    args = parser.parse_args()
+    args.paths = set(args.paths.split(","))
+    report(args, asyncio.run(run(args)))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +23,16 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(rules_app, name="rules")
 
 
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop where it is installed (Linux, macOS): a faster event loop for the same code."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 @app.command()
 def worker() -> None:
     """Run a Temporal worker with every workflow and activity."""
@@ -29,7 +40,7 @@ def worker() -> None:
     from caseflow.logs import configure
 
     configure(get_settings().log_level)
-    asyncio.run(worker_module.run())
+    run_loop(worker_module.run())
 
 
 @app.command()

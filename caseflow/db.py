@@ -26,7 +26,8 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _sqlite_pragmas(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per checkout; stale connections are recycled instead.
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 def _ensure_sqlite_dir(url: str) -> None:

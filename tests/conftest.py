@@ -146,6 +146,6 @@ async def capture_history(client: Client, workflow_id: str) -> None:
         Path(target, f"{test}.json").write_text(history.to_json())
 
 
-@pytest.fixture(scope="session")
-def histories_dir() -> Path:
-    return Path(__file__).parent / "histories"
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Replay tests last: they replay the histories the workflow tests finished."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_replay.py"))

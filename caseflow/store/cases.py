@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caseflow.lifecycle import FINAL_STATES, State
+from caseflow.lifecycle import FINAL_STATES, Line, State
 from caseflow.models import Counter, Request, RequestEvent
-from caseflow.payloads import EventRecord, RegisterInput
+from caseflow.payloads import Assignment, EventRecord, RegisterInput
 
 REQUEST_COUNTER = "request"
 
@@ -32,16 +32,35 @@ async def next_number(session: AsyncSession) -> int:
     return int(value)
 
 
-async def register(session: AsyncSession, data: RegisterInput) -> str:
-    """Insert the request row and its first event; a repeat returns the number given before."""
-    existing = await session.scalar(
-        select(Request.number).where(Request.workflow_id == data.workflow_id)
+async def registered(session: AsyncSession, workflow_id: str) -> tuple[str, Assignment] | None:
+    """Number and first assignment of a request registered before (a retried activity)."""
+    row = await session.execute(
+        select(Request.number, RequestEvent.data)
+        .join(RequestEvent, RequestEvent.workflow_id == Request.workflow_id)
+        .where(Request.workflow_id == workflow_id, RequestEvent.action == "assign")
+        .order_by(RequestEvent.seq)
+        .limit(1)
     )
-    if existing is not None:
-        return existing
+    found = row.first()
+    if found is None:
+        return None
+    return found[0], Assignment.model_validate(found[1]["assignment"])
+
+
+async def register(session: AsyncSession, data: RegisterInput, assignment: Assignment) -> str:
+    """Number the request and insert it already assigned, with both events, in one flush."""
     value = await next_number(session)
     start = data.request
     number = format_number(value)
+    assigned = data.assign.event.model_copy(
+        update={
+            "line": assignment.line,
+            "queue": assignment.queue,
+            "assignee": assignment.assignee,
+            "to_state": State.ASSIGNED if assignment.assignee else State.REGISTERED,
+            "assignment": assignment,
+        }
+    )
     session.add(
         Request(
             id=start.request_id,
@@ -56,32 +75,59 @@ async def register(session: AsyncSession, data: RegisterInput) -> str:
             subject=start.subject,
             description=start.description,
             intake_hash=start.body_hash,
-            state=State.REGISTERED,
-            line="L1",
+            state=assigned.to_state,
+            line=assigned.line,
+            queue=assigned.queue,
+            assignee=assigned.assignee,
+            assignment_rule=assignment.rule,
+            assignment_explanation=assignment.explanation,
             created_by=start.created_by.username,
-            last_seq=data.seq,
+            last_seq=assigned.seq,
             created_at=data.at,
             updated_at=data.at,
         )
     )
-    session.add(
-        RequestEvent(
-            request_id=start.request_id,
-            workflow_id=data.workflow_id,
-            seq=data.seq,
-            at=data.at,
-            actor=start.created_by.username,
-            actor_role=start.created_by.role,
-            action="register",
-            from_state=None,
-            to_state=State.REGISTERED,
-            line="L1",
-            reason=None,
-            data={"number": number, "channel": start.channel, "topic": start.topic},
-        )
+    registration = EventRecord(
+        workflow_id=data.workflow_id,
+        request_id=start.request_id,
+        seq=data.seq,
+        at=data.at,
+        actor=start.created_by.username,
+        actor_role=start.created_by.role,
+        action="register",
+        from_state=None,
+        to_state=State.REGISTERED,
+        line=Line.L1,
+        queue=None,
+        assignee=None,
+        priority=start.priority,
+        data={"number": number, "channel": start.channel, "topic": start.topic},
     )
+    session.add_all([event_row(registration), event_row(assigned)])
     await session.flush()
     return number
+
+
+def event_row(event: EventRecord) -> RequestEvent:
+    data = dict(event.data)
+    if event.assignment is not None:
+        data["assignment"] = event.assignment.model_dump(mode="json")
+    return RequestEvent(
+        request_id=event.request_id,
+        workflow_id=event.workflow_id,
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        actor_role=event.actor_role,
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        line=event.line,
+        queue=event.queue,
+        assignee=event.assignee,
+        reason=event.reason,
+        data=data,
+    )
 
 
 async def event_exists(session: AsyncSession, workflow_id: str, seq: int) -> RequestEvent | None:
@@ -94,27 +140,7 @@ async def project(session: AsyncSession, event: EventRecord) -> bool:
     """Write the event and move the case row forward; False if this event was already written."""
     if await event_exists(session, event.workflow_id, event.seq) is not None:
         return False
-    data = dict(event.data)
-    if event.assignment is not None:
-        data["assignment"] = event.assignment.model_dump(mode="json")
-    session.add(
-        RequestEvent(
-            request_id=event.request_id,
-            workflow_id=event.workflow_id,
-            seq=event.seq,
-            at=event.at,
-            actor=event.actor,
-            actor_role=event.actor_role,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            line=event.line,
-            queue=event.queue,
-            assignee=event.assignee,
-            reason=event.reason,
-            data=data,
-        )
-    )
+    session.add(event_row(event))
     values: dict[str, object] = {
         "state": event.to_state,
         "line": event.line,
