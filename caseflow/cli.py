@@ -38,9 +38,15 @@ def worker() -> None:
     """Run a Temporal worker with every workflow and activity."""
     import worker as worker_module
     from caseflow.logs import configure
+    from caseflow.yamlsource import SourceErrors
 
     configure(get_settings().log_level)
-    run_loop(worker_module.run())
+    try:
+        run_loop(worker_module.run())
+    except SourceErrors as exc:
+        for error in exc.errors:
+            typer.echo(f"routing rules: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import pytest_asyncio
@@ -19,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 import worker as worker_module
+from api.app import create_app
 from caseflow import db as database
 from caseflow.demo import seed
 from caseflow.rulebook import RuleHolder
@@ -130,6 +132,34 @@ async def dev_worker(
     yield worker
     await worker.shutdown()
     await task
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http(settings, engine, dev_env, dev_worker) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, temporal=dev_env.client, engine=engine)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://caseflow") as client:
+            yield client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    result = {}
+    for name in (
+        "operator",
+        "operator-b",
+        "agent2",
+        "agent2-b2b",
+        "expert3",
+        "supervisor",
+        "manager",
+        "admin",
+    ):
+        answer = await http.post("/api/v1/auth/token", data={"username": name, "password": "demo"})
+        assert answer.status_code == 200, answer.text
+        result[name] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return result
 
 
 async def capture_history(client: Client, workflow_id: str) -> None:

@@ -3,44 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from api.app import create_app
 from tests.helpers import PETROV, ROMASHKA
 
 PROBLEM = "application/problem+json"
-
-
-@pytest_asyncio.fixture(scope="session")
-async def http(settings, engine, dev_env, dev_worker) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, temporal=dev_env.client, engine=engine)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://caseflow") as client:
-            yield client
-
-
-@pytest_asyncio.fixture(scope="session")
-async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    result = {}
-    for name in (
-        "operator",
-        "operator-b",
-        "agent2",
-        "agent2-b2b",
-        "expert3",
-        "supervisor",
-        "manager",
-        "admin",
-    ):
-        answer = await http.post("/api/v1/auth/token", data={"username": name, "password": "demo"})
-        assert answer.status_code == 200, answer.text
-        result[name] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
-    return result
 
 
 def intake(**overrides: object) -> dict[str, object]:
@@ -371,3 +340,19 @@ async def test_health_and_docs(http) -> None:
     spec = (await http.get("/openapi.json")).json()
     assert "/api/v1/requests/{request_id}/{action}" in spec["paths"]
     assert "caseflow_http_requests_total" in (await http.get("/metrics")).text
+
+
+async def test_a_manager_sees_only_their_customers(http, tokens) -> None:
+    mine = await http.post("/api/v1/customers", headers=tokens["manager"], json={
+        "kind": "person", "name": "Клиент Менеджера", "region": "RU-MOW", "segment": "b2c",
+        "emails": ["client-of-manager@example.org"]})
+    assert mine.status_code == 201, mine.text
+    own = await http.get(f"/api/v1/customers/{mine.json()['id']}", headers=tokens["manager"])
+    assert own.status_code == 200
+    assert_problem(await http.get(f"/api/v1/customers/{ROMASHKA}", headers=tokens["manager"]),
+                   404)
+    assert (await http.get(f"/api/v1/customers/{ROMASHKA}",
+                           headers=tokens["operator"])).status_code == 200
+    listed = (await http.get("/api/v1/customers", params={"limit": 200},
+                             headers=tokens["manager"])).json()["items"]
+    assert [c["id"] for c in listed] == [mine.json()["id"]]

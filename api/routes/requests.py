@@ -481,7 +481,9 @@ async def request_events(
     query = select(RequestEvent).where(RequestEvent.workflow_id == row.workflow_id)
     after = decode(cursor)
     if after is not None:
-        query = query.where(RequestEvent.seq > int(after))
+        if not isinstance(after, int):
+            raise invalid("cursor", "not a cursor this API gave out")
+        query = query.where(RequestEvent.seq > after)
     events = list((await db.scalars(query.order_by(RequestEvent.seq).limit(limit + 1))).all())
     more = len(events) > limit
     events = events[:limit]
