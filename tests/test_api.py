@@ -343,16 +343,25 @@ async def test_health_and_docs(http) -> None:
 
 
 async def test_a_manager_sees_only_their_customers(http, tokens) -> None:
-    mine = await http.post("/api/v1/customers", headers=tokens["manager"], json={
-        "kind": "person", "name": "Клиент Менеджера", "region": "RU-MOW", "segment": "b2c",
-        "emails": ["client-of-manager@example.org"]})
+    mine = await http.post(
+        "/api/v1/customers",
+        headers=tokens["manager"],
+        json={
+            "kind": "person",
+            "name": "Клиент Менеджера",
+            "region": "RU-MOW",
+            "segment": "b2c",
+            "emails": ["client-of-manager@example.org"],
+        },
+    )
     assert mine.status_code == 201, mine.text
     own = await http.get(f"/api/v1/customers/{mine.json()['id']}", headers=tokens["manager"])
     assert own.status_code == 200
-    assert_problem(await http.get(f"/api/v1/customers/{ROMASHKA}", headers=tokens["manager"]),
-                   404)
-    assert (await http.get(f"/api/v1/customers/{ROMASHKA}",
-                           headers=tokens["operator"])).status_code == 200
-    listed = (await http.get("/api/v1/customers", params={"limit": 200},
-                             headers=tokens["manager"])).json()["items"]
+    assert_problem(await http.get(f"/api/v1/customers/{ROMASHKA}", headers=tokens["manager"]), 404)
+    assert (
+        await http.get(f"/api/v1/customers/{ROMASHKA}", headers=tokens["operator"])
+    ).status_code == 200
+    listed = (
+        await http.get("/api/v1/customers", params={"limit": 200}, headers=tokens["manager"])
+    ).json()["items"]
     assert [c["id"] for c in listed] == [mine.json()["id"]]

@@ -33,7 +33,6 @@ from caseflow.payloads import (
     Action,
     Assignment,
     CustomerFacts,
-    Hop,
     Intake,
     RequestStart,
     RequestView,
@@ -85,30 +84,9 @@ class RequestIn(BaseModel):
         return self
 
 
-class AssignmentOut(BaseModel):
-    rule: str
-    explanation: str
-    candidates: list[dict[str, Any]] = Field(default_factory=list)
+class RequestOut(RequestView):
+    """The live view of a request, with what the caller may do next."""
 
-
-class RequestOut(BaseModel):
-    id: str
-    number: str | None
-    state: State
-    line: Line
-    queue: str | None
-    assignee: str | None
-    priority: str
-    channel: str
-    topic: str
-    subtopic: str | None
-    subject: str
-    customer_id: str
-    created_by: str
-    registered_at: datetime | None
-    assignment: AssignmentOut | None
-    escalations: list[Hop]
-    auto_close_at: datetime | None
     sla: dict[str, Any] | None = Field(
         default=None, description="SLA clocks; null until SLA policies are configured"
     )
@@ -236,14 +214,7 @@ async def load_visible(db: AsyncSession, user: User, request_id: str) -> Request
 
 
 def out(view: RequestView, allowed: list[str]) -> RequestOut:
-    assignment = view.assignment
-    return RequestOut(
-        **view.model_dump(exclude={"assignment", "workflow_id", "last_seq"}),
-        assignment=AssignmentOut(**assignment.model_dump(exclude={"line", "queue", "assignee"}))
-        if assignment
-        else None,
-        allowed_actions=allowed,
-    )
+    return RequestOut(**dict(view), allowed_actions=allowed)
 
 
 def view_from_row(row: Request) -> RequestView:
