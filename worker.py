@@ -18,6 +18,7 @@ from activities.requests import RequestActivities
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import Settings, get_settings
+from caseflow.store.people import team_codes
 from caseflow.temporal import connect
 from workflows.request import RequestWorkflow
 
@@ -58,8 +59,10 @@ def build_worker(
 
 async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    rules = RuleHolder(settings.routing_rules_dir)
+    rules = RuleHolder(settings.routing_rules_dir)  # a bad file stops start-up here
     engine = make_engine(settings.database_url)
+    async with make_sessionmaker(engine)() as session:
+        rules.reload(known_queues=await team_codes(session))  # and a queue nobody staffs
     client = await connect(settings)
     worker = build_worker(
         client, task_queue=settings.task_queue, sessions=make_sessionmaker(engine), rules=rules

@@ -76,7 +76,7 @@ class RequestActivities:
         return result
 
     async def _decide(self, session: AsyncSession, data: AssignInput) -> Assignment:
-        actor = data.event.actor
+        actor, at = data.event.actor, data.event.at
         if data.assignee is not None:
             person = await assignment.check_person(session, data.assignee)
             queue = data.queue or person.team_code
@@ -92,18 +92,44 @@ class RequestActivities:
         if data.queue is not None:
             team = await assignment.lock_team(session, data.queue)
             route = Route(
-                Line(team.line), team.code, "manual", f"queue {team.code} chosen by {actor}"
+                Line(team.line), team.code, "manual", None, f"queue {team.code} chosen by {actor}"
             )
         else:
             route = self.rules.current.route(data.request, for_line=data.for_line)
-        choice = await assignment.choose(session, route.queue)
+        need = assignment.Need(at=at, skill=route.skill, level=route.level)
+        line, queue = route.line, route.queue
+        if route.person is not None:
+            choice = await assignment.choose_person(session, route.person, need)
+            if choice.assignee is not None:
+                queue = (await assignment.check_person(session, route.person)).team_code
+        else:
+            assert queue is not None
+            choice = await assignment.choose(session, queue, need)
+        steps, retry_after = [route.reason, choice.reason], None
+        if choice.assignee is None and route.overflow is not None:
+            overflow = route.overflow
+            if overflow.queue:
+                choice = await assignment.choose(session, overflow.queue, need)
+                team = await assignment.lock_team(session, overflow.queue)
+                line, queue = Line(team.line), team.code
+                steps.append(f"overflow to queue {queue}: {choice.reason}")
+            elif overflow.supervisor:
+                region = data.request.customer.region
+                choice = await assignment.choose_supervisor(session, region, need)
+                steps.append(f"overflow to the supervisor of {region}: {choice.reason}")
+            else:
+                retry_after = overflow.hold
+                steps.append(f"overflow: held in {queue}, assignment retried every {retry_after}")
         return Assignment(
-            line=route.line,
-            queue=route.queue,
+            line=line,
+            queue=queue,
             assignee=choice.assignee,
             rule=route.rule,
-            explanation=f"{route.reason}; {choice.reason}",
-            candidates=[c.as_dict() for c in choice.candidates],
+            file=route.file,
+            explanation="; ".join(steps),
+            tried=route.tried,
+            candidates=choice.candidates,
+            retry_after=retry_after,
         )
 
     @activity.defn

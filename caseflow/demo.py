@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,27 +17,43 @@ DEMO_PASSWORD = "demo"
 TEAMS = [
     ("hotline", "Hotline", Line.L1, None),
     ("hotline-nw", "Hotline North-West", Line.L1, "RU-SPE"),
+    ("acquisition-commercial", "New business, commercial", Line.L1, "RU-MOW"),
+    ("acquisition-budget", "New business, public sector", Line.L1, None),
+    ("acquisition-regions", "New business, regions", Line.L1, None),
     ("l2-support", "Second line", Line.L2, None),
     ("l2-vip", "Second line, VIP", Line.L2, None),
     ("l2-b2b", "Second line, business customers", Line.L2, None),
     ("l3-experts", "Third line experts", Line.L3, None),
 ]
 
-# (username, role, full name, team)
+# (username, role, full name, team, skills, availability)
 USERS = [
-    ("operator", Role.OPERATOR, "Ольга Операторова", "hotline"),
-    ("operator-b", Role.OPERATOR, "Борис Линейный", "hotline"),
-    ("operator-nw", Role.OPERATOR, "Нина Северова", "hotline-nw"),
-    ("agent2", Role.AGENT, "Алексей Вторых", "l2-support"),
-    ("agent2-vip", Role.AGENT, "Вера Персональная", "l2-vip"),
-    ("agent2-b2b", Role.AGENT, "Григорий Бизнесов", "l2-b2b"),
-    ("expert3", Role.AGENT, "Эдуард Экспертов", "l3-experts"),
-    ("supervisor", Role.SUPERVISOR, "Светлана Старшая", None),
-    ("manager", Role.MANAGER, "Максим Продажин", None),
-    ("admin", Role.ADMIN, "Администратор", None),
+    ("operator", Role.OPERATOR, "Ольга Операторова", "hotline", {}, "available"),
+    ("operator-b", Role.OPERATOR, "Борис Линейный", "hotline", {}, "available"),
+    ("operator-nw", Role.OPERATOR, "Нина Северова", "hotline-nw", {}, "available"),
+    ("sales-msk", Role.AGENT, "Семён Продающий", "acquisition-commercial", {}, "available"),
+    ("sales-budget", Role.AGENT, "Галина Тендерная", "acquisition-budget", {}, "available"),
+    ("sales-regions", Role.AGENT, "Роман Региональный", "acquisition-regions", {}, "off"),
+    ("agent2", Role.AGENT, "Алексей Вторых", "l2-support", {"cards": 3, "tariffs": 2}, "available"),
+    ("agent2-junior", Role.AGENT, "Юлия Младшая", "l2-support", {"cards": 1}, "available"),
+    ("agent2-away", Role.AGENT, "Антон Отошедший", "l2-support", {"cards": 4}, "away"),
+    ("agent2-vip", Role.AGENT, "Вера Персональная", "l2-vip", {"cards": 3}, "available"),
+    ("agent2-b2b", Role.AGENT, "Григорий Бизнесов", "l2-b2b", {"tariffs": 4}, "available"),
+    (
+        "expert3",
+        Role.AGENT,
+        "Эдуард Экспертов",
+        "l3-experts",
+        {"cards": 5, "tariffs": 5},
+        "available",
+    ),
+    ("supervisor", Role.SUPERVISOR, "Светлана Старшая", None, {}, "available"),
+    ("manager", Role.MANAGER, "Максим Продажин", None, {}, "available"),
+    ("admin", Role.ADMIN, "Администратор", None, {}, "available"),
 ]
+SUPERVISED_REGIONS = ["RU-MOW", "RU-SPE", "RU-LEN"]
 
-CUSTOMERS = [
+CUSTOMERS: list[dict[str, Any]] = [
     {
         "kind": "organization",
         "name": "ООО «Ромашка»",
@@ -73,6 +90,33 @@ CUSTOMERS = [
         "gender": "female",
         "personal_manager": "agent2-vip",
     },
+    {
+        "kind": "organization",
+        "name": "ООО «Новый клиент»",
+        "inn": "7736207543",
+        "kpp": "773601002",
+        "region": "RU-MOW",
+        "segment": "b2b_commercial",
+        "tier": "standard",
+        "status": "prospect",
+        "planned_volume": 500,
+        "locale": "ru",
+        "phone": "+74957654321",
+        "email": "hello@newclient.example",
+    },
+    {
+        "kind": "organization",
+        "name": "МУП «Водоканал»",
+        "region": "RU-TVE",
+        "segment": "b2b_budget",
+        "tier": "standard",
+        "status": "client",
+        "contract_unit": "regions",
+        "account_manager": "manager",
+        "locale": "ru",
+        "phone": "+74822123456",
+        "email": "office@vodokanal.example",
+    },
 ]
 
 DEMO_NAMESPACE = uuid.UUID("0b6f3c59-9e1a-4d8e-8d0e-7b1b0a6d5c01")
@@ -81,19 +125,22 @@ DEMO_NAMESPACE = uuid.UUID("0b6f3c59-9e1a-4d8e-8d0e-7b1b0a6d5c01")
 async def seed(session: AsyncSession) -> None:
     for code, name, line, region in TEAMS:
         await upsert_team(session, code=code, name=name, line=line, region=region)
-    for username, role, full_name, team in USERS:
-        zone = [t[0] for t in TEAMS] if role == Role.SUPERVISOR else None
-        await upsert_user(
+    for username, role, full_name, team, skills, availability in USERS:
+        supervisor = role == Role.SUPERVISOR
+        user = await upsert_user(
             session,
             username=username,
             role=role,
             full_name=full_name,
             team=team,
             password=DEMO_PASSWORD,
-            zone_teams=zone,
+            zone_teams=[t[0] for t in TEAMS] if supervisor else None,
+            zone_regions=SUPERVISED_REGIONS if supervisor else None,
             capacity=10,
             email=f"{username}@caseflow.local",
+            skills=skills,
         )
+        user.availability = availability
     for item in CUSTOMERS:
         data = dict(item)
         customer_id = str(uuid.uuid5(DEMO_NAMESPACE, str(data["name"])))

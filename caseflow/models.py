@@ -77,11 +77,26 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    # available | away | off: what the person said; absences below are what was planned.
+    availability: Mapped[str] = mapped_column(String(16), default="available")
     capacity: Mapped[int] = mapped_column(Integer, default=20)
+    # Skill name → level 1..5.
+    skills: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     zone_teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     zone_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Absence(Base):
+    """A planned absence (leave, training): the person is not assigned work while it lasts."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Customer(Base):
@@ -100,6 +115,10 @@ class Customer(Base):
     tier: Mapped[str] = mapped_column(String(16))
     personal_manager: Mapped[str | None] = mapped_column(String(64))
     contract_unit: Mapped[str | None] = mapped_column(String(64))
+    # prospect | client: a prospect has no contract yet (acquisition routes it).
+    status: Mapped[str] = mapped_column(String(16), default="client")
+    planned_volume: Mapped[int | None] = mapped_column(Integer)
+    account_manager: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
     gender: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))

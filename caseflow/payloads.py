@@ -35,6 +35,9 @@ class CustomerFacts(BaseModel):
     tier: str
     personal_manager: str | None = None
     contract_unit: str | None = None
+    status: str = "client"
+    planned_volume: int | None = None
+    account_manager: str | None = None
 
 
 class RequestStart(BaseModel):
@@ -75,7 +78,12 @@ class Assignment(BaseModel):
     assignee: str | None
     rule: str
     explanation: str
+    file: str | None = None
+    tried: list[dict[str, str]] = Field(default_factory=list, description="rules that failed")
     candidates: list[dict[str, Any]] = Field(default_factory=list)
+    retry_after: timedelta | None = Field(
+        default=None, description="nobody eligible: the workflow retries after this"
+    )
 
 
 class AssignInput(BaseModel):

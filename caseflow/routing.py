@@ -1,70 +1,32 @@
-"""Routing rules as data: which line and queue a request goes to, and why.
+"""Routing rules as data: which line, queue or person a request goes to, and why.
 
-Files `routing_rules/*.yaml` are read in name order; their rules form one ordered list,
-first match wins. Every line has a default queue, used when no rule targets it (an
-escalation to L2 with no L2 rule, say). Unknown fields or operators are load errors,
-never silent non-matches.
+Files `routing_rules/*.yaml` are read in name order into one ordered list; the first
+matching rule wins, except that a rule with `continue: true` only lends what it sets (a
+skill requirement, an overflow) to the rule that finally wins. Every line has a default
+queue, used when no rule targets it (an escalation to L2 with no L2 rule, say). Unknown
+fields, operators or queues are load errors with file and line, never silent non-matches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from caseflow.conditions import ConditionError, Predicate, compile_when
 from caseflow.lifecycle import Line
 from caseflow.payloads import RequestStart
-from caseflow.yamlsource import SourceError, SourceErrors, read
+from caseflow.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
 
-FieldName = Literal[
-    "channel",
-    "region",
-    "topic",
-    "subtopic",
-    "priority",
-    "segment",
-    "tier",
-    "customer_kind",
-    "contract_unit",
-]
-Scalar = str | int | float | bool
-
-
-class Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    eq: Scalar | None = None
-    in_: list[Scalar] | None = Field(default=None, alias="in")
-    not_in: list[Scalar] | None = None
-    exists: bool | None = None
-
-    @model_validator(mode="after")
-    def _one_operator(self) -> Condition:
-        given = [k for k in ("eq", "in_", "not_in", "exists") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("a condition takes exactly one of eq, in, not_in, exists")
-        return self
-
-    def holds(self, value: Any) -> bool:
-        if self.exists is not None:
-            return (value is not None) == self.exists
-        if self.eq is not None:
-            return bool(value == self.eq)
-        if self.in_ is not None:
-            return value in self.in_
-        assert self.not_in is not None
-        return value not in self.not_in
-
-    def describe(self, field: str) -> str:
-        if self.exists is not None:
-            return f"{field} {'is set' if self.exists else 'is not set'}"
-        if self.eq is not None:
-            return f"{field}={self.eq}"
-        if self.in_ is not None:
-            return f"{field} in {self.in_}"
-        return f"{field} not in {self.not_in}"
+PersonRef = Literal["customer.personal_manager", "contract.account_manager"]
+PERSON_FACT = {
+    "customer.personal_manager": "personal_manager",
+    "contract.account_manager": "account_manager",
+}
 
 
 class Target(BaseModel):
@@ -72,110 +34,233 @@ class Target(BaseModel):
 
     line: Line
     queue: str | None = None
+    person: PersonRef | None = None
+    skill: str | None = None
+    level: int = Field(default=1, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _queue_or_person(self) -> Target:
+        if self.queue and self.person:
+            raise ValueError("a target names a queue or a person, not both")
+        return self
 
 
-class RoutingRule(BaseModel):
+class Overflow(BaseModel):
+    """Where a request goes when nobody eligible is free at the target."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    description: str = ""
-    when: dict[FieldName, Condition | Scalar] = Field(default_factory=dict)
-    target: Target
+    queue: str | None = None
+    supervisor: Literal["region"] | None = None
+    hold: timedelta | None = Field(default=None, description="retry assignment this often")
 
-    def conditions(self) -> dict[str, Condition]:
-        return {
-            field: cond if isinstance(cond, Condition) else Condition(eq=cond)
-            for field, cond in self.when.items()
-        }
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Overflow:
+        if sum(x is not None for x in (self.queue, self.supervisor, self.hold)) != 1:
+            raise ValueError("overflow takes exactly one of queue, supervisor, hold")
+        if self.hold is not None and self.hold < timedelta(minutes=1):
+            raise ValueError("hold retries at most once a minute")
+        return self
+
+
+class RuleSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    when: dict[str, Any] | None = None
+    target: Target
+    overflow: Overflow | None = None
+    continue_: bool = Field(default=False, alias="continue")
 
 
 class RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     defaults: dict[Line, str] = Field(default_factory=dict)
-    rules: list[RoutingRule] = Field(default_factory=list)
+    offices: list[str] = Field(default_factory=list, description="regions with our own office")
+    rules: list[RuleSource] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    file: str
+    when: Predicate
+    target: Target
+    overflow: Overflow | None
+    continue_: bool
 
 
 @dataclass(frozen=True)
 class Route:
     line: Line
-    queue: str
+    queue: str | None
     rule: str
+    file: str | None
     reason: str
+    person: str | None = None
+    skill: str | None = None
+    level: int = 1
+    overflow: Overflow | None = None
+    tried: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class RuleBook:
-    rules: tuple[RoutingRule, ...]
+    rules: tuple[Rule, ...]
     defaults: dict[Line, str]
+    offices: frozenset[str] = frozenset()
+
+    def facts(self, request: RequestStart) -> dict[str, Any]:
+        customer = request.customer
+        return {
+            "channel": request.channel,
+            "region": customer.region,
+            "topic": request.topic,
+            "subtopic": request.subtopic,
+            "priority": request.priority,
+            "segment": customer.segment,
+            "tier": customer.tier,
+            "customer_kind": customer.kind,
+            "status": customer.status,
+            "planned_volume": customer.planned_volume,
+            "contract_unit": customer.contract_unit,
+            "office_in_region": customer.region in self.offices,
+            "personal_manager": customer.personal_manager,
+            "account_manager": customer.account_manager,
+        }
 
     def route(self, request: RequestStart, *, for_line: Line | None = None) -> Route:
         """Intake (for_line None) considers every rule; an escalation only rules for that line."""
-        facts = facts_of(request)
+        facts = self.facts(request)
+        tried: list[dict[str, str]] = []
+        lent: list[Rule] = []
         for rule in self.rules:
             if for_line is not None and rule.target.line != for_line:
                 continue
-            conditions = rule.conditions()
-            if all(cond.holds(facts.get(field)) for field, cond in conditions.items()):
-                line = rule.target.line
-                queue = rule.target.queue or self.defaults[line]
-                matched = ", ".join(c.describe(f) for f, c in conditions.items()) or "always"
-                return Route(line, queue, rule.name, f"rule '{rule.name}' matched ({matched})")
+            if not rule.when.holds(facts):
+                tried.append(
+                    {"rule": rule.name, "file": rule.file, "why": rule.when.why_not(facts)}
+                )
+                continue
+            person = None
+            if rule.target.person:
+                person = facts[PERSON_FACT[rule.target.person]]
+                if person is None:
+                    tried.append(
+                        {
+                            "rule": rule.name,
+                            "file": rule.file,
+                            "why": f"{rule.target.person} is not set",
+                        }
+                    )
+                    continue
+            if rule.continue_:
+                lent.append(rule)
+                tried.append({"rule": rule.name, "file": rule.file, "why": "matched and continued"})
+                continue
+            return self._route(rule, person, lent, tried)
         line = for_line or Line.L1
+        if lent:
+            return self._route(lent[-1], None, lent[:-1], tried)
         return Route(
             line,
             self.defaults[line],
             f"default:{line}",
+            None,
             f"no rule matched; default queue of {line}",
+            tried=tried,
         )
 
+    def _route(
+        self, rule: Rule, person: str | None, lent: list[Rule], tried: list[dict[str, str]]
+    ) -> Route:
+        target = rule.target
+        skill, level, overflow = target.skill, target.level, rule.overflow
+        for earlier in reversed(lent):
+            if skill is None and earlier.target.skill:
+                skill, level = earlier.target.skill, earlier.target.level
+            overflow = overflow or earlier.overflow
+        queue = None if person else (target.queue or self.defaults[target.line])
+        where = f"{target.person} {person}" if person else f"queue {queue}"
+        reason = f"rule '{rule.name}' ({rule.file}) matched: {rule.when.describe()} → {where}"
+        return Route(
+            target.line,
+            queue,
+            rule.name,
+            rule.file,
+            reason,
+            person=person,
+            skill=skill,
+            level=level,
+            overflow=overflow,
+            tried=tried,
+        )
 
-def facts_of(request: RequestStart) -> dict[str, Any]:
-    customer = request.customer
-    return {
-        "channel": request.channel,
-        "region": customer.region,
-        "topic": request.topic,
-        "subtopic": request.subtopic,
-        "priority": request.priority,
-        "segment": customer.segment,
-        "tier": customer.tier,
-        "customer_kind": customer.kind,
-        "contract_unit": customer.contract_unit,
-    }
+    def queues(self) -> set[str]:
+        named = set(self.defaults.values())
+        for rule in self.rules:
+            named |= {q for q in (rule.target.queue, rule.overflow and rule.overflow.queue) if q}
+        return named
 
 
 REQUIRED_DEFAULTS = (Line.L1, Line.L2, Line.L3)
 
 
-def load(directory: Path) -> RuleBook:
+def load(directory: Path, *, known_queues: Collection[str] | None = None) -> RuleBook:
     """Read and check every rules file; all problems are reported together."""
-    errors: list[SourceError] = []
-    rules: list[RoutingRule] = []
-    defaults: dict[Line, str] = {}
-    names: dict[str, str] = {}
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise SourceErrors([SourceError(str(directory), 0, "no routing rules (*.yaml) found")])
+    errors: list[SourceError] = []
+    rules: list[Rule] = []
+    defaults: dict[Line, str] = {}
+    offices: set[str] = set()
     for path in files:
         try:
-            parsed = read(RulesFile, path)
+            data, lines = parse(path.read_text(encoding="utf-8"), path.name)
+            parsed = validate_data(RulesFile, data, lines, path.name)
         except SourceErrors as exc:
             errors.extend(exc.errors)
             continue
+        offices |= set(parsed.offices)
         for line, queue in parsed.defaults.items():
             if line in defaults and defaults[line] != queue:
-                errors.append(SourceError(path.name, 1, f"defaults.{line} set twice"))
-            defaults[line] = queue
-        for rule in parsed.rules:
-            if rule.name in names:
                 errors.append(
                     SourceError(
-                        path.name, 1, f"rule name '{rule.name}' already used in {names[rule.name]}"
+                        path.name, line_of(("defaults", line), lines), f"defaults.{line} set twice"
                     )
                 )
-            names[rule.name] = path.name
-            rules.append(rule)
+            defaults[line] = queue
+            _check_queue(queue, ("defaults", line), known_queues, path.name, lines, errors)
+        for i, source in enumerate(parsed.rules):
+            loc: tuple[str | int, ...] = ("rules", i)
+            if any(r.name == source.name for r in rules):
+                errors.append(
+                    SourceError(
+                        path.name,
+                        line_of((*loc, "name"), lines),
+                        f"rule name '{source.name}' is used twice",
+                    )
+                )
+            try:
+                when = compile_when(source.when, (*loc, "when"))
+            except ConditionError as exc:
+                errors.append(SourceError(path.name, line_of(exc.loc, lines), exc.reason))
+                continue
+            named = {
+                "target": source.target.queue,
+                "overflow": source.overflow.queue if source.overflow else None,
+            }
+            for where, named_queue in named.items():
+                if named_queue:
+                    _check_queue(
+                        named_queue, (*loc, where, "queue"), known_queues, path.name, lines, errors
+                    )
+            rules.append(
+                Rule(source.name, path.name, when, source.target, source.overflow, source.continue_)
+            )
     missing = [line for line in REQUIRED_DEFAULTS if line not in defaults]
     if missing and not errors:
         errors.append(
@@ -183,4 +268,16 @@ def load(directory: Path) -> RuleBook:
         )
     if errors:
         raise SourceErrors(errors)
-    return RuleBook(tuple(rules), defaults)
+    return RuleBook(tuple(rules), defaults, frozenset(offices))
+
+
+def _check_queue(
+    queue: str,
+    loc: tuple[str | int, ...],
+    known: Collection[str] | None,
+    file: str,
+    lines: dict[Any, int],
+    errors: list[SourceError],
+) -> None:
+    if known is not None and queue not in known:
+        errors.append(SourceError(file, line_of(loc, lines), f"unknown queue (team) '{queue}'"))

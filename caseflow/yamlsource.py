@@ -65,6 +65,10 @@ def line_of(loc: Loc, lines: dict[Loc, int]) -> int:
 
 def validate(model: type[M], text: str, name: str) -> M:
     data, lines = parse(text, name)
+    return validate_data(model, data, lines, name)
+
+
+def validate_data(model: type[M], data: Any, lines: dict[Loc, int], name: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from typer.testing import CliRunner
@@ -56,9 +57,11 @@ def test_worker_refuses_to_start_on_bad_rules(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("CASEFLOW_ROUTING_RULES_DIR", str(tmp_path))
     monkeypatch.setenv("CASEFLOW_TEMPORAL_ADDRESS", "127.0.0.1:1")
     get_settings.cache_clear()
+    handlers = logging.getLogger().handlers[:]
     try:
         result = runner.invoke(app, ["worker"])
     finally:
         get_settings.cache_clear()
+        logging.getLogger().handlers[:] = handlers  # the worker logs to the runner's stream
     assert result.exit_code == 1
     assert "00.yaml:2" in result.output and "target" in result.output

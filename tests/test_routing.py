@@ -92,7 +92,7 @@ def test_missing_defaults_and_duplicate_names_are_errors(tmp_path) -> None:
     )
     with pytest.raises(SourceErrors) as caught:
         routing.load(tmp_path)
-    assert "already used" in str(caught.value)
+    assert "used twice" in str(caught.value)
     write(tmp_path, "10.yaml", "defaults: {L1: hotline}\n")
     with pytest.raises(SourceErrors, match="no default queue for L2, L3"):
         routing.load(tmp_path)

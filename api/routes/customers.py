@@ -55,6 +55,9 @@ class CustomerIn(BaseModel):
     tier: Literal["standard", "vip"] = "standard"
     personal_manager: str | None = None
     contract_unit: str | None = None
+    status: Literal["prospect", "client"] = "client"
+    planned_volume: int | None = Field(default=None, ge=0)
+    account_manager: str | None = None
     locale: str = Field(default="ru", min_length=2, max_length=16)
     gender: Literal["male", "female"] | None = None
     timezone: str | None = None
@@ -106,6 +109,9 @@ class CustomerOut(BaseModel):
     tier: str
     personal_manager: str | None
     contract_unit: str | None
+    status: str
+    planned_volume: int | None
+    account_manager: str | None
     locale: str
     gender: str | None
     timezone: str | None
@@ -182,6 +188,9 @@ def to_out(customer: Customer, contacts: dict[str, list[str]]) -> CustomerOut:
         tier=customer.tier,
         personal_manager=customer.personal_manager,
         contract_unit=customer.contract_unit,
+        status=customer.status,
+        planned_volume=customer.planned_volume,
+        account_manager=customer.account_manager,
         locale=customer.locale,
         gender=customer.gender,
         timezone=customer.timezone,
@@ -244,6 +253,9 @@ async def create_customer(
         tier=body.tier,
         personal_manager=body.personal_manager,
         contract_unit=body.contract_unit,
+        status=body.status,
+        planned_volume=body.planned_volume,
+        account_manager=body.account_manager,
         locale=body.locale,
         gender=body.gender,
         timezone=body.timezone,

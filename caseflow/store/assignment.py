@@ -1,20 +1,24 @@
-"""Choosing the agent inside a queue: available, below capacity, least loaded, then round-robin.
+"""Choosing the person for a request: eligible first, then least loaded, then round-robin.
 
-The team row is locked for the choice, so concurrent intakes into one queue are serialised
-and never push an agent past capacity; the round-robin cursor lives in the same row.
+Eligible means active, available (not away or off, not in a planned absence), holding the
+required skill at the required level, and below capacity. The team row is locked for the
+choice, so concurrent intakes into one queue are serialised and never push anyone past
+capacity; the round-robin cursor lives in the same row, so it is fair across workers.
+Every candidate carries the reason it won or lost: that is the decision's explanation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.lifecycle import OPEN_STATES, Role
-from caseflow.models import Request, Team, User
+from caseflow.models import Absence, Request, Team, User
 
-ASSIGNABLE_ROLES = (Role.OPERATOR, Role.AGENT)
+ASSIGNABLE_ROLES = (Role.OPERATOR, Role.AGENT, Role.SUPERVISOR, Role.MANAGER)
 
 
 class UnknownQueue(LookupError):
@@ -26,30 +30,57 @@ class UnknownAssignee(LookupError):
 
 
 @dataclass(frozen=True)
+class Need:
+    """What the request asks of its assignee, and when the decision is made."""
+
+    at: datetime
+    skill: str | None = None
+    level: int = 1
+
+
+@dataclass(frozen=True)
 class Candidate:
     username: str
     open: int
     capacity: int
-    available: bool
+    availability: str
+    absent: bool
+    skill_level: int | None
 
     @property
-    def eligible(self) -> bool:
-        return self.available and self.open < self.capacity
+    def load(self) -> float:
+        return self.open / self.capacity if self.capacity > 0 else float("inf")
 
-    def as_dict(self) -> dict[str, object]:
+    def why_not(self, need: Need) -> str | None:
+        """None if eligible, else the first reason this person cannot take the request."""
+        if self.availability != "available":
+            return f"is {self.availability}"
+        if self.absent:
+            return "is absent (planned)"
+        if need.skill and (self.skill_level or 0) < need.level:
+            return f"{need.skill} level {self.skill_level or 0} < {need.level}"
+        if self.open >= self.capacity:
+            return f"at capacity ({self.open}/{self.capacity})"
+        return None
+
+    def as_dict(self, need: Need, verdict: str) -> dict[str, object]:
         return {
             "username": self.username,
             "open": self.open,
             "capacity": self.capacity,
-            "available": self.available,
-            "eligible": self.eligible,
+            "load": round(self.load, 3),
+            "availability": self.availability,
+            "absent": self.absent,
+            "skill_level": self.skill_level,
+            "eligible": self.why_not(need) is None,
+            "verdict": verdict,
         }
 
 
 @dataclass(frozen=True)
 class Choice:
     assignee: str | None
-    candidates: list[Candidate]
+    candidates: list[dict[str, object]]
     reason: str
 
 
@@ -69,41 +100,107 @@ async def lock_team(session: AsyncSession, queue: str) -> Team:
     return team
 
 
-async def candidates(session: AsyncSession, queue: str) -> list[Candidate]:
+async def candidates(
+    session: AsyncSession,
+    need: Need,
+    *,
+    queue: str | None = None,
+    usernames: list[str] | None = None,
+) -> list[Candidate]:
     counts = _open_counts()
-    rows = await session.execute(
-        select(User.username, User.capacity, User.available, func.coalesce(counts.c.open, 0))
+    absent = exists().where(
+        Absence.user_id == User.id, Absence.starts_at <= need.at, Absence.ends_at > need.at
+    )
+    query = (
+        select(User, func.coalesce(counts.c.open, 0), absent)
         .outerjoin(counts, counts.c.assignee == User.username)
-        .where(
-            User.team_code == queue,
-            User.active.is_(True),
-            User.role.in_([r.value for r in ASSIGNABLE_ROLES]),
-        )
+        .where(User.active.is_(True))
         .order_by(User.username)
     )
-    return [Candidate(name, int(n), cap, bool(avail)) for name, cap, avail, n in rows]
+    if queue is not None:
+        query = query.where(
+            User.team_code == queue, User.role.in_([Role.OPERATOR.value, Role.AGENT.value])
+        )
+    if usernames is not None:
+        query = query.where(User.username.in_(usernames))
+    rows = await session.execute(query)
+    return [
+        Candidate(
+            user.username,
+            int(n),
+            user.capacity,
+            user.availability,
+            bool(away),
+            (user.skills or {}).get(need.skill) if need.skill else None,
+        )
+        for user, n, away in rows
+    ]
 
 
-async def choose(session: AsyncSession, queue: str) -> Choice:
-    """Pick the agent for one more request in `queue`, advancing the round-robin cursor."""
-    team = await lock_team(session, queue)
-    people = await candidates(session, queue)
-    eligible = [c for c in people if c.eligible]
+def pick(people: list[Candidate], need: Need, cursor: str | None) -> Choice:
+    """The eligible person with the lowest load; among equals, the next after `cursor`."""
+    eligible = [c for c in people if c.why_not(need) is None]
     if not eligible:
+        listed = [c.as_dict(need, f"not eligible: {c.why_not(need)}") for c in people]
         return Choice(
             None,
-            people,
-            f"nobody in {queue} is available below capacity; the request waits in the queue",
+            listed,
+            "nobody eligible"
+            + (
+                ": " + "; ".join(f"{c.username} {c.why_not(need)}" for c in people)
+                if people
+                else " (no members)"
+            ),
         )
-    lowest = min(c.open / c.capacity for c in eligible)
-    tied = [c for c in eligible if c.open / c.capacity == lowest]
-    after_cursor = [c for c in tied if team.rr_cursor is None or c.username > team.rr_cursor]
+    lowest = min(c.load for c in eligible)
+    tied = [c for c in eligible if c.load == lowest]
+    after_cursor = [c for c in tied if cursor is None or c.username > cursor]
     winner = (after_cursor or tied)[0]
-    team.rr_cursor = winner.username
+    listed = []
+    for c in people:
+        reason = c.why_not(need)
+        if c is winner:
+            verdict = "chosen" + (", round-robin among equals" if len(tied) > 1 else "")
+        elif reason:
+            verdict = f"not eligible: {reason}"
+        elif c.load > lowest:
+            verdict = f"higher load ({c.open}/{c.capacity})"
+        else:
+            verdict = "equal load; round-robin chose another"
+        listed.append(c.as_dict(need, verdict))
     reason = f"{winner.username} has the lowest load ({winner.open}/{winner.capacity})"
     if len(tied) > 1:
         reason += f"; tied with {len(tied) - 1} other(s), broken round-robin"
-    return Choice(winner.username, people, reason)
+    return Choice(winner.username, listed, reason)
+
+
+async def choose(session: AsyncSession, queue: str, need: Need) -> Choice:
+    """Pick the agent for one more request in `queue`, advancing the round-robin cursor."""
+    team = await lock_team(session, queue)
+    choice = pick(await candidates(session, need, queue=queue), need, team.rr_cursor)
+    if choice.assignee is not None:
+        team.rr_cursor = choice.assignee
+    return choice
+
+
+async def choose_person(session: AsyncSession, username: str, need: Need) -> Choice:
+    """A named person (a VIP's personal manager): them if eligible, else nobody."""
+    people = await candidates(session, need, usernames=[username])
+    if not people:
+        return Choice(None, [], f"{username} is not an active user")
+    return pick(people, need, None)
+
+
+async def choose_supervisor(session: AsyncSession, region: str, need: Need) -> Choice:
+    """The region's supervisor: the overflow of last resort."""
+    supervisors = await session.scalars(
+        select(User).where(User.role == Role.SUPERVISOR.value, User.active.is_(True))
+    )
+    in_region = [u.username for u in supervisors if region in (u.zone_regions or [])]
+    if not in_region:
+        return Choice(None, [], f"no supervisor covers region {region}")
+    plain = Need(at=need.at)  # a supervisor takes it whatever the skill
+    return pick(await candidates(session, plain, usernames=in_region), plain, None)
 
 
 async def check_person(session: AsyncSession, username: str) -> User:

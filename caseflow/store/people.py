@@ -35,12 +35,13 @@ async def upsert_user(
     zone_teams: list[str] | None = None,
     zone_regions: list[str] | None = None,
     email: str | None = None,
+    skills: dict[str, int] | None = None,
 ) -> User:
     if team is not None and await session.get(Team, team) is None:
         raise LookupError(f"no team '{team}'")
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        user = User(username=username, active=True, available=True)
+        user = User(username=username, active=True, availability="available")
         session.add(user)
     user.role = role
     user.full_name = full_name or username
@@ -49,7 +50,12 @@ async def upsert_user(
     user.zone_teams = zone_teams or []
     user.zone_regions = zone_regions or []
     user.email = email
+    user.skills = skills or {}
     if password is not None:
         user.password_hash = hash_password(password)
     await session.flush()
     return user
+
+
+async def team_codes(session: AsyncSession) -> set[str]:
+    return set(await session.scalars(select(Team.code)))
