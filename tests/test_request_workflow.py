@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import select, update
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -16,13 +16,14 @@ from temporalio.testing import WorkflowEnvironment
 
 import worker as worker_module
 from caseflow.lifecycle import Line, State
-from caseflow.models import Request, RequestEvent
+from caseflow.models import Request, RequestEvent, User
 from tests.conftest import capture_history
 from tests.helpers import (
     AGENT_B2B,
     EXPERT,
     MANAGER,
     OPERATOR,
+    ROMASHKA_FACTS,
     SUPERVISOR,
     act,
     open_request,
@@ -198,3 +199,44 @@ async def test_intake_retry_returns_the_same_request(env) -> None:
     assert isinstance(reused.value.cause, ApplicationError)
     assert reused.value.cause.type == "idempotency_key_reused"
     await act(handle, "cancel", reason="тест")
+
+
+async def test_held_request_is_assigned_when_someone_becomes_free(env, sessions) -> None:
+    ts, queue = env
+    prospect = ROMASHKA_FACTS.model_copy(update={"status": "prospect", "region": "RU-TVE"})
+    handle, view = await open_request(ts.client, queue, request_start(customer=prospect))
+    assert (view.state, view.queue, view.assignee) == (
+        State.REGISTERED,
+        "acquisition-regions",
+        None,
+    )
+    assert view.assignment and view.assignment.retry_after == timedelta(minutes=10)
+
+    await set_availability(sessions, "sales-regions", "available")
+    try:
+        await ts.sleep(timedelta(minutes=11))
+        retried = await handle.query(RequestWorkflow.view)
+    finally:
+        await set_availability(sessions, "sales-regions", "off")
+    assert (retried.state, retried.assignee) == (State.ASSIGNED, "sales-regions")
+    assert retried.assignment and retried.assignment.retry_after is None
+    await act(handle, "cancel", SUPERVISOR, reason="тест")
+    await capture_history(ts.client, handle.id)
+
+
+async def test_taking_a_held_request_ends_the_hold(env) -> None:
+    ts, queue = env
+    prospect = ROMASHKA_FACTS.model_copy(update={"status": "prospect", "region": "RU-TVE"})
+    handle, _ = await open_request(ts.client, queue, request_start(customer=prospect))
+    taken = await act(handle, "take")
+    assert (taken.state, taken.assignee) == (State.ASSIGNED, "operator")
+    await ts.sleep(timedelta(minutes=30))
+    assert (await handle.query(RequestWorkflow.view)).assignee == "operator"
+    await act(handle, "cancel", reason="тест")
+
+
+async def set_availability(sessions, username: str, availability: str) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(User).where(User.username == username).values(availability=availability)
+        )

@@ -107,3 +107,114 @@ def test_reload_keeps_the_old_book_when_the_new_one_is_bad(tmp_path) -> None:
     with pytest.raises(SourceErrors):
         holder.reload()
     assert holder.current.defaults[Line.L1] == "hotline"
+
+
+def test_person_targets_and_their_fallback_to_later_rules() -> None:
+    vip = BOOK.route(request_start(customer=customer(tier="vip", personal_manager="agent2-vip")))
+    assert (vip.rule, vip.person, vip.queue, vip.line) == (
+        "vip-personal-manager",
+        "agent2-vip",
+        None,
+        Line.L2,
+    )
+    assert vip.overflow is not None and vip.overflow.queue == "l2-vip"
+    client = customer(kind="organization", segment="b2b_budget", account_manager="manager")
+    contract = BOOK.route(request_start(customer=client, topic="prolongation"))
+    assert (contract.rule, contract.person) == ("contract-questions-to-account-manager", "manager")
+    no_manager = BOOK.route(
+        request_start(customer=customer(kind="organization"), topic="prolongation")
+    )
+    assert no_manager.rule == "everyone-else"
+    assert {
+        "rule": "contract-questions-to-account-manager",
+        "file": "10-intake.yaml",
+        "why": "wanted account_manager is set, was None",
+    } in no_manager.tried
+
+
+def test_prospects_route_by_segment_volume_and_office() -> None:
+    def prospect(**facts: object) -> str:
+        base = {"kind": "organization", "status": "prospect", "segment": "b2b_commercial"}
+        return BOOK.route(request_start(customer=customer(**{**base, **facts}))).queue or ""
+
+    assert prospect(planned_volume=500) == "acquisition-commercial"
+    assert prospect(planned_volume=50) == "acquisition-regions"
+    assert prospect(planned_volume=500, region="RU-TVE") == "acquisition-regions"
+    assert prospect(segment="b2b_budget") == "acquisition-budget"
+    held = BOOK.route(
+        request_start(
+            customer=customer(kind="organization", status="prospect", segment="b2b_commercial")
+        )
+    )
+    assert held.overflow is not None and held.overflow.hold is not None
+
+
+def test_decision_lists_the_rules_tried_before_the_winner() -> None:
+    route = BOOK.route(request_start(customer=customer(region="RU-SPE")))
+    assert route.rule == "north-west-hotline" and route.file == "10-intake.yaml"
+    assert [t["rule"] for t in route.tried][:2] == ["vip-personal-manager", "vip-to-second-line"]
+    assert route.tried[1]["why"] == "wanted tier=vip, was 'standard'"
+
+
+def test_continue_lends_skill_and_overflow_to_the_winner(tmp_path) -> None:
+    write(tmp_path, "00.yaml", DEFAULTS)
+    write(
+        tmp_path,
+        "10.yaml",
+        """rules:
+  - name: vip-needs-seniors
+    continue: true
+    when: {tier: vip}
+    target: {line: L1, skill: vip_care, level: 4}
+    overflow: {supervisor: region}
+  - name: hotline
+    target: {line: L1, queue: hotline}
+""",
+    )
+    book = routing.load(tmp_path)
+    route = book.route(request_start(customer=customer(tier="vip")))
+    assert (route.rule, route.skill, route.level) == ("hotline", "vip_care", 4)
+    assert route.overflow is not None and route.overflow.supervisor == "region"
+    plain = book.route(request_start(customer=customer()))
+    assert (plain.rule, plain.skill, plain.overflow) == ("hotline", None, None)
+
+
+def test_queues_must_exist_when_the_teams_are_known(tmp_path) -> None:
+    write(tmp_path, "00.yaml", DEFAULTS)
+    write(
+        tmp_path,
+        "10.yaml",
+        "rules:\n  - name: a\n    target: {line: L2, queue: l2-ghosts}\n"
+        "    overflow: {queue: hotline}\n",
+    )
+    known = {"hotline", "l2-support", "l3-experts"}
+    with pytest.raises(SourceErrors) as caught:
+        routing.load(tmp_path, known_queues=known)
+    assert [(e.file, e.line) for e in caught.value.errors] == [("10.yaml", 3)]
+    assert "l2-ghosts" in caught.value.errors[0].reason
+    routing.load(tmp_path, known_queues=known | {"l2-ghosts"})
+
+
+def test_the_shipped_rules_name_only_demo_teams() -> None:
+    from caseflow.demo import TEAMS
+
+    routing.load(ROOT / "routing_rules", known_queues={t[0] for t in TEAMS})
+
+
+@pytest.mark.parametrize(
+    ("overflow", "words"),
+    [
+        ("{queue: a, hold: PT5M}", "exactly one"),
+        ("{hold: PT5S}", "once a minute"),
+        ("{supervisor: planet}", "supervisor"),
+    ],
+)
+def test_bad_overflow(tmp_path, overflow, words) -> None:
+    write(tmp_path, "00.yaml", DEFAULTS)
+    write(
+        tmp_path,
+        "10.yaml",
+        f"rules:\n  - name: a\n    target: {{line: L1}}\n    overflow: {overflow}\n",
+    )
+    with pytest.raises(SourceErrors, match=words):
+        routing.load(tmp_path)

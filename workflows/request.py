@@ -70,9 +70,13 @@ class RequestWorkflow:
         async with self.lock:
             await self._register()
         while self.state not in FINAL_STATES:
-            await workflow.wait_condition(lambda: self.state in FINAL_STATES | {State.RESOLVED})
+            await workflow.wait_condition(
+                lambda: self.state in FINAL_STATES | {State.RESOLVED} or self._held()
+            )
             if self.state == State.RESOLVED:
                 await self._auto_close_when_quiet()
+            elif self._held():
+                await self._retry_assignment()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
 
@@ -114,6 +118,29 @@ class RequestWorkflow:
                             reason=f"no reply for {quiet}; closed automatically",
                         )
                     )
+
+    def _held(self) -> bool:
+        """Nobody was free and the rule said to hold the request and try again later."""
+        held = self.assignment is not None and self.assignment.retry_after is not None
+        return held and self.assignee is None and self.state == State.REGISTERED
+
+    async def _retry_assignment(self) -> None:
+        assert self.assignment is not None and self.assignment.retry_after is not None
+        pause = self.assignment.retry_after
+        try:
+            # Anyone taking the request, or a supervisor assigning it, ends the hold.
+            await workflow.wait_condition(lambda: not self._held(), timeout=pause)
+        except TimeoutError:
+            async with self.lock:
+                if self._held():
+                    event = self._event(
+                        "retry-assign",
+                        SYSTEM_ACTOR,
+                        State.ASSIGNED,
+                        reason=f"nobody was free; tried again after {pause}",
+                    )
+                    data = AssignInput(event=event, request=self.start, for_line=self.line)
+                    self._apply(await self._assign(data))
 
     # --- updates -------------------------------------------------------------------------
 
