@@ -16,7 +16,7 @@ from tests.helpers import request_start
 BOOK = routing.load(ROOT / "routing_rules")
 
 
-def customer(**facts: str) -> CustomerFacts:
+def customer(**facts: object) -> CustomerFacts:
     base = {
         "id": "c",
         "name": "n",

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WithStartWorkflowOperation,
@@ -22,20 +22,26 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api.actions import PRIORITIES, perform
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.pagination import Cursor, Limit, Page, decode, encode
 from api.problems import Problem, invalid, not_found
-from api.temporal_errors import finished, to_problem
+from api.request_views import (
+    RequestOut,
+    allowed_for,
+    load_visible,
+    out,
+    view_from_row,
+    visible,
+)
+from api.temporal_errors import to_problem
 from caseflow import identity
-from caseflow.lifecycle import ACTIONS, Line, Role, State, allowed_actions
-from caseflow.models import Customer, CustomerContact, Request, RequestEvent, Team, User
+from caseflow.lifecycle import ACTIONS, Line, State
+from caseflow.models import Customer, CustomerContact, Request, RequestEvent
 from caseflow.payloads import (
-    Action,
-    Assignment,
     CustomerFacts,
     Intake,
     RequestStart,
-    RequestView,
 )
 from workflows.request import RequestWorkflow
 
@@ -44,7 +50,6 @@ router = APIRouter(prefix="/requests", tags=["requests"])
 # Idempotency keys map to request ids in this namespace (per caller), so a retried POST
 # finds the same workflow id.
 KEY_NAMESPACE = uuid.UUID("5b0c4c8e-8f0c-4a47-9a39-6f1d3f3c2a10")
-PRIORITIES = Literal["low", "normal", "high", "critical"]
 
 REQUEST_EXAMPLE: JsonDict = {
     "customer_id": "9d7f0f7e-3d4b-4a53-a1c8-2f1c2b2a9f10",
@@ -84,15 +89,6 @@ class RequestIn(BaseModel):
         return self
 
 
-class RequestOut(RequestView):
-    """The live view of a request, with what the caller may do next."""
-
-    sla: dict[str, Any] | None = Field(
-        default=None, description="SLA clocks; null until SLA policies are configured"
-    )
-    allowed_actions: list[str]
-
-
 class EventOut(BaseModel):
     seq: int
     at: datetime
@@ -106,161 +102,6 @@ class EventOut(BaseModel):
     assignee: str | None
     reason: str | None
     data: dict[str, Any]
-
-
-# --- action bodies: each action names the fields it needs ---------------------------------
-
-
-class NoBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CommentBody(NoBody):
-    text: str = Field(min_length=1, max_length=20000)
-    public: bool = False
-
-
-class MessageBody(NoBody):
-    message: str = Field(min_length=1, max_length=20000)
-
-
-class ResolveBody(NoBody):
-    resolution: str = Field(min_length=1, max_length=20000)
-
-
-class ReasonBody(NoBody):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class EscalateBody(ReasonBody):
-    to_line: Literal["L2", "L3"]
-    queue: str | None = None
-
-
-class ReassignBody(ReasonBody):
-    assignee: str | None = None
-    queue: str | None = None
-
-    @model_validator(mode="after")
-    def _target(self) -> ReassignBody:
-        if not (self.assignee or self.queue):
-            raise ValueError("give an assignee or a queue")
-        return self
-
-
-class PriorityBody(ReasonBody):
-    priority: PRIORITIES
-
-
-BODIES: dict[str, type[NoBody]] = {
-    "take": NoBody,
-    "start": NoBody,
-    "close": NoBody,
-    "comment": CommentBody,
-    "request-info": MessageBody,
-    "customer-reply": MessageBody,
-    "resolve": ResolveBody,
-    "reopen": ReasonBody,
-    "cancel": ReasonBody,
-    "escalate": EscalateBody,
-    "return": ReasonBody,
-    "reassign": ReassignBody,
-    "set-priority": PriorityBody,
-}
-assert set(BODIES) == set(ACTIONS)
-
-
-def to_action(name: str, body: NoBody, user: Any) -> Action:
-    fields = body.model_dump()
-    return Action(
-        name=name,
-        actor=user,
-        text=fields.get("text") or fields.get("message") or fields.get("resolution"),
-        public=fields.get("public", False),
-        reason=fields.get("reason"),
-        to_line=fields.get("to_line"),
-        queue=fields.get("queue"),
-        assignee=fields.get("assignee"),
-        priority=fields.get("priority"),
-    )
-
-
-# --- visibility ----------------------------------------------------------------------------
-
-
-def visible(query: Select[Any], user: User) -> Select[Any]:
-    """Operators see L1 and what they registered; agents their team; supervisors their zone."""
-    role = Role(user.role)
-    mine = or_(Request.created_by == user.username, Request.assignee == user.username)
-    if role == Role.ADMIN:
-        return query
-    if role == Role.OPERATOR:
-        return query.where(or_(Request.line == Line.L1, mine))
-    if role == Role.AGENT:
-        return query.where(or_(Request.queue == user.team_code, mine))
-    if role == Role.SUPERVISOR:
-        in_regions = Request.customer_id.in_(
-            select(Customer.id).where(Customer.region.in_(user.zone_regions or []))
-        )
-        return query.where(or_(Request.queue.in_(user.zone_teams or []), in_regions, mine))
-    return query.where(mine)
-
-
-async def load_visible(db: AsyncSession, user: User, request_id: str) -> Request:
-    row = await db.scalar(visible(select(Request).where(Request.id == request_id), user))
-    if row is None:
-        raise not_found("request")
-    return row
-
-
-def out(view: RequestView, allowed: list[str]) -> RequestOut:
-    return RequestOut(**dict(view), allowed_actions=allowed)
-
-
-def view_from_row(row: Request) -> RequestView:
-    """The read model's picture, for requests whose workflow history is gone."""
-    assignment = None
-    if row.assignment_rule:
-        assignment = Assignment(
-            line=Line(row.line),
-            queue=row.queue,
-            assignee=row.assignee,
-            rule=row.assignment_rule,
-            explanation=row.assignment_explanation or "",
-        )
-    return RequestView(
-        id=row.id,
-        workflow_id=row.workflow_id,
-        number=row.number,
-        state=State(row.state),
-        line=Line(row.line),
-        queue=row.queue,
-        assignee=row.assignee,
-        priority=row.priority,
-        channel=row.channel,
-        topic=row.topic,
-        subtopic=row.subtopic,
-        subject=row.subject,
-        customer_id=row.customer_id,
-        created_by=row.created_by,
-        registered_at=row.created_at,
-        assignment=assignment,
-        escalations=[],
-        auto_close_at=None,
-        last_seq=row.last_seq,
-    )
-
-
-async def allowed_for(db: AsyncSession, user: User, view: RequestView) -> list[str]:
-    actor = await actor_of(user, db)
-    line_access = actor.role in (Role.SUPERVISOR, Role.ADMIN) or view.line in actor.lines
-    return allowed_actions(
-        state=view.state,
-        role=actor.role,
-        line_access=line_access,
-        can_return=bool(view.escalations),
-        line=view.line,
-    )
 
 
 # --- intake --------------------------------------------------------------------------------
@@ -467,26 +308,6 @@ async def request_events(
     )
 
 
-# --- actions -------------------------------------------------------------------------------
-
-
-async def check_targets(db: AsyncSession, body: NoBody) -> None:
-    """Queues and people named in an action must exist: 422 naming the field, not a 5xx."""
-    queue = getattr(body, "queue", None)
-    if queue is not None:
-        team = await db.get(Team, queue)
-        if team is None:
-            raise invalid("queue", f"no queue '{queue}'")
-        to_line = getattr(body, "to_line", None)
-        if to_line is not None and team.line != to_line:
-            raise invalid("queue", f"queue '{queue}' belongs to {team.line}, not {to_line}")
-    assignee = getattr(body, "assignee", None)
-    if assignee is not None:
-        person = await db.scalar(select(User).where(User.username == assignee))
-        if person is None or not person.active:
-            raise invalid("assignee", f"no active user '{assignee}'")
-
-
 @router.post(
     "/{request_id}/{action}",
     response_model=RequestOut,
@@ -504,41 +325,7 @@ async def request_action(
     temporal: Temporal,
     payload: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> RequestOut:
-    model = BODIES.get(action)
-    if model is None:
+    if action not in ACTIONS:
         raise not_found(f"action '{action}'")
     row = await load_visible(db, user, request_id)
-    body = validate_body(model, payload or {})
-    await check_targets(db, body)
-    actor = await actor_of(user, db)
-    await db.commit()
-    try:
-        view = await temporal.get_workflow_handle(row.workflow_id).execute_update(
-            RequestWorkflow.act, to_action(action, body, actor)
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise to_problem(exc) from exc
-    except RPCError as exc:
-        problem = finished(exc)
-        if problem is None:
-            raise
-        raise problem from exc
-    return out(view, await allowed_for(db, user, view))
-
-
-def validate_body(model: type[NoBody], payload: dict[str, Any]) -> NoBody:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "reason": e["msg"]}
-            for e in exc.errors()
-        ]
-        raise Problem(
-            422,
-            "validation_error",
-            "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
-            errors=errors,
-        ) from exc
+    return await perform(db, user, temporal, row, action, payload or {})

@@ -1,0 +1,161 @@
+"""Person actions on a request: each one's body, its checks, and the workflow update."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.deps import actor_of
+from api.problems import Problem, invalid, not_found
+from api.request_views import RequestOut, allowed_for, out
+from api.temporal_errors import finished, to_problem
+from caseflow.lifecycle import ACTIONS, Role
+from caseflow.models import Request, Team, User
+from caseflow.payloads import Action
+from workflows.request import RequestWorkflow
+
+PRIORITIES = Literal["low", "normal", "high", "critical"]
+
+
+class NoBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommentBody(NoBody):
+    text: str = Field(min_length=1, max_length=20000)
+    public: bool = False
+
+
+class MessageBody(NoBody):
+    message: str = Field(min_length=1, max_length=20000)
+
+
+class ResolveBody(NoBody):
+    resolution: str = Field(min_length=1, max_length=20000)
+
+
+class ReasonBody(NoBody):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EscalateBody(ReasonBody):
+    to_line: Literal["L2", "L3"]
+    queue: str | None = None
+
+
+class ReassignBody(ReasonBody):
+    assignee: str | None = None
+    queue: str | None = None
+
+    @model_validator(mode="after")
+    def _target(self) -> ReassignBody:
+        if not (self.assignee or self.queue):
+            raise ValueError("give an assignee or a queue")
+        return self
+
+
+class PriorityBody(ReasonBody):
+    priority: PRIORITIES
+
+
+BODIES: dict[str, type[NoBody]] = {
+    "take": NoBody,
+    "start": NoBody,
+    "close": NoBody,
+    "comment": CommentBody,
+    "request-info": MessageBody,
+    "customer-reply": MessageBody,
+    "resolve": ResolveBody,
+    "reopen": ReasonBody,
+    "cancel": ReasonBody,
+    "escalate": EscalateBody,
+    "return": ReasonBody,
+    "reassign": ReassignBody,
+    "set-priority": PriorityBody,
+}
+assert set(BODIES) == set(ACTIONS)
+
+
+def to_action(name: str, body: NoBody, user: Any) -> Action:
+    fields = body.model_dump()
+    return Action(
+        name=name,
+        actor=user,
+        text=fields.get("text") or fields.get("message") or fields.get("resolution"),
+        public=fields.get("public", False),
+        reason=fields.get("reason"),
+        to_line=fields.get("to_line"),
+        queue=fields.get("queue"),
+        assignee=fields.get("assignee"),
+        priority=fields.get("priority"),
+    )
+
+
+async def check_targets(db: AsyncSession, body: NoBody, user: User) -> None:
+    """Queues and people an action names must exist (422 naming the field, never a 5xx),
+    and a supervisor may only hand work to queues and people of their own zone (403)."""
+    zone = set(user.zone_teams or []) if user.role == Role.SUPERVISOR else None
+    queue = getattr(body, "queue", None)
+    if queue is not None:
+        team = await db.get(Team, queue)
+        if team is None:
+            raise invalid("queue", f"no queue '{queue}'")
+        to_line = getattr(body, "to_line", None)
+        if to_line is not None and team.line != to_line:
+            raise invalid("queue", f"queue '{queue}' belongs to {team.line}, not {to_line}")
+        if zone is not None and getattr(body, "to_line", None) is None and queue not in zone:
+            raise Problem(403, "forbidden", f"queue '{queue}' is outside your zone")
+    assignee = getattr(body, "assignee", None)
+    if assignee is not None:
+        person = await db.scalar(select(User).where(User.username == assignee))
+        if person is None or not person.active:
+            raise invalid("assignee", f"no active user '{assignee}'")
+        if zone is not None and person.team_code not in zone:
+            raise Problem(403, "forbidden", f"{assignee} works outside your zone")
+
+
+def validate_body(model: type[NoBody], payload: dict[str, Any]) -> NoBody:
+
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "reason": e["msg"]}
+            for e in exc.errors()
+        ]
+        raise Problem(
+            422,
+            "validation_error",
+            "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+            errors=errors,
+        ) from exc
+
+
+async def perform(
+    db: AsyncSession, user: User, temporal: Client, row: Request, name: str, payload: dict[str, Any]
+) -> RequestOut:
+    """Validate the body, check what it names, then send the update; problems as raised."""
+    model = BODIES.get(name)
+    if model is None:
+        raise not_found(f"action '{name}'")
+    body = validate_body(model, payload)
+    await check_targets(db, body, user)
+    actor = await actor_of(user, db)
+    await db.commit()  # no transaction held open across the workflow call
+    try:
+        view = await temporal.get_workflow_handle(row.workflow_id).execute_update(
+            RequestWorkflow.act, to_action(name, body, actor)
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise to_problem(exc) from exc
+    except RPCError as exc:
+        problem = finished(exc)
+        if problem is None:
+            raise
+        raise problem from exc
+    return out(view, await allowed_for(db, user, view))

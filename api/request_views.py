@@ -1,0 +1,99 @@
+"""How a request is shown: who may see it, its live view, and what the caller may do next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import actor_of
+from api.problems import not_found
+from caseflow.lifecycle import Line, Role, State, allowed_actions
+from caseflow.models import Customer, Request, User
+from caseflow.payloads import Assignment, RequestView
+
+
+class RequestOut(RequestView):
+    """The live view of a request, with what the caller may do next."""
+
+    sla: dict[str, Any] | None = Field(
+        default=None, description="SLA clocks; null until SLA policies are configured"
+    )
+    allowed_actions: list[str]
+
+
+def visible(query: Select[Any], user: User) -> Select[Any]:
+    """Operators see L1 and what they registered; agents their team; supervisors their zone."""
+    role = Role(user.role)
+    mine = or_(Request.created_by == user.username, Request.assignee == user.username)
+    if role == Role.ADMIN:
+        return query
+    if role == Role.OPERATOR:
+        return query.where(or_(Request.line == Line.L1, mine))
+    if role == Role.AGENT:
+        return query.where(or_(Request.queue == user.team_code, mine))
+    if role == Role.SUPERVISOR:
+        in_regions = Request.customer_id.in_(
+            select(Customer.id).where(Customer.region.in_(user.zone_regions or []))
+        )
+        return query.where(or_(Request.queue.in_(user.zone_teams or []), in_regions, mine))
+    return query.where(mine)
+
+
+async def load_visible(db: AsyncSession, user: User, request_id: str) -> Request:
+    row = await db.scalar(visible(select(Request).where(Request.id == request_id), user))
+    if row is None:
+        raise not_found("request")
+    return row
+
+
+def out(view: RequestView, allowed: list[str]) -> RequestOut:
+    return RequestOut(**dict(view), allowed_actions=allowed)
+
+
+def view_from_row(row: Request) -> RequestView:
+    """The read model's picture, for requests whose workflow history is gone."""
+    assignment = None
+    if row.assignment_rule:
+        assignment = Assignment(
+            line=Line(row.line),
+            queue=row.queue,
+            assignee=row.assignee,
+            rule=row.assignment_rule,
+            explanation=row.assignment_explanation or "",
+        )
+    return RequestView(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        number=row.number,
+        state=State(row.state),
+        line=Line(row.line),
+        queue=row.queue,
+        assignee=row.assignee,
+        priority=row.priority,
+        channel=row.channel,
+        topic=row.topic,
+        subtopic=row.subtopic,
+        subject=row.subject,
+        customer_id=row.customer_id,
+        created_by=row.created_by,
+        registered_at=row.created_at,
+        assignment=assignment,
+        escalations=[],
+        auto_close_at=None,
+        last_seq=row.last_seq,
+    )
+
+
+async def allowed_for(db: AsyncSession, user: User, view: RequestView) -> list[str]:
+    actor = await actor_of(user, db)
+    line_access = actor.role in (Role.SUPERVISOR, Role.ADMIN) or view.line in actor.lines
+    return allowed_actions(
+        state=view.state,
+        role=actor.role,
+        line_access=line_access,
+        can_return=bool(view.escalations),
+        line=view.line,
+    )

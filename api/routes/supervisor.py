@@ -1,0 +1,114 @@
+"""Supervisors: the workload of their zone and reassigning by hand, one or many at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+
+from api.actions import perform
+from api.deps import CurrentUser, DbSession, Temporal
+from api.problems import Problem
+from api.request_views import RequestOut, load_visible
+from caseflow.lifecycle import Role
+from caseflow.models import User
+from caseflow.store.assignment import Need, candidates
+
+router = APIRouter(prefix="/supervisor", tags=["supervisor"])
+
+
+def require_overseer(user: User) -> None:
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise Problem(403, "forbidden", "only supervisors and admins see this")
+
+
+class AgentLoad(BaseModel):
+    username: str
+    full_name: str
+    team: str | None
+    open: int
+    capacity: int
+    load: float
+    availability: str
+    absent: bool
+    available: bool = Field(description="can be given work now")
+    breaches_today: int | None = Field(
+        default=None, description="SLA breaches today; null until SLA policies exist"
+    )
+
+
+@router.get("/workload", response_model=list[AgentLoad], operation_id="supervisor_workload")
+async def workload(db: DbSession, user: CurrentUser) -> list[AgentLoad]:
+    require_overseer(user)
+    query = select(User).where(User.active.is_(True), User.team_code.is_not(None))
+    if user.role == Role.SUPERVISOR:
+        query = query.where(User.team_code.in_(user.zone_teams or []))
+    people = {u.username: u for u in await db.scalars(query.order_by(User.username))}
+    need = Need(at=datetime.now(UTC))
+    loads = await candidates(db, need, usernames=list(people))
+    return [
+        AgentLoad(
+            username=c.username,
+            full_name=people[c.username].full_name,
+            team=people[c.username].team_code,
+            open=c.open,
+            capacity=c.capacity,
+            load=round(c.load, 3) if c.capacity else 1.0,
+            availability=c.availability,
+            absent=c.absent,
+            available=c.why_not(need) is None,
+        )
+        for c in loads
+    ]
+
+
+class BulkReassign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    request_ids: list[str] = Field(min_length=1, max_length=200)
+    assignee: str | None = None
+    queue: str | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _target(self) -> BulkReassign:
+        if not (self.assignee or self.queue):
+            raise ValueError("give an assignee or a queue")
+        return self
+
+
+class ReassignResult(BaseModel):
+    id: str
+    status: int
+    request: RequestOut | None = None
+    problem: dict[str, Any] | None = None
+
+
+@router.post(
+    "/reassign", response_model=list[ReassignResult], operation_id="supervisor_bulk_reassign"
+)
+async def bulk_reassign(
+    body: BulkReassign, db: DbSession, user: CurrentUser, temporal: Temporal
+) -> list[ReassignResult]:
+    """Each request is reassigned on its own; one failing does not stop the others."""
+    require_overseer(user)
+    payload = body.model_dump(exclude={"request_ids"}, exclude_none=True)
+    results = []
+    for request_id in dict.fromkeys(body.request_ids):
+        try:
+            row = await load_visible(db, user, request_id)
+            view = await perform(db, user, temporal, row, "reassign", payload)
+        except Problem as problem:
+            results.append(
+                ReassignResult(
+                    id=request_id,
+                    status=problem.status,
+                    problem={"type": problem.code, "detail": problem.detail, **problem.extensions},
+                )
+            )
+        else:
+            results.append(ReassignResult(id=request_id, status=200, request=view))
+    return results
