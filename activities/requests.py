@@ -14,7 +14,8 @@ from caseflow.lifecycle import Line, State
 from caseflow.payloads import AssignInput, Assignment, EventRecord, Registered, RegisterInput
 from caseflow.routing import Route
 from caseflow.rulebook import RuleHolder
-from caseflow.store import assignment, cases
+from caseflow.store import assignment, cases, rules_state
+from caseflow.store.people import team_codes
 
 
 @contextmanager
@@ -95,6 +96,9 @@ class RequestActivities:
                 Line(team.line), team.code, "manual", None, f"queue {team.code} chosen by {actor}"
             )
         else:
+            version = await rules_state.live_version(session)
+            if version != self.rules.version:
+                self.rules.follow(version, await team_codes(session))
             route = self.rules.current.route(data.request, for_line=data.for_line)
         need = assignment.Need(at=at, skill=route.skill, level=route.level)
         line, queue = route.line, route.queue

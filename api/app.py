@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api import problems
 from api.observe import Observe
-from api.routes import auth, customers, health, requests, supervisor
+from api.routes import admin, auth, customers, health, requests, supervisor
 from api.state import AppState
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.settings import Settings, get_settings
@@ -46,7 +46,13 @@ def create_app(
     app.add_middleware(Observe)
 
     v1 = APIRouter(prefix="/api/v1")
-    for router in (auth.router, customers.router, requests.router, supervisor.router):
+    for router in (
+        auth.router,
+        customers.router,
+        requests.router,
+        supervisor.router,
+        admin.router,
+    ):
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(health.router)

@@ -44,7 +44,7 @@ class Problem(Exception):
         code: str,
         detail: str,
         *,
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
         **extensions: Any,
     ) -> None:
         super().__init__(detail)

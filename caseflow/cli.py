@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow import db as database
 from caseflow.settings import get_settings
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Caseflow: requests and deals as durable workflows.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -103,7 +106,7 @@ def db_downgrade(revision: str) -> None:
     database.downgrade(get_settings().sync_database_url, revision)
 
 
-async def _in_transaction(work) -> object:  # type: ignore[no-untyped-def]
+async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     engine = database.make_engine(get_settings().database_url)
     try:
         async with database.transaction(database.make_sessionmaker(engine)) as session:
@@ -133,7 +136,7 @@ def users_create(
         typer.echo(f"unknown role '{role}'", err=True)
         raise typer.Exit(2) from None
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> object:
         return await upsert_user(
             session, username=name, role=parsed, team=team, password=password, capacity=capacity
         )
@@ -177,6 +180,112 @@ def rules_check(directory: Path | None = None) -> None:
         f"{len(book.rules)} rules OK; defaults: "
         + ", ".join(f"{k}→{v}" for k, v in book.defaults.items())
     )
+
+
+@rules_app.command("reload")
+def rules_reload() -> None:
+    """Check the rules on disk and make them live: every worker switches at its next decision."""
+    from caseflow import routing
+    from caseflow.store import rules_state
+    from caseflow.store.people import team_codes
+    from caseflow.yamlsource import SourceErrors
+
+    async def work(session: AsyncSession) -> tuple[int, int]:
+        book = routing.load(
+            get_settings().routing_rules_dir, known_queues=await team_codes(session)
+        )
+        return len(book.rules), await rules_state.bump(session, by="cli")
+
+    try:
+        count, version = asyncio.run(_in_transaction(work))
+    except SourceErrors as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{count} rules live as version {version}")
+
+
+@rules_app.command("what-if")
+def rules_what_if(
+    proposed: Annotated[Path, typer.Argument(help="a rules file, or a directory of them")],
+    sample: Annotated[int, typer.Option(help="the newest N requests")] = 100,
+) -> None:
+    """Route the newest requests through the proposed rules and show what would change."""
+    from caseflow import routing, whatif
+    from caseflow.store.people import team_codes
+    from caseflow.store.samples import recent_intakes
+    from caseflow.yamlsource import SourceErrors
+
+    directory = get_settings().routing_rules_dir
+    texts = routing.read_texts(directory)
+    if proposed.is_dir():
+        texts = routing.read_texts(proposed)
+    else:
+        texts[proposed.name] = proposed.read_text(encoding="utf-8")
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        queues = await team_codes(session)
+        current = routing.load(directory, known_queues=queues)
+        candidate = routing.load_texts(texts, known_queues=queues)
+        return whatif.compare(current, candidate, await recent_intakes(session, limit=sample))
+
+    try:
+        report = asyncio.run(_in_transaction(work))
+    except SourceErrors as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{len(report['changed'])} of {report['sample_size']} decisions would change")
+    for change in report["changed"]:
+        before, after = change["before"], change["after"]
+        typer.echo(
+            f"  {change['number']}: {before['rule']} → {before['queue'] or before['person']}"
+            f"  ⇒  {after['rule']} → {after['queue'] or after['person']}"
+        )
+    typer.echo("volume per queue (before → after):")
+    for queue, counts in report["volume"].items():
+        typer.echo(f"  {queue}: {counts['before']} → {counts['after']}")
+
+
+@users_app.command("set")
+def users_set(
+    name: str,
+    availability: Annotated[str | None, typer.Option(help="available, away or off")] = None,
+    capacity: int | None = None,
+    skill: Annotated[list[str] | None, typer.Option(help="NAME=LEVEL, repeatable")] = None,
+) -> None:
+    """Change what assignment knows of a person: availability, capacity, skills."""
+    from sqlalchemy import select
+
+    from caseflow.models import User
+
+    if availability is not None and availability not in ("available", "away", "off"):
+        typer.echo("availability is available, away or off", err=True)
+        raise typer.Exit(2)
+    levels: dict[str, int] = {}
+    for item in skill or []:
+        skill_name, _, level = item.partition("=")
+        if not level.isdigit() or not 1 <= int(level) <= 5:
+            typer.echo(f"'{item}': give NAME=LEVEL with a level from 1 to 5", err=True)
+            raise typer.Exit(2)
+        levels[skill_name] = int(level)
+
+    async def work(session: AsyncSession) -> bool:
+        user = await session.scalar(select(User).where(User.username == name))
+        if user is None:
+            return False
+        if availability is not None:
+            user.availability = availability
+        if capacity is not None:
+            user.capacity = capacity
+        if levels:
+            user.skills = {**(user.skills or {}), **levels}
+        return True
+
+    if not asyncio.run(_in_transaction(work)):
+        typer.echo(f"no user '{name}'", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"user {name} updated")
 
 
 if __name__ == "__main__":

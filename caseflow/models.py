@@ -202,6 +202,17 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class RoutingState(Base):
+    """Which rule set is live: reloading bumps the version, workers reload when it moves."""
+
+    __tablename__ = "routing_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    reloaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reloaded_by: Mapped[str | None] = mapped_column(String(64))
+
+
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 

@@ -208,19 +208,31 @@ class RuleBook:
 REQUIRED_DEFAULTS = (Line.L1, Line.L2, Line.L3)
 
 
+def read_texts(directory: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.yaml"))}
+
+
 def load(directory: Path, *, known_queues: Collection[str] | None = None) -> RuleBook:
-    """Read and check every rules file; all problems are reported together."""
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
+    """Read and check every rules file of a directory."""
+    texts = read_texts(directory)
+    if not texts:
         raise SourceErrors([SourceError(str(directory), 0, "no routing rules (*.yaml) found")])
+    return load_texts(texts, known_queues=known_queues)
+
+
+def load_texts(texts: dict[str, str], *, known_queues: Collection[str] | None = None) -> RuleBook:
+    """Check a rule set given as {file name: YAML text}; all problems are reported together."""
+    files = sorted(texts)
+    if not files:
+        raise SourceErrors([SourceError("rules", 0, "no routing rules given")])
     errors: list[SourceError] = []
     rules: list[Rule] = []
     defaults: dict[Line, str] = {}
     offices: set[str] = set()
-    for path in files:
+    for name in files:
         try:
-            data, lines = parse(path.read_text(encoding="utf-8"), path.name)
-            parsed = validate_data(RulesFile, data, lines, path.name)
+            data, lines = parse(texts[name], name)
+            parsed = validate_data(RulesFile, data, lines, name)
         except SourceErrors as exc:
             errors.extend(exc.errors)
             continue
@@ -229,17 +241,17 @@ def load(directory: Path, *, known_queues: Collection[str] | None = None) -> Rul
             if line in defaults and defaults[line] != queue:
                 errors.append(
                     SourceError(
-                        path.name, line_of(("defaults", line), lines), f"defaults.{line} set twice"
+                        name, line_of(("defaults", line), lines), f"defaults.{line} set twice"
                     )
                 )
             defaults[line] = queue
-            _check_queue(queue, ("defaults", line), known_queues, path.name, lines, errors)
+            _check_queue(queue, ("defaults", line), known_queues, name, lines, errors)
         for i, source in enumerate(parsed.rules):
             loc: tuple[str | int, ...] = ("rules", i)
             if any(r.name == source.name for r in rules):
                 errors.append(
                     SourceError(
-                        path.name,
+                        name,
                         line_of((*loc, "name"), lines),
                         f"rule name '{source.name}' is used twice",
                     )
@@ -247,7 +259,7 @@ def load(directory: Path, *, known_queues: Collection[str] | None = None) -> Rul
             try:
                 when = compile_when(source.when, (*loc, "when"))
             except ConditionError as exc:
-                errors.append(SourceError(path.name, line_of(exc.loc, lines), exc.reason))
+                errors.append(SourceError(name, line_of(exc.loc, lines), exc.reason))
                 continue
             named = {
                 "target": source.target.queue,
@@ -256,15 +268,15 @@ def load(directory: Path, *, known_queues: Collection[str] | None = None) -> Rul
             for where, named_queue in named.items():
                 if named_queue:
                     _check_queue(
-                        named_queue, (*loc, where, "queue"), known_queues, path.name, lines, errors
+                        named_queue, (*loc, where, "queue"), known_queues, name, lines, errors
                     )
             rules.append(
-                Rule(source.name, path.name, when, source.target, source.overflow, source.continue_)
+                Rule(source.name, name, when, source.target, source.overflow, source.continue_)
             )
     missing = [line for line in REQUIRED_DEFAULTS if line not in defaults]
     if missing and not errors:
         errors.append(
-            SourceError(files[0].name, 1, f"defaults: no default queue for {', '.join(missing)}")
+            SourceError(files[0], 1, f"defaults: no default queue for {', '.join(missing)}")
         )
     if errors:
         raise SourceErrors(errors)

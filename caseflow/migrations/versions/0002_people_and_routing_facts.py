@@ -1,4 +1,4 @@
-"""People as they are (availability, skills, absences); customer facts routing needs
+"""People as they are (availability, skills, absences), routing facts, live rule version
 
 Revision ID: 0002
 Revises: 0001
@@ -47,9 +47,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_absences")),
     )
     op.create_index(op.f("ix_absences_user_id"), "absences", ["user_id"], unique=False)
+    routing_state = op.create_table(
+        "routing_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("reloaded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reloaded_by", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_state")),
+    )
+    op.bulk_insert(routing_state, [{"id": 1, "version": 1}])
 
 
 def downgrade() -> None:
+    op.drop_table("routing_state")
     op.drop_index(op.f("ix_absences_user_id"), table_name="absences")
     op.drop_table("absences")
     with op.batch_alter_table("customers") as batch:

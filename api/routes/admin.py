@@ -1,0 +1,226 @@
+"""Admin: routing rules (validate, preview, reload) and the people assignment chooses from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+
+from api.deps import AppSettings, CurrentUser, DbSession
+from api.problems import Problem, invalid, not_found
+from caseflow import routing, whatif
+from caseflow.lifecycle import Role
+from caseflow.models import Absence, Team, User
+from caseflow.store import rules_state
+from caseflow.store.people import team_codes
+from caseflow.store.samples import recent_intakes
+from caseflow.yamlsource import SourceErrors
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+def require(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise Problem(403, "forbidden", f"the {user.role} role may not do this")
+
+
+def rule_problem(exc: SourceErrors) -> Problem:
+    errors = [
+        {"field": f"{e.file}:{e.line}", "file": e.file, "line": e.line, "reason": e.reason}
+        for e in exc.errors
+    ]
+    return Problem(
+        422, "invalid_rules", f"{len(errors)} problem(s) in the routing rules", errors=errors
+    )
+
+
+class RulesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    files: dict[str, str] = Field(
+        default_factory=dict, description="file name → YAML; replaces the file of that name"
+    )
+    replace_all: bool = Field(default=False, description="the given files are the whole set")
+
+    @model_validator(mode="after")
+    def _yaml_names(self) -> RulesIn:
+        for name in self.files:
+            if "/" in name or not name.endswith(".yaml"):
+                raise ValueError(f"'{name}': give plain file names ending in .yaml")
+        return self
+
+
+def proposed_texts(body: RulesIn, directory: Any) -> dict[str, str]:
+    texts = {} if body.replace_all else routing.read_texts(directory)
+    texts.update(body.files)
+    return texts
+
+
+@router.post("/routing/validate", operation_id="routing_validate")
+async def validate_rules(
+    body: RulesIn, db: DbSession, user: CurrentUser, settings: AppSettings
+) -> dict[str, Any]:
+    require(user, Role.ADMIN, Role.SUPERVISOR)
+    try:
+        book = routing.load_texts(
+            proposed_texts(body, settings.routing_rules_dir), known_queues=await team_codes(db)
+        )
+    except SourceErrors as exc:
+        raise rule_problem(exc) from exc
+    return {"valid": True, "rules": len(book.rules), "defaults": book.defaults}
+
+
+class DryRunIn(RulesIn):
+    sample: int = Field(default=100, ge=1, le=10000, description="the newest N requests")
+    request_ids: list[str] | None = Field(default=None, max_length=10000)
+
+
+@router.post("/routing/dry-run", operation_id="routing_dry_run")
+async def dry_run(
+    body: DryRunIn, db: DbSession, user: CurrentUser, settings: AppSettings
+) -> dict[str, Any]:
+    """Route past intakes through the live rules and the proposed ones; nothing is written."""
+    require(user, Role.ADMIN, Role.SUPERVISOR)
+    queues = await team_codes(db)
+    try:
+        current = routing.load(settings.routing_rules_dir, known_queues=queues)
+        proposed = routing.load_texts(
+            proposed_texts(body, settings.routing_rules_dir), known_queues=queues
+        )
+    except SourceErrors as exc:
+        raise rule_problem(exc) from exc
+    intakes = await recent_intakes(db, limit=body.sample, request_ids=body.request_ids)
+    return whatif.compare(current, proposed, intakes)
+
+
+@router.post("/routing/reload", operation_id="routing_reload")
+async def reload_rules(db: DbSession, user: CurrentUser, settings: AppSettings) -> dict[str, Any]:
+    """Check the files on disk, then make them live for every worker's next decision."""
+    require(user, Role.ADMIN)
+    try:
+        book = routing.load(settings.routing_rules_dir, known_queues=await team_codes(db))
+    except SourceErrors as exc:
+        raise rule_problem(exc) from exc
+    version = await rules_state.bump(db, by=user.username)
+    await db.commit()
+    return {"version": version, "rules": len(book.rules)}
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+class PersonOut(BaseModel):
+    username: str
+    full_name: str
+    role: str
+    team: str | None
+    availability: str
+    capacity: int
+    skills: dict[str, int]
+    active: bool
+
+
+def person_out(user: User) -> PersonOut:
+    return PersonOut(
+        username=user.username,
+        full_name=user.full_name,
+        role=user.role,
+        team=user.team_code,
+        availability=user.availability,
+        capacity=user.capacity,
+        skills=user.skills or {},
+        active=user.active,
+    )
+
+
+async def managed_person(db: DbSession, user: User, username: str) -> User:
+    """Admins manage everyone; a supervisor the people of their zone; others nobody."""
+    require(user, Role.ADMIN, Role.SUPERVISOR)
+    person = await db.scalar(select(User).where(User.username == username))
+    if person is None or (
+        user.role == Role.SUPERVISOR and person.team_code not in (user.zone_teams or [])
+    ):
+        raise not_found("user")
+    return person
+
+
+@router.get("/users", response_model=list[PersonOut], operation_id="list_users")
+async def list_users(db: DbSession, user: CurrentUser) -> list[PersonOut]:
+    require(user, Role.ADMIN, Role.SUPERVISOR)
+    query = select(User).order_by(User.username)
+    if user.role == Role.SUPERVISOR:
+        query = query.where(User.team_code.in_(user.zone_teams or []))
+    return [person_out(u) for u in await db.scalars(query)]
+
+
+class PersonPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    availability: Literal["available", "away", "off"] | None = None
+    capacity: int | None = Field(default=None, ge=0, le=1000)
+    skills: dict[str, int] | None = None
+    team: str | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _levels(self) -> PersonPatch:
+        for skill, level in (self.skills or {}).items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"skill '{skill}': levels go from 1 to 5")
+        return self
+
+
+@router.patch("/users/{username}", response_model=PersonOut, operation_id="update_user")
+async def update_user(
+    username: str, body: PersonPatch, db: DbSession, user: CurrentUser
+) -> PersonOut:
+    person = await managed_person(db, user, username)
+    changes = body.model_dump(exclude_unset=True)
+    if ("team" in changes or "active" in changes) and user.role != Role.ADMIN:
+        raise Problem(403, "forbidden", "only an admin moves people between teams")
+    if "team" in changes:
+        if changes["team"] is not None and await db.get(Team, changes["team"]) is None:
+            raise invalid("team", f"no team '{changes['team']}'")
+        person.team_code = changes.pop("team")
+    for name, value in changes.items():
+        setattr(person, name, value)
+    await db.commit()
+    return person_out(person)
+
+
+class AbsenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _order(self) -> AbsenceIn:
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError("give times with their offset (RFC 3339)")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("an absence ends after it starts")
+        return self
+
+
+@router.post("/users/{username}/absences", status_code=201, operation_id="add_absence")
+async def add_absence(
+    username: str, body: AbsenceIn, db: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    person = await managed_person(db, user, username)
+    absence = Absence(
+        user_id=person.id, starts_at=body.starts_at, ends_at=body.ends_at, reason=body.reason
+    )
+    db.add(absence)
+    await db.commit()
+    return {
+        "id": absence.id,
+        "username": username,
+        "starts_at": absence.starts_at,
+        "ends_at": absence.ends_at,
+        "reason": absence.reason,
+    }

@@ -1,0 +1,49 @@
+"""Recent intakes as routing inputs, for previewing a rule change (what-if, dry-run)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseflow.lifecycle import Role
+from caseflow.models import Customer, Request
+from caseflow.payloads import Actor, CustomerFacts, RequestStart
+
+
+async def recent_intakes(
+    session: AsyncSession, *, limit: int, request_ids: list[str] | None = None
+) -> list[tuple[str, RequestStart]]:
+    """(number, the intake as routing saw it) for the newest requests, or the ones named."""
+    query = select(Request, Customer).join(Customer, Customer.id == Request.customer_id)
+    if request_ids:
+        query = query.where(Request.id.in_(request_ids))
+    rows = await session.execute(query.order_by(Request.seq_no.desc()).limit(limit))
+    return [(request.number, _start(request, customer)) for request, customer in rows]
+
+
+def _start(request: Request, customer: Customer) -> RequestStart:
+    facts = CustomerFacts(
+        id=customer.id,
+        name=customer.name,
+        kind=customer.kind,
+        region=customer.region,
+        segment=customer.segment,
+        tier=customer.tier,
+        personal_manager=customer.personal_manager,
+        contract_unit=customer.contract_unit,
+        status=customer.status,
+        planned_volume=customer.planned_volume,
+        account_manager=customer.account_manager,
+    )
+    return RequestStart(
+        request_id=request.id,
+        body_hash=request.intake_hash,
+        customer=facts,
+        channel=request.channel,
+        topic=request.topic,
+        subtopic=request.subtopic,
+        priority=request.priority,
+        subject=request.subject,
+        description="",
+        created_by=Actor(username=request.created_by, role=Role.OPERATOR),
+    )

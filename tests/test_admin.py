@@ -1,0 +1,186 @@
+"""Admin: rules checked, previewed and reloaded without restart; people managed for assignment."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from activities.requests import RequestActivities
+from caseflow.cli import app as cli
+from caseflow.db import transaction
+from caseflow.rulebook import RuleHolder
+from caseflow.settings import ROOT, get_settings
+from caseflow.store import rules_state
+from tests.test_assignment import register_input_routed
+
+INTAKE = (ROOT / "routing_rules" / "10-intake.yaml").read_text()
+VIP_TO_VIP_DESK = INTAKE.replace(
+    """    target: {line: L2, person: customer.personal_manager}
+    overflow: {queue: l2-vip}""",
+    """    target: {line: L2, queue: l2-vip}""",
+)
+
+
+async def test_validate_names_file_line_and_reason(http, tokens) -> None:
+    ok = await http.post("/api/v1/admin/routing/validate", headers=tokens["admin"], json={})
+    assert ok.status_code == 200 and ok.json()["valid"] is True
+    broken = (
+        "rules:\n  - name: x\n    when: {tier: {like: vip}}\n    target: {line: L1}\n"
+        "  - name: y\n    target: {line: L2, queue: l2-nowhere}\n"
+    )
+    answer = await http.post(
+        "/api/v1/admin/routing/validate",
+        headers=tokens["admin"],
+        json={"files": {"50-new.yaml": broken}},
+    )
+    assert answer.status_code == 422
+    errors = [(e["file"], e["line"], e["reason"]) for e in answer.json()["errors"]]
+    assert errors[0][:2] == ("50-new.yaml", 3) and "like" in errors[0][2]
+    assert errors[1][:2] == ("50-new.yaml", 6) and "l2-nowhere" in errors[1][2]
+    bad_name = await http.post(
+        "/api/v1/admin/routing/validate", headers=tokens["admin"], json={"files": {"../x.yaml": ""}}
+    )
+    assert bad_name.status_code == 422
+    assert (
+        await http.post("/api/v1/admin/routing/validate", headers=tokens["operator"], json={})
+    ).status_code == 403
+
+
+async def test_dry_run_shows_changed_decisions_and_volumes(http, tokens) -> None:
+    vip = await http.post(
+        "/api/v1/requests",
+        headers=tokens["operator"],
+        json={
+            "customer": {"email": "anna@example.com"},
+            "channel": "phone",
+            "topic": "consultation",
+            "subject": "VIP",
+            "description": "вопрос",
+        },
+    )
+    assert vip.status_code == 201 and vip.json()["assignment"]["rule"] == "vip-personal-manager"
+    answer = await http.post(
+        "/api/v1/admin/routing/dry-run",
+        headers=tokens["admin"],
+        json={"files": {"10-intake.yaml": VIP_TO_VIP_DESK}, "request_ids": [vip.json()["id"]]},
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["sample_size"] == 1 and len(report["changed"]) == 1
+    change = report["changed"][0]
+    assert change["before"]["person"] == "agent2-vip" and change["after"]["queue"] == "l2-vip"
+    assert report["volume"]["l2-vip"] == {"before": 0, "after": 1}
+    same = await http.post(
+        "/api/v1/admin/routing/dry-run", headers=tokens["admin"], json={"sample": 20}
+    )
+    assert same.json()["changed"] == []
+
+
+async def test_reload_makes_workers_switch_at_their_next_decision(
+    sessions, tmp_path, http, tokens
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "routing_rules", rules)
+    holder = RuleHolder(rules)
+    activities = RequestActivities(sessions, holder)
+    vip = register_input_routed()
+    vip.request.customer.tier = "vip"
+    first = await activities.register_request(vip)
+    assert first.assignment.rule == "vip-to-second-line"
+
+    (rules / "05-vip-first.yaml").write_text(
+        "rules:\n  - name: vip-straight-to-experts\n    when: {tier: vip}\n"
+        "    target: {line: L3, queue: l3-experts}\n"
+    )
+    unchanged = await activities.register_request(register_input_routed_vip())
+    assert unchanged.assignment.rule == "vip-to-second-line"  # not live until reloaded
+
+    reload = await http.post("/api/v1/admin/routing/reload", headers=tokens["admin"])
+    assert reload.status_code == 200
+    switched = await activities.register_request(register_input_routed_vip())
+    assert switched.assignment.rule == "vip-straight-to-experts"
+
+    (rules / "06-broken.yaml").write_text("rules: [{name: broken}]\n")
+    async with transaction(sessions) as session:
+        await rules_state.bump(session, by="test")
+    kept = await activities.register_request(register_input_routed_vip())
+    assert kept.assignment.rule == "vip-straight-to-experts"  # a broken set never goes live
+    assert (
+        await http.post("/api/v1/admin/routing/reload", headers=tokens["supervisor"])
+    ).status_code == 403
+
+
+def register_input_routed_vip():
+    data = register_input_routed()
+    data.request.customer.tier = "vip"
+    data.assign.request.customer.tier = "vip"
+    return data
+
+
+async def test_people_are_managed_for_assignment(http, tokens) -> None:
+    admin, supervisor = tokens["admin"], tokens["supervisor"]
+    patched = await http.patch(
+        "/api/v1/admin/users/agent2-junior",
+        headers=supervisor,
+        json={"skills": {"cards": 2}, "capacity": 8},
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["skills"] == {"cards": 2} and patched.json()["capacity"] == 8
+    assert (
+        await http.patch(
+            "/api/v1/admin/users/agent2-junior", headers=supervisor, json={"team": "hotline"}
+        )
+    ).status_code == 403
+    bad = await http.patch(
+        "/api/v1/admin/users/agent2-junior", headers=admin, json={"skills": {"cards": 9}}
+    )
+    assert bad.status_code == 422
+    absence = await http.post(
+        "/api/v1/admin/users/agent2-junior/absences",
+        headers=admin,
+        json={
+            "starts_at": "2026-12-01T09:00:00+03:00",
+            "ends_at": "2026-12-14T18:00:00+03:00",
+            "reason": "отпуск",
+        },
+    )
+    assert absence.status_code == 201
+    backwards = await http.post(
+        "/api/v1/admin/users/agent2-junior/absences",
+        headers=admin,
+        json={"starts_at": "2026-12-14T09:00:00Z", "ends_at": "2026-12-01T09:00:00Z"},
+    )
+    assert backwards.status_code == 422
+    assert (
+        await http.patch("/api/v1/admin/users/nobody", headers=admin, json={"capacity": 1})
+    ).status_code == 404
+    people = (await http.get("/api/v1/admin/users", headers=supervisor)).json()
+    assert "agent2-junior" in {p["username"] for p in people}
+
+
+async def test_cli_what_if_and_users_set(monkeypatch, settings, tmp_path: Path, engine) -> None:
+    monkeypatch.setenv("CASEFLOW_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    proposed = tmp_path / "10-intake.yaml"
+    proposed.write_text(VIP_TO_VIP_DESK)
+    try:
+        report = await asyncio.to_thread(
+            runner.invoke, cli, ["rules", "what-if", str(proposed), "--sample", "500"]
+        )
+        updated = await asyncio.to_thread(
+            runner.invoke,
+            cli,
+            ["users", "set", "agent2-b2b", "--skill", "tariffs=5", "--capacity", "12"],
+        )
+        wrong = await asyncio.to_thread(
+            runner.invoke, cli, ["users", "set", "agent2-b2b", "--skill", "tariffs=9"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert report.exit_code == 0, report.output
+    assert "decisions would change" in report.output and "l2-vip" in report.output
+    assert updated.exit_code == 0 and wrong.exit_code == 2
