@@ -42,7 +42,7 @@ def request_start(
     return RequestStart(
         request_id=str(uuid.uuid4()),
         body_hash=hashlib.sha256(b"body").hexdigest(),
-        customer=customer,
+        customer=customer.model_copy(deep=True),  # tests may change it; the shared one stays
         channel="phone",
         topic=topic,
         subject="Тариф",

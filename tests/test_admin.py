@@ -14,6 +14,7 @@ from caseflow.db import transaction
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, get_settings
 from caseflow.store import rules_state
+from tests.helpers import ROMASHKA_FACTS
 from tests.test_assignment import register_input_routed
 
 INTAKE = (ROOT / "routing_rules" / "10-intake.yaml").read_text()
@@ -86,9 +87,7 @@ async def test_reload_makes_workers_switch_at_their_next_decision(
     shutil.copytree(ROOT / "routing_rules", rules)
     holder = RuleHolder(rules)
     activities = RequestActivities(sessions, holder)
-    vip = register_input_routed()
-    vip.request.customer.tier = "vip"
-    first = await activities.register_request(vip)
+    first = await activities.register_request(register_input_routed_vip())
     assert first.assignment.rule == "vip-to-second-line"
 
     (rules / "05-vip-first.yaml").write_text(
@@ -114,10 +113,7 @@ async def test_reload_makes_workers_switch_at_their_next_decision(
 
 
 def register_input_routed_vip():
-    data = register_input_routed()
-    data.request.customer.tier = "vip"
-    data.assign.request.customer.tier = "vip"
-    return data
+    return register_input_routed(ROMASHKA_FACTS.model_copy(update={"tier": "vip"}))
 
 
 async def test_people_are_managed_for_assignment(http, tokens) -> None:
