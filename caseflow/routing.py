@@ -22,6 +22,9 @@ from caseflow.lifecycle import Line
 from caseflow.payloads import RequestStart
 from caseflow.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
 
+# A decision explains this many failed rules one by one, and counts the rest.
+MAX_EXPLAINED = 25
+
 PersonRef = Literal["customer.personal_manager", "contract.account_manager"]
 PERSON_FACT = {
     "customer.personal_manager": "personal_manager",
@@ -136,13 +139,16 @@ class RuleBook:
         facts = self.facts(request)
         tried: list[dict[str, str]] = []
         lent: list[Rule] = []
+        skipped = 0
         for rule in self.rules:
             if for_line is not None and rule.target.line != for_line:
                 continue
             if not rule.when.holds(facts):
-                tried.append(
-                    {"rule": rule.name, "file": rule.file, "why": rule.when.why_not(facts)}
-                )
+                skipped += 1
+                if skipped <= MAX_EXPLAINED:
+                    tried.append(
+                        {"rule": rule.name, "file": rule.file, "why": rule.when.why_not(facts)}
+                    )
                 continue
             person = None
             if rule.target.person:
@@ -160,8 +166,10 @@ class RuleBook:
                 lent.append(rule)
                 tried.append({"rule": rule.name, "file": rule.file, "why": "matched and continued"})
                 continue
+            self._summarise(tried, skipped)
             return self._route(rule, person, lent, tried)
         line = for_line or Line.L1
+        self._summarise(tried, skipped)
         if lent:
             return self._route(lent[-1], None, lent[:-1], tried)
         return Route(
@@ -172,6 +180,17 @@ class RuleBook:
             f"no rule matched; default queue of {line}",
             tried=tried,
         )
+
+    @staticmethod
+    def _summarise(tried: list[dict[str, str]], skipped: int) -> None:
+        if skipped > MAX_EXPLAINED:
+            tried.append(
+                {
+                    "rule": "…",
+                    "file": "",
+                    "why": f"{skipped - MAX_EXPLAINED} more rules did not match",
+                }
+            )
 
     def _route(
         self, rule: Rule, person: str | None, lent: list[Rule], tried: list[dict[str, str]]

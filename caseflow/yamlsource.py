@@ -29,18 +29,20 @@ class SourceErrors(Exception):
         self.errors = errors
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
+def _walk(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], constructor: yaml.constructor.SafeConstructor
+) -> Any:
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            result[key] = _walk(value_node, (*loc, key), lines)
+            key = constructor.construct_object(key_node, deep=True)
+            result[key] = _walk(value_node, (*loc, key), lines, constructor)
             lines[(*loc, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, (*loc, i), lines) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+        return [_walk(item, (*loc, i), lines, constructor) for i, item in enumerate(node.value)]
+    return constructor.construct_object(node, deep=True)
 
 
 def parse(text: str, name: str) -> tuple[Any, dict[Loc, int]]:
@@ -54,7 +56,7 @@ def parse(text: str, name: str) -> tuple[Any, dict[Loc, int]]:
         raise SourceErrors([SourceError(name, line, f"not valid YAML: {exc}")]) from exc
     if node is None:
         return {}, {(): 1}
-    return _walk(node, (), lines), lines
+    return _walk(node, (), lines, yaml.constructor.SafeConstructor()), lines
 
 
 def line_of(loc: Loc, lines: dict[Loc, int]) -> int:

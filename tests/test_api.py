@@ -244,7 +244,8 @@ async def test_lifecycle_over_http_with_escalation_and_return(http, tokens) -> N
     moved = await post(
         "reassign", tokens["supervisor"], {"queue": "l2-support", "reason": "нагрузка"}
     )
-    assert (moved.json()["queue"], moved.json()["assignee"]) == ("l2-support", "agent2")
+    assert moved.json()["queue"] == "l2-support"
+    assert moved.json()["assignee"] in {"agent2", "agent2-junior"}  # the less loaded of the two
     assert_problem(
         await post("reassign", tokens["supervisor"], {"queue": "nowhere", "reason": "x"}), 422
     )

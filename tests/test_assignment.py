@@ -220,3 +220,16 @@ def test_pick_never_passes_over_an_eligible_person(people, level, cursor) -> Non
     assert winner.why_not(need) is None
     assert winner.load == min(c.load for c in eligible)
     assert len(choice.candidates) == len(people)
+
+
+def test_big_teams_list_the_closest_contenders_and_count_the_rest() -> None:
+    people = [
+        Candidate(f"p{i:02d}", i % 5, 10, "available" if i % 3 else "away", False, None)
+        for i in range(40)
+    ]
+    choice = assignment.pick(people, Need(at=NOW), None)
+    assert choice.assignee == "p05"  # load 0 and available: p00 and p15 are away
+    listed = choice.candidates
+    assert len(listed) == 26 and listed[0]["username"] == "p05"
+    assert listed[0]["verdict"] == "chosen, round-robin among equals"
+    assert listed[-1]["verdict"] == "15 more: 14 not eligible, 1 eligible"  # 14 are away

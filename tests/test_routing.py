@@ -218,3 +218,16 @@ def test_bad_overflow(tmp_path, overflow, words) -> None:
     )
     with pytest.raises(SourceErrors, match=words):
         routing.load(tmp_path)
+
+
+def test_long_rule_books_explain_the_first_failures_and_count_the_rest(tmp_path) -> None:
+    write(tmp_path, "00.yaml", DEFAULTS)
+    body = "".join(
+        f"  - name: r{i}\n    when: {{tier: gold{i}}}\n    target: {{line: L1}}\n"
+        for i in range(30)
+    )
+    write(tmp_path, "10.yaml", "rules:\n" + body)
+    route = routing.load(tmp_path).route(request_start(customer=customer()))
+    assert route.rule == "default:L1"
+    assert len(route.tried) == 26 and route.tried[0]["rule"] == "r0"
+    assert route.tried[-1]["why"] == "5 more rules did not match"

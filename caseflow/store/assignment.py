@@ -84,15 +84,6 @@ class Choice:
     reason: str
 
 
-def _open_counts():  # type: ignore[no-untyped-def]
-    return (
-        select(Request.assignee, func.count().label("open"))
-        .where(Request.state.in_([s.value for s in OPEN_STATES]), Request.assignee.is_not(None))
-        .group_by(Request.assignee)
-        .subquery()
-    )
-
-
 async def lock_team(session: AsyncSession, queue: str) -> Team:
     team = await session.scalar(select(Team).where(Team.code == queue).with_for_update())
     if team is None:
@@ -107,71 +98,107 @@ async def candidates(
     queue: str | None = None,
     usernames: list[str] | None = None,
 ) -> list[Candidate]:
-    counts = _open_counts()
-    absent = exists().where(
-        Absence.user_id == User.id, Absence.starts_at <= need.at, Absence.ends_at > need.at
-    )
-    query = (
-        select(User, func.coalesce(counts.c.open, 0), absent)
-        .outerjoin(counts, counts.c.assignee == User.username)
-        .where(User.active.is_(True))
-        .order_by(User.username)
-    )
+    people = select(User.username).where(User.active.is_(True))
     if queue is not None:
-        query = query.where(
+        people = people.where(
             User.team_code == queue, User.role.in_([Role.OPERATOR.value, Role.AGENT.value])
         )
     if usernames is not None:
-        query = query.where(User.username.in_(usernames))
-    rows = await session.execute(query)
+        people = people.where(User.username.in_(usernames))
+    # Open requests of these people only (any queue), not of everyone.
+    counts = (
+        select(Request.assignee, func.count().label("open"))
+        .where(
+            Request.assignee.in_(people.scalar_subquery()),
+            Request.state.in_([s.value for s in OPEN_STATES]),
+        )
+        .group_by(Request.assignee)
+        .subquery()
+    )
+    absent = exists().where(
+        Absence.user_id == User.id, Absence.starts_at <= need.at, Absence.ends_at > need.at
+    )
+    rows = await session.execute(
+        select(
+            User.username,
+            User.capacity,
+            User.availability,
+            User.skills,
+            func.coalesce(counts.c.open, 0),
+            absent,
+        )
+        .outerjoin(counts, counts.c.assignee == User.username)
+        .where(User.username.in_(people.scalar_subquery()))
+        .order_by(User.username)
+    )
     return [
         Candidate(
-            user.username,
+            name,
             int(n),
-            user.capacity,
-            user.availability,
+            capacity,
+            availability,
             bool(away),
-            (user.skills or {}).get(need.skill) if need.skill else None,
+            (skills or {}).get(need.skill) if need.skill else None,
         )
-        for user, n, away in rows
+        for name, capacity, availability, skills, n, away in rows
     ]
 
 
 def pick(people: list[Candidate], need: Need, cursor: str | None) -> Choice:
     """The eligible person with the lowest load; among equals, the next after `cursor`."""
-    eligible = [c for c in people if c.why_not(need) is None]
+    verdicts = [(c, c.why_not(need)) for c in people]
+    eligible = [c for c, reason in verdicts if reason is None]
     if not eligible:
-        listed = [c.as_dict(need, f"not eligible: {c.why_not(need)}") for c in people]
+        listed = explain(verdicts, need, None, 0.0, 0)
+        detail = "; ".join(f"{c.username} {reason}" for c, reason in verdicts[:MAX_LISTED])
         return Choice(
-            None,
-            listed,
-            "nobody eligible"
-            + (
-                ": " + "; ".join(f"{c.username} {c.why_not(need)}" for c in people)
-                if people
-                else " (no members)"
-            ),
+            None, listed, f"nobody eligible: {detail}" if people else "nobody eligible (no members)"
         )
     lowest = min(c.load for c in eligible)
     tied = [c for c in eligible if c.load == lowest]
     after_cursor = [c for c in tied if cursor is None or c.username > cursor]
     winner = (after_cursor or tied)[0]
-    listed = []
-    for c in people:
-        reason = c.why_not(need)
-        if c is winner:
-            verdict = "chosen" + (", round-robin among equals" if len(tied) > 1 else "")
-        elif reason:
-            verdict = f"not eligible: {reason}"
-        elif c.load > lowest:
-            verdict = f"higher load ({c.open}/{c.capacity})"
-        else:
-            verdict = "equal load; round-robin chose another"
-        listed.append(c.as_dict(need, verdict))
     reason = f"{winner.username} has the lowest load ({winner.open}/{winner.capacity})"
     if len(tied) > 1:
         reason += f"; tied with {len(tied) - 1} other(s), broken round-robin"
-    return Choice(winner.username, listed, reason)
+    return Choice(winner.username, explain(verdicts, need, winner, lowest, len(tied)), reason)
+
+
+# A decision lists this many candidates with their verdicts, and counts the rest.
+MAX_LISTED = 25
+
+
+def explain(
+    verdicts: list[tuple[Candidate, str | None]],
+    need: Need,
+    winner: Candidate | None,
+    lowest: float,
+    tied: int,
+) -> list[dict[str, object]]:
+    """Each candidate's verdict: the winner and the closest contenders first."""
+    ranked = sorted(verdicts, key=lambda v: (v[0] is not winner, v[1] is not None, v[0].load))
+    listed: list[dict[str, object]] = []
+    for candidate, reason in ranked[:MAX_LISTED]:
+        if candidate is winner:
+            verdict = "chosen" + (", round-robin among equals" if tied > 1 else "")
+        elif reason:
+            verdict = f"not eligible: {reason}"
+        elif candidate.load > lowest:
+            verdict = f"higher load ({candidate.open}/{candidate.capacity})"
+        else:
+            verdict = "equal load; round-robin chose another"
+        listed.append(candidate.as_dict(need, verdict))
+    rest = ranked[MAX_LISTED:]
+    if rest:
+        ineligible = sum(1 for _, reason in rest if reason)
+        listed.append(
+            {
+                "username": "…",
+                "verdict": f"{len(rest)} more: {ineligible} not "
+                f"eligible, {len(rest) - ineligible} eligible",
+            }
+        )
+    return listed
 
 
 async def choose(session: AsyncSession, queue: str, need: Need) -> Choice:
