@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Integer, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.lifecycle import OPEN_STATES, Role
@@ -118,12 +118,14 @@ async def candidates(
     absent = exists().where(
         Absence.user_id == User.id, Absence.starts_at <= need.at, Absence.ends_at > need.at
     )
+    # Only the one skill level wanted, extracted by the database: no JSON parsed per person.
+    level = User.skills[need.skill].as_integer() if need.skill else literal(None, Integer)
     rows = await session.execute(
         select(
             User.username,
             User.capacity,
             User.availability,
-            User.skills,
+            level,
             func.coalesce(counts.c.open, 0),
             absent,
         )
@@ -132,15 +134,8 @@ async def candidates(
         .order_by(User.username)
     )
     return [
-        Candidate(
-            name,
-            int(n),
-            capacity,
-            availability,
-            bool(away),
-            (skills or {}).get(need.skill) if need.skill else None,
-        )
-        for name, capacity, availability, skills, n, away in rows
+        Candidate(name, int(n), capacity, availability, bool(away), skill_level)
+        for name, capacity, availability, skill_level, n, away in rows
     ]
 
 
