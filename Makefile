@@ -35,6 +35,7 @@ postgres:
 
 bench: install
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/assignment.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache
