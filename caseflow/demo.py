@@ -52,6 +52,15 @@ USERS = [
     ("admin", Role.ADMIN, "Администратор", None, {}, "available"),
 ]
 SUPERVISED_REGIONS = ["RU-MOW", "RU-SPE", "RU-LEN"]
+# Working hours where they matter for the demo; everyone else is on shift around the clock.
+SCHEDULES = {
+    "sales-budget": {
+        "timezone": "Europe/Moscow",
+        "days": [0, 1, 2, 3, 4],
+        "start": "09:00",
+        "end": "18:00",
+    },
+}
 
 CUSTOMERS: list[dict[str, Any]] = [
     {
@@ -141,6 +150,7 @@ async def seed(session: AsyncSession) -> None:
             skills=skills,
         )
         user.availability = availability
+        user.schedule = SCHEDULES.get(username)
     for item in CUSTOMERS:
         data = dict(item)
         customer_id = str(uuid.uuid5(DEMO_NAMESPACE, str(data["name"])))

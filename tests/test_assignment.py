@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from activities.requests import RequestActivities
 from caseflow.db import transaction
 from caseflow.lifecycle import Line, State
-from caseflow.models import Absence, Request
+from caseflow.models import Absence, Request, User
 from caseflow.payloads import AssignInput, CustomerFacts, EventRecord, RegisterInput
 from caseflow.rulebook import RuleHolder
 from caseflow.store import assignment
@@ -233,3 +233,25 @@ def test_big_teams_list_the_closest_contenders_and_count_the_rest() -> None:
     assert len(listed) == 26 and listed[0]["username"] == "p05"
     assert listed[0]["verdict"] == "chosen, round-robin among equals"
     assert listed[-1]["verdict"] == "15 more: 14 not eligible, 1 eligible"  # 14 are away
+
+
+async def test_people_off_shift_are_passed_over(sessions) -> None:
+    code, (day, night) = await make_team(sessions, [{"name": "day"}, {"name": "night"}])
+    async with transaction(sessions) as session:
+        for name, start, end in ((day, "09:00", "18:00"), (night, "21:00", "09:00")):
+            user = await session.scalar(select(User).where(User.username == name))
+            assert user is not None
+            user.schedule = {
+                "timezone": "Europe/Moscow",
+                "days": [0, 1, 2, 3, 4, 5, 6],
+                "start": start,
+                "end": end,
+            }
+    monday_noon_moscow = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    late_evening = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # 23:00 in Moscow
+    async with transaction(sessions) as session:
+        noon = await assignment.choose(session, code, Need(at=monday_noon_moscow))
+        evening = await assignment.choose(session, code, Need(at=late_evening))
+    assert noon.assignee == day and evening.assignee == night
+    verdicts = {c["username"]: str(c["verdict"]) for c in noon.candidates}
+    assert verdicts[night].startswith("not eligible: is off shift (Mon,Tue,Wed,Thu,Fri,Sat,Sun")

@@ -14,6 +14,7 @@ from api.problems import Problem, invalid, not_found
 from caseflow import routing, whatif
 from caseflow.lifecycle import Role
 from caseflow.models import Absence, Team, User
+from caseflow.schedule import WorkSchedule
 from caseflow.store import rules_state
 from caseflow.store.people import team_codes
 from caseflow.store.samples import recent_intakes
@@ -120,6 +121,7 @@ class PersonOut(BaseModel):
     availability: str
     capacity: int
     skills: dict[str, int]
+    schedule: WorkSchedule | None
     active: bool
 
 
@@ -132,6 +134,7 @@ def person_out(user: User) -> PersonOut:
         availability=user.availability,
         capacity=user.capacity,
         skills=user.skills or {},
+        schedule=WorkSchedule.model_validate(user.schedule) if user.schedule else None,
         active=user.active,
     )
 
@@ -162,6 +165,7 @@ class PersonPatch(BaseModel):
     availability: Literal["available", "away", "off"] | None = None
     capacity: int | None = Field(default=None, ge=0, le=1000)
     skills: dict[str, int] | None = None
+    schedule: WorkSchedule | None = Field(default=None, description="null: always on shift")
     team: str | None = None
     active: bool | None = None
 
@@ -185,6 +189,8 @@ async def update_user(
         if changes["team"] is not None and await db.get(Team, changes["team"]) is None:
             raise invalid("team", f"no team '{changes['team']}'")
         person.team_code = changes.pop("team")
+    if "schedule" in changes:
+        changes["schedule"] = body.schedule.model_dump(mode="json") if body.schedule else None
     for name, value in changes.items():
         setattr(person, name, value)
     await db.commit()

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.lifecycle import OPEN_STATES, Role
 from caseflow.models import Absence, Request, Team, User
+from caseflow.schedule import WorkSchedule
 
 ASSIGNABLE_ROLES = (Role.OPERATOR, Role.AGENT, Role.SUPERVISOR, Role.MANAGER)
 
@@ -46,6 +48,7 @@ class Candidate:
     availability: str
     absent: bool
     skill_level: int | None
+    off_shift: str | None = None  # the schedule, when the decision falls outside it
 
     @property
     def load(self) -> float:
@@ -57,6 +60,8 @@ class Candidate:
             return f"is {self.availability}"
         if self.absent:
             return "is absent (planned)"
+        if self.off_shift:
+            return f"is off shift ({self.off_shift})"
         if need.skill and (self.skill_level or 0) < need.level:
             return f"{need.skill} level {self.skill_level or 0} < {need.level}"
         if self.open >= self.capacity:
@@ -71,6 +76,7 @@ class Candidate:
             "load": round(self.load, 3),
             "availability": self.availability,
             "absent": self.absent,
+            "off_shift": self.off_shift is not None,
             "skill_level": self.skill_level,
             "eligible": self.why_not(need) is None,
             "verdict": verdict,
@@ -119,6 +125,7 @@ async def candidates(
         Absence.user_id == User.id, Absence.starts_at <= need.at, Absence.ends_at > need.at
     )
     # Only the one skill level wanted, extracted by the database: no JSON parsed per person.
+    # Only the one skill level wanted, extracted by the database: no JSON parsed per person.
     level = User.skills[need.skill].as_integer() if need.skill else literal(None, Integer)
     rows = await session.execute(
         select(
@@ -128,15 +135,31 @@ async def candidates(
             level,
             func.coalesce(counts.c.open, 0),
             absent,
+            User.schedule,
         )
         .outerjoin(counts, counts.c.assignee == User.username)
         .where(User.username.in_(people.scalar_subquery()))
         .order_by(User.username)
     )
     return [
-        Candidate(name, int(n), capacity, availability, bool(away), skill_level)
-        for name, capacity, availability, skill_level, n, away in rows
+        Candidate(
+            name,
+            int(n),
+            capacity,
+            availability,
+            bool(away),
+            skill_level,
+            off_shift(schedule, need.at),
+        )
+        for name, capacity, availability, skill_level, n, away, schedule in rows
     ]
+
+
+def off_shift(schedule: dict[str, Any] | None, at: datetime) -> str | None:
+    if schedule is None:
+        return None
+    hours = WorkSchedule.model_validate(schedule)
+    return None if hours.on_shift(at) else hours.describe()
 
 
 def pick(people: list[Candidate], need: Need, cursor: str | None) -> Choice:

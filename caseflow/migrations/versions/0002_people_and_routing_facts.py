@@ -25,6 +25,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("skills", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
         )
+        batch.add_column(sa.Column("schedule", sa.JSON(), nullable=True))
     op.execute("UPDATE users SET availability = 'away' WHERE NOT available")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("available")
@@ -72,5 +73,6 @@ def downgrade() -> None:
         )
     op.execute("UPDATE users SET available = (availability = 'available')")
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("schedule")
         batch.drop_column("skills")
         batch.drop_column("availability")
