@@ -20,11 +20,12 @@ from caseflow.rulebook import RuleHolder
 from caseflow.settings import Settings, get_settings
 from caseflow.store.people import team_codes
 from caseflow.temporal import connect
+from workflows.absence import AbsenceWorkflow
 from workflows.request import RequestWorkflow
 
 log = logging.getLogger("caseflow.worker")
 
-WORKFLOWS = [RequestWorkflow]
+WORKFLOWS = [RequestWorkflow, AbsenceWorkflow]
 
 # Our workflow modules and the pure core they use are deterministic by design and checked by
 # replay tests; passing them through spares re-importing them for every workflow run, while
@@ -53,6 +54,7 @@ def build_worker(
             requests.register_request,
             requests.assign_request,
             requests.record_request_event,
+            requests.unstarted_requests,
         ],
     )
 

@@ -11,11 +11,19 @@ from temporalio.exceptions import ApplicationError
 
 from caseflow.db import transaction
 from caseflow.lifecycle import Line, State
-from caseflow.payloads import AssignInput, Assignment, EventRecord, Registered, RegisterInput
+from caseflow.models import Absence
+from caseflow.payloads import (
+    AbsenceStart,
+    AssignInput,
+    Assignment,
+    EventRecord,
+    Registered,
+    RegisterInput,
+)
 from caseflow.routing import Route
 from caseflow.rulebook import RuleHolder
 from caseflow.store import assignment, cases, rules_state
-from caseflow.store.people import team_codes
+from caseflow.store.people import team_codes, unstarted_requests
 
 
 @contextmanager
@@ -135,6 +143,13 @@ class RequestActivities:
             candidates=choice.candidates,
             retry_after=retry_after,
         )
+
+    @activity.defn
+    async def unstarted_requests(self, absence: AbsenceStart) -> list[str]:
+        async with self.sessions() as session:
+            if await session.get(Absence, absence.absence_id) is None:
+                return []  # the absence was withdrawn (or never committed)
+            return await unstarted_requests(session, absence.username)
 
     @activity.defn
     async def record_request_event(self, event: EventRecord) -> None:

@@ -26,6 +26,9 @@ TEAMS = [
     ("l3-experts", "Third line experts", Line.L3, None),
 ]
 
+# Teams whose unstarted requests go back to the queue when their assignee goes away.
+REQUEUING_TEAMS = {"l2-support", "l2-b2b", "hotline"}
+
 # (username, role, full name, team, skills, availability)
 USERS = [
     ("operator", Role.OPERATOR, "Ольга Операторова", "hotline", {}, "available"),
@@ -133,7 +136,14 @@ DEMO_NAMESPACE = uuid.UUID("0b6f3c59-9e1a-4d8e-8d0e-7b1b0a6d5c01")
 
 async def seed(session: AsyncSession) -> None:
     for code, name, line, region in TEAMS:
-        await upsert_team(session, code=code, name=name, line=line, region=region)
+        await upsert_team(
+            session,
+            code=code,
+            name=name,
+            line=line,
+            region=region,
+            requeue_when_away=code in REQUEUING_TEAMS,
+        )
     for username, role, full_name, team, skills, availability in USERS:
         supervisor = role == Role.SUPERVISOR
         user = await upsert_user(

@@ -64,6 +64,8 @@ class Team(Base):
     region: Mapped[str | None] = mapped_column(String(64))
     # Username of the agent last picked among equals: round-robin survives restarts and workers.
     rr_cursor: Mapped[str | None] = mapped_column(String(64))
+    # When someone goes away, their requests not yet started go back to the queue.
+    requeue_when_away: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):

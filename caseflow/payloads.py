@@ -165,3 +165,17 @@ class RequestView(BaseModel):
     escalations: list[Hop]
     auto_close_at: datetime | None
     last_seq: int
+
+
+class Requeue(BaseModel):
+    """A machine event: the assignee went away; give the request back to its queue."""
+
+    assignee: str
+    reason: str
+
+
+class AbsenceStart(BaseModel):
+    absence_id: int
+    username: str
+    starts_at: datetime
+    reason: str = ""

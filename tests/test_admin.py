@@ -180,3 +180,52 @@ async def test_cli_what_if_and_users_set(monkeypatch, settings, tmp_path: Path, 
     assert report.exit_code == 0, report.output
     assert "decisions would change" in report.output and "l2-vip" in report.output
     assert updated.exit_code == 0 and wrong.exit_code == 2
+
+
+async def test_going_away_gives_unstarted_requests_back_to_the_queue(http, tokens) -> None:
+    created = await http.post(
+        "/api/v1/requests",
+        headers=tokens["operator"],
+        json={
+            "customer_id": ROMASHKA_FACTS.id,
+            "channel": "phone",
+            "topic": "consultation",
+            "subject": "Вопрос",
+            "description": "Описание",
+        },
+    )
+    request = created.json()
+    owner = request["assignee"]
+    other = ({"operator", "operator-b"} - {owner}).pop()
+    try:
+        away = await http.patch(
+            f"/api/v1/admin/users/{owner}",
+            headers=tokens["supervisor"],
+            json={"availability": "away"},
+        )
+        assert away.status_code == 200
+        for _ in range(50):  # the signal is handled by the worker a moment later
+            view = (
+                await http.get(f"/api/v1/requests/{request['id']}", headers=tokens["supervisor"])
+            ).json()
+            if view["assignee"] != owner:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await http.patch(
+            f"/api/v1/admin/users/{owner}",
+            headers=tokens["supervisor"],
+            json={"availability": "available"},
+        )
+    assert (view["assignee"], view["queue"], view["state"]) == (other, "hotline", "assigned")
+    cancelled = await http.post(
+        f"/api/v1/requests/{request['id']}/cancel",
+        headers=tokens["supervisor"],
+        json={"reason": "тест"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    events = (
+        await http.get(f"/api/v1/requests/{request['id']}/events", headers=tokens["supervisor"])
+    ).json()["items"]
+    assert [e["action"] for e in events][-2:] == ["requeue", "cancel"]
+    assert f"{owner} is away" in events[-2]["reason"]

@@ -25,12 +25,16 @@ from tests.helpers import OPERATOR, ROMASHKA_FACTS, request_start
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-async def make_team(sessions, members: list[dict], line: Line = Line.L2) -> tuple[str, list[str]]:
+async def make_team(
+    sessions, members: list[dict], line: Line = Line.L2, requeue_when_away: bool = False
+) -> tuple[str, list[str]]:
     """A fresh team with uniquely named members: {name, availability, skills, capacity, absent}."""
     code = f"t-{uuid.uuid4().hex[:8]}"
     names = []
     async with transaction(sessions) as session:
-        await upsert_team(session, code=code, name=code, line=line)
+        await upsert_team(
+            session, code=code, name=code, line=line, requeue_when_away=requeue_when_away
+        )
         for member in members:
             name = f"{member['name']}-{code}"
             user = await upsert_user(

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         RegisterInput,
         RequestStart,
         RequestView,
+        Requeue,
     )
 
 SHORT_STEP = timedelta(seconds=15)
@@ -170,6 +171,18 @@ class RequestWorkflow:
     @act.validator
     def _check_act(self, action: Action) -> None:
         self._check(action)
+
+    @workflow.signal
+    async def requeue(self, data: Requeue) -> None:
+        """The assignee went away before starting: the queue chooses again without them."""
+        await workflow.wait_condition(lambda: self.ready)
+        async with self.lock:
+            if self.state != State.ASSIGNED or self.assignee != data.assignee or not self.queue:
+                return  # started, moved or taken meanwhile: nothing to give back
+            event = self._event("requeue", SYSTEM_ACTOR, State.ASSIGNED, reason=data.reason)
+            self._apply(
+                await self._assign(AssignInput(event=event, request=self.start, queue=self.queue))
+            )
 
     @workflow.query
     def view(self) -> RequestView:

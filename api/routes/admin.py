@@ -8,17 +8,21 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
+from temporalio.common import WorkflowIDConflictPolicy
 
-from api.deps import AppSettings, CurrentUser, DbSession
+from api.deps import AppSettings, CurrentUser, DbSession, Temporal
 from api.problems import Problem, invalid, not_found
 from caseflow import routing, whatif
 from caseflow.lifecycle import Role
 from caseflow.models import Absence, Team, User
+from caseflow.payloads import AbsenceStart, Requeue
 from caseflow.schedule import WorkSchedule
 from caseflow.store import rules_state
-from caseflow.store.people import team_codes
+from caseflow.store.people import team_codes, unstarted_requests
 from caseflow.store.samples import recent_intakes
 from caseflow.yamlsource import SourceErrors
+from workflows.absence import AbsenceWorkflow
+from workflows.request import RequestWorkflow
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -179,7 +183,7 @@ class PersonPatch(BaseModel):
 
 @router.patch("/users/{username}", response_model=PersonOut, operation_id="update_user")
 async def update_user(
-    username: str, body: PersonPatch, db: DbSession, user: CurrentUser
+    username: str, body: PersonPatch, db: DbSession, user: CurrentUser, temporal: Temporal
 ) -> PersonOut:
     person = await managed_person(db, user, username)
     changes = body.model_dump(exclude_unset=True)
@@ -194,6 +198,12 @@ async def update_user(
     for name, value in changes.items():
         setattr(person, name, value)
     await db.commit()
+    if changes.get("availability") in ("away", "off"):
+        reason = f"{username} is {person.availability} (set by {user.username})"
+        for workflow_id in await unstarted_requests(db, username):
+            await temporal.get_workflow_handle(workflow_id).signal(
+                RequestWorkflow.requeue, Requeue(assignee=username, reason=reason)
+            )
     return person_out(person)
 
 
@@ -215,13 +225,31 @@ class AbsenceIn(BaseModel):
 
 @router.post("/users/{username}/absences", status_code=201, operation_id="add_absence")
 async def add_absence(
-    username: str, body: AbsenceIn, db: DbSession, user: CurrentUser
+    username: str,
+    body: AbsenceIn,
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    settings: AppSettings,
 ) -> dict[str, Any]:
+    """Record a planned absence; when it starts, the person's unstarted requests go back."""
     person = await managed_person(db, user, username)
     absence = Absence(
         user_id=person.id, starts_at=body.starts_at, ends_at=body.ends_at, reason=body.reason
     )
     db.add(absence)
+    await db.flush()
+    start = AbsenceStart(
+        absence_id=absence.id, username=username, starts_at=body.starts_at, reason=body.reason
+    )
+    # Started before the commit: an absence that exists always has its timer.
+    await temporal.start_workflow(
+        AbsenceWorkflow.run,
+        start,
+        id=f"absence-{absence.id}",
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
     await db.commit()
     return {
         "id": absence.id,
@@ -229,4 +257,5 @@ async def add_absence(
         "starts_at": absence.starts_at,
         "ends_at": absence.ends_at,
         "reason": absence.reason,
+        "workflow_id": f"absence-{absence.id}",
     }

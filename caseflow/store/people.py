@@ -6,21 +6,39 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.auth import hash_password
-from caseflow.lifecycle import Line, Role
-from caseflow.models import Team, User
+from caseflow.lifecycle import Line, Role, State
+from caseflow.models import Request, Team, User
 
 
 async def upsert_team(
-    session: AsyncSession, *, code: str, name: str, line: Line, region: str | None = None
+    session: AsyncSession,
+    *,
+    code: str,
+    name: str,
+    line: Line,
+    region: str | None = None,
+    requeue_when_away: bool = False,
 ) -> Team:
     team = await session.get(Team, code)
     if team is None:
         team = Team(code=code, name=name, line=line, region=region)
         session.add(team)
-    else:
-        team.name, team.line, team.region = name, line, region
+    team.name, team.line, team.region = name, line, region
+    team.requeue_when_away = requeue_when_away
     await session.flush()
     return team
+
+
+async def unstarted_requests(
+    session: AsyncSession, username: str, *, only_requeuing_teams: bool = True
+) -> list[str]:
+    """Workflow ids of the person's requests assigned but not started, in teams that say so."""
+    query = select(Request.workflow_id).where(
+        Request.assignee == username, Request.state == State.ASSIGNED.value
+    )
+    if only_requeuing_teams:
+        query = query.join(Team, Team.code == Request.queue).where(Team.requeue_when_away.is_(True))
+    return list(await session.scalars(query.order_by(Request.seq_no)))
 
 
 async def upsert_user(

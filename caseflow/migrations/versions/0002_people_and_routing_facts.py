@@ -26,6 +26,10 @@ def upgrade() -> None:
             sa.Column("skills", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
         )
         batch.add_column(sa.Column("schedule", sa.JSON(), nullable=True))
+    with op.batch_alter_table("teams") as batch:
+        batch.add_column(
+            sa.Column("requeue_when_away", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.execute("UPDATE users SET availability = 'away' WHERE NOT available")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("available")
@@ -61,6 +65,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("routing_state")
+    with op.batch_alter_table("teams") as batch:
+        batch.drop_column("requeue_when_away")
     op.drop_index(op.f("ix_absences_user_id"), table_name="absences")
     op.drop_table("absences")
     with op.batch_alter_table("customers") as batch:
