@@ -20,10 +20,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="People and integration accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 rules_app = typer.Typer(help="Routing rules.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams (queues).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(rules_app, name="rules")
+app.add_typer(teams_app, name="teams")
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -245,6 +247,38 @@ def rules_what_if(
     typer.echo("volume per queue (before → after):")
     for queue, counts in report["volume"].items():
         typer.echo(f"  {queue}: {counts['before']} → {counts['after']}")
+
+
+@teams_app.command("save")
+def teams_save(
+    code: str,
+    line: Annotated[str, typer.Option(help="L1, L2, L3 or external")],
+    name: str | None = None,
+    region: str | None = None,
+    requeue_when_away: bool = False,
+) -> None:
+    """Create or change a team (a queue assignment can route to)."""
+    from caseflow.lifecycle import Line
+    from caseflow.store.people import upsert_team
+
+    try:
+        parsed = Line(line)
+    except ValueError:
+        typer.echo(f"unknown line '{line}'", err=True)
+        raise typer.Exit(2) from None
+
+    async def work(session: AsyncSession) -> object:
+        return await upsert_team(
+            session,
+            code=code,
+            name=name or code,
+            line=parsed,
+            region=region,
+            requeue_when_away=requeue_when_away,
+        )
+
+    asyncio.run(_in_transaction(work))
+    typer.echo(f"team {code} ({parsed}) saved")
 
 
 @users_app.command("set")

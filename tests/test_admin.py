@@ -229,3 +229,33 @@ async def test_going_away_gives_unstarted_requests_back_to_the_queue(http, token
     ).json()["items"]
     assert [e["action"] for e in events][-2:] == ["requeue", "cancel"]
     assert f"{owner} is away" in events[-2]["reason"]
+
+
+async def test_teams_are_managed_and_rules_may_then_name_them(http, tokens) -> None:
+    team = {
+        "code": "l2-insurance",
+        "name": "Страхование",
+        "line": "L2",
+        "region": None,
+        "requeue_when_away": True,
+    }
+    rules = {
+        "files": {
+            "60-insurance.yaml": "rules:\n  - name: insurance\n"
+            "    when: {topic: insurance}\n    target: {line: L2, queue: l2-insurance}\n"
+        }
+    }
+    before = await http.post("/api/v1/admin/routing/validate", headers=tokens["admin"], json=rules)
+    assert before.status_code == 422
+    saved = await http.put("/api/v1/admin/teams/l2-insurance", headers=tokens["admin"], json=team)
+    assert saved.status_code == 200, saved.text
+    after = await http.post("/api/v1/admin/routing/validate", headers=tokens["admin"], json=rules)
+    assert after.status_code == 200
+    listed = (await http.get("/api/v1/admin/teams", headers=tokens["supervisor"])).json()
+    assert team in listed
+    assert (
+        await http.put("/api/v1/admin/teams/l2-insurance", headers=tokens["supervisor"], json=team)
+    ).status_code == 403
+    assert (
+        await http.put("/api/v1/admin/teams/other", headers=tokens["admin"], json=team)
+    ).status_code == 422

@@ -13,12 +13,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
 from api.problems import Problem, invalid, not_found
 from caseflow import routing, whatif
-from caseflow.lifecycle import Role
+from caseflow.lifecycle import Line, Role
 from caseflow.models import Absence, Team, User
 from caseflow.payloads import AbsenceStart, Requeue
 from caseflow.schedule import WorkSchedule
 from caseflow.store import rules_state
-from caseflow.store.people import team_codes, unstarted_requests
+from caseflow.store.people import team_codes, unstarted_requests, upsert_team
 from caseflow.store.samples import recent_intakes
 from caseflow.yamlsource import SourceErrors
 from workflows.absence import AbsenceWorkflow
@@ -114,7 +114,51 @@ async def reload_rules(db: DbSession, user: CurrentUser, settings: AppSettings) 
     return {"version": version, "rules": len(book.rules)}
 
 
-# --- people --------------------------------------------------------------------------------
+# --- teams and people ----------------------------------------------------------------------
+
+
+class TeamIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    line: Line
+    region: str | None = None
+    requeue_when_away: bool = False
+
+
+@router.get("/teams", response_model=list[TeamIn], operation_id="list_teams")
+async def list_teams(db: DbSession, user: CurrentUser) -> list[TeamIn]:
+    require(user, Role.ADMIN, Role.SUPERVISOR)
+    teams = await db.scalars(select(Team).order_by(Team.code))
+    return [
+        TeamIn(
+            code=t.code,
+            name=t.name,
+            line=Line(t.line),
+            region=t.region,
+            requeue_when_away=t.requeue_when_away,
+        )
+        for t in teams
+    ]
+
+
+@router.put("/teams/{code}", response_model=TeamIn, operation_id="save_team")
+async def save_team(code: str, body: TeamIn, db: DbSession, user: CurrentUser) -> TeamIn:
+    """Create or change a team (a queue): rules may name it after the next reload."""
+    require(user, Role.ADMIN)
+    if body.code != code:
+        raise invalid("code", "the code in the body differs from the one in the path")
+    await upsert_team(
+        db,
+        code=code,
+        name=body.name,
+        line=body.line,
+        region=body.region,
+        requeue_when_away=body.requeue_when_away,
+    )
+    await db.commit()
+    return body
 
 
 class PersonOut(BaseModel):
