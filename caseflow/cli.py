@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow import db as database
 from caseflow.settings import get_settings
+from caseflow.yamlsource import SourceErrors
 
 T = TypeVar("T")
 
@@ -43,7 +45,6 @@ def worker() -> None:
     """Run a Temporal worker with every workflow and activity."""
     import worker as worker_module
     from caseflow.logs import configure
-    from caseflow.yamlsource import SourceErrors
 
     configure(get_settings().log_level)
     try:
@@ -108,6 +109,23 @@ def db_downgrade(revision: str) -> None:
     database.downgrade(get_settings().sync_database_url, revision)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choice(kind: type[E], value: str, what: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        typer.echo(f"unknown {what} '{value}'; one of: {', '.join(kind)}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _rule_errors(exc: SourceErrors) -> NoReturn:
+    for error in exc.errors:
+        typer.echo(str(error), err=True)
+    raise typer.Exit(1)
+
+
 async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     engine = database.make_engine(get_settings().database_url)
     try:
@@ -132,11 +150,7 @@ def users_create(
     from caseflow.lifecycle import Role
     from caseflow.store.people import upsert_user
 
-    try:
-        parsed = Role(role)
-    except ValueError:
-        typer.echo(f"unknown role '{role}'", err=True)
-        raise typer.Exit(2) from None
+    parsed = _choice(Role, role, "role")
 
     async def work(session: AsyncSession) -> object:
         return await upsert_user(
@@ -170,14 +184,11 @@ def demo_seed() -> None:
 def rules_check(directory: Path | None = None) -> None:
     """Validate the routing rules; errors name file, line and reason."""
     from caseflow import routing
-    from caseflow.yamlsource import SourceErrors
 
     try:
         book = routing.load(directory or get_settings().routing_rules_dir)
     except SourceErrors as exc:
-        for error in exc.errors:
-            typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
+        _rule_errors(exc)
     typer.echo(
         f"{len(book.rules)} rules OK; defaults: "
         + ", ".join(f"{k}→{v}" for k, v in book.defaults.items())
@@ -190,7 +201,6 @@ def rules_reload() -> None:
     from caseflow import routing
     from caseflow.store import rules_state
     from caseflow.store.people import team_codes
-    from caseflow.yamlsource import SourceErrors
 
     async def work(session: AsyncSession) -> tuple[int, int]:
         book = routing.load(
@@ -201,9 +211,7 @@ def rules_reload() -> None:
     try:
         count, version = asyncio.run(_in_transaction(work))
     except SourceErrors as exc:
-        for error in exc.errors:
-            typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
+        _rule_errors(exc)
     typer.echo(f"{count} rules live as version {version}")
 
 
@@ -216,7 +224,6 @@ def rules_what_if(
     from caseflow import routing, whatif
     from caseflow.store.people import team_codes
     from caseflow.store.samples import recent_intakes
-    from caseflow.yamlsource import SourceErrors
 
     directory = get_settings().routing_rules_dir
     texts = routing.read_texts(directory)
@@ -234,9 +241,7 @@ def rules_what_if(
     try:
         report = asyncio.run(_in_transaction(work))
     except SourceErrors as exc:
-        for error in exc.errors:
-            typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
+        _rule_errors(exc)
     typer.echo(f"{len(report['changed'])} of {report['sample_size']} decisions would change")
     for change in report["changed"]:
         before, after = change["before"], change["after"]
@@ -261,11 +266,7 @@ def teams_save(
     from caseflow.lifecycle import Line
     from caseflow.store.people import upsert_team
 
-    try:
-        parsed = Line(line)
-    except ValueError:
-        typer.echo(f"unknown line '{line}'", err=True)
-        raise typer.Exit(2) from None
+    parsed = _choice(Line, line, "line")
 
     async def work(session: AsyncSession) -> object:
         return await upsert_team(

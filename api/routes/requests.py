@@ -39,10 +39,10 @@ from caseflow import identity
 from caseflow.lifecycle import ACTIONS, Line, State
 from caseflow.models import Customer, CustomerContact, Request, RequestEvent
 from caseflow.payloads import (
-    CustomerFacts,
     Intake,
     RequestStart,
 )
+from caseflow.store.samples import facts_of
 from workflows.request import RequestWorkflow
 
 router = APIRouter(prefix="/requests", tags=["requests"])
@@ -176,19 +176,7 @@ async def register_request(
     start = RequestStart(
         request_id=request_id,
         body_hash=digest,
-        customer=CustomerFacts(
-            id=customer.id,
-            name=customer.name,
-            kind=customer.kind,
-            region=customer.region,
-            segment=customer.segment,
-            tier=customer.tier,
-            personal_manager=customer.personal_manager,
-            contract_unit=customer.contract_unit,
-            status=customer.status,
-            planned_volume=customer.planned_volume,
-            account_manager=customer.account_manager,
-        ),
+        customer=facts_of(customer),
         channel=body.channel,
         topic=body.topic,
         subtopic=body.subtopic,

@@ -21,8 +21,9 @@ async def recent_intakes(
     return [(request.number, _start(request, customer)) for request, customer in rows]
 
 
-def _start(request: Request, customer: Customer) -> RequestStart:
-    facts = CustomerFacts(
+def facts_of(customer: Customer) -> CustomerFacts:
+    """What routing knows of a customer, as captured into a request at intake."""
+    return CustomerFacts(
         id=customer.id,
         name=customer.name,
         kind=customer.kind,
@@ -35,6 +36,10 @@ def _start(request: Request, customer: Customer) -> RequestStart:
         planned_volume=customer.planned_volume,
         account_manager=customer.account_manager,
     )
+
+
+def _start(request: Request, customer: Customer) -> RequestStart:
+    facts = facts_of(customer)
     return RequestStart(
         request_id=request.id,
         body_hash=request.intake_hash,
