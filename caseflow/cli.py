@@ -182,17 +182,24 @@ def demo_seed() -> None:
 
 @rules_app.command("check")
 def rules_check(directory: Path | None = None) -> None:
-    """Validate the routing rules; errors name file, line and reason."""
-    from caseflow import routing
+    """Validate the routing rules and the SLA policies beside them (sla/)."""
+    from caseflow import routing, sla
 
+    rules_dir = directory or get_settings().routing_rules_dir
     try:
-        book = routing.load(directory or get_settings().routing_rules_dir)
+        book = routing.load(rules_dir)
+        policies = sla.load(rules_dir / "sla") if (rules_dir / "sla").is_dir() else None
     except SourceErrors as exc:
         _rule_errors(exc)
     typer.echo(
         f"{len(book.rules)} rules OK; defaults: "
         + ", ".join(f"{k}→{v}" for k, v in book.defaults.items())
     )
+    if policies is not None:
+        typer.echo(
+            f"{len(policies.policies)} SLA policies OK on calendars: "
+            + ", ".join(policies.calendars)
+        )
 
 
 @rules_app.command("reload")

@@ -44,6 +44,7 @@ def test_unknown_role_and_team_are_refused(cli_env, engine) -> None:
 def test_rules_check(tmp_path) -> None:
     good = runner.invoke(app, ["rules", "check"])
     assert good.exit_code == 0 and "rules OK" in good.output
+    assert "4 SLA policies OK" in good.output
     (tmp_path / "10.yaml").write_text(
         "defaults: {L1: a, L2: b, L3: c}\nrules:\n  - name: x\n"
         "    when: {planet: mars}\n    target: {line: L1}\n"
