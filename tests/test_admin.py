@@ -6,6 +6,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
+from temporalio.client import WorkflowExecutionStatus
 from typer.testing import CliRunner
 
 from activities.requests import RequestActivities
@@ -259,3 +260,30 @@ async def test_teams_are_managed_and_rules_may_then_name_them(http, tokens) -> N
     assert (
         await http.put("/api/v1/admin/teams/other", headers=tokens["admin"], json=team)
     ).status_code == 422
+
+
+async def test_a_withdrawn_absence_cancels_its_timer(http, tokens, dev_env) -> None:
+    created = await http.post(
+        "/api/v1/admin/users/agent2-b2b/absences",
+        headers=tokens["admin"],
+        json={
+            "starts_at": "2030-01-10T09:00:00+03:00",
+            "ends_at": "2030-01-20T18:00:00+03:00",
+            "reason": "отпуск",
+        },
+    )
+    assert created.status_code == 201, created.text
+    absence = created.json()
+    timer = dev_env.client.get_workflow_handle(absence["workflow_id"])
+    assert (await timer.describe()).status == WorkflowExecutionStatus.RUNNING
+    path = f"/api/v1/admin/users/agent2-b2b/absences/{absence['id']}"
+    assert (await http.delete(path, headers=tokens["admin"])).status_code == 204
+    for _ in range(50):  # the worker acts on the cancellation a moment later
+        status = (await timer.describe()).status
+        if status != WorkflowExecutionStatus.RUNNING:
+            break
+        await asyncio.sleep(0.1)
+    assert status == WorkflowExecutionStatus.CANCELED
+    assert (await http.delete(path, headers=tokens["admin"])).status_code == 404
+    other = f"/api/v1/admin/users/agent2/absences/{absence['id']}"
+    assert (await http.delete(other, headers=tokens["admin"])).status_code == 404

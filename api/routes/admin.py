@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
 from api.problems import Problem, invalid, not_found
@@ -303,3 +304,23 @@ async def add_absence(
         "reason": absence.reason,
         "workflow_id": f"absence-{absence.id}",
     }
+
+
+@router.delete(
+    "/users/{username}/absences/{absence_id}", status_code=204, operation_id="withdraw_absence"
+)
+async def withdraw_absence(
+    username: str, absence_id: int, db: DbSession, user: CurrentUser, temporal: Temporal
+) -> None:
+    """Withdraw a planned absence; its timer is cancelled, nothing is given back."""
+    person = await managed_person(db, user, username)
+    absence = await db.get(Absence, absence_id)
+    if absence is None or absence.user_id != person.id:
+        raise not_found("absence")
+    await db.delete(absence)
+    await db.commit()
+    try:
+        await temporal.get_workflow_handle(f"absence-{absence_id}").cancel()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise  # already finished is NOT_FOUND too; anything else is worth seeing
