@@ -13,6 +13,7 @@ import httpx
 import psycopg
 import pytest
 import pytest_asyncio
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -26,6 +27,10 @@ from caseflow.demo import seed
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, Settings
 from caseflow.temporal import dev_server_path, test_server_path
+
+# Calendar walks take longer on a busy CI machine; a slow example is not a failure.
+hypothesis_settings.register_profile("caseflow", deadline=None)
+hypothesis_settings.load_profile("caseflow")
 
 PG_ADMIN_URL = os.environ.get("CASEFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
