@@ -287,3 +287,24 @@ async def test_a_withdrawn_absence_cancels_its_timer(http, tokens, dev_env) -> N
     assert (await http.delete(path, headers=tokens["admin"])).status_code == 404
     other = f"/api/v1/admin/users/agent2/absences/{absence['id']}"
     assert (await http.delete(other, headers=tokens["admin"])).status_code == 404
+
+
+async def test_validate_takes_a_yaml_body_as_is(http, tokens) -> None:
+    headers = {**tokens["admin"], "content-type": "application/yaml"}
+    good = "rules:\n  - name: extra\n    when: {channel: chat}\n    target: {line: L1}\n"
+    ok = await http.post("/api/v1/admin/routing/validate", headers=headers, content=good.encode())
+    assert ok.status_code == 200, ok.text
+    bad = await http.post(
+        "/api/v1/admin/routing/validate",
+        headers=headers,
+        content=b"rules:\n  - name: extra\n    target: {line: L7}\n",
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["file"] == "proposed.yaml"
+    assert bad.json()["errors"][0]["line"] == 3
+    garbage = await http.post(
+        "/api/v1/admin/routing/validate",
+        headers=tokens["admin"],
+        content=b"{not json",
+    )
+    assert garbage.status_code == 422

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import select
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -65,11 +65,51 @@ def proposed_texts(body: RulesIn, directory: Any) -> dict[str, str]:
     return texts
 
 
-@router.post("/routing/validate", operation_id="routing_validate")
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+PROPOSED_FILE = "proposed.yaml"
+
+
+async def rules_body(request: Request) -> RulesIn:
+    """JSON `{files, replace_all}`, or one YAML document sent as is (Content-Type YAML)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if content_type in YAML_TYPES:
+        try:
+            return RulesIn(files={PROPOSED_FILE: raw.decode("utf-8")})
+        except UnicodeDecodeError as exc:
+            raise invalid("body", "YAML must be UTF-8") from exc
+    try:
+        return RulesIn.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        raise Problem(
+            422,
+            "validation_error",
+            "give {files: {name: yaml}} or a YAML body",
+            errors=[
+                {"field": ".".join(str(p) for p in e["loc"]) or "body", "reason": e["msg"]}
+                for e in exc.errors()
+            ],
+        ) from exc
+
+
+@router.post(
+    "/routing/validate",
+    operation_id="routing_validate",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": RulesIn.model_json_schema()},
+                "application/yaml": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 async def validate_rules(
-    body: RulesIn, db: DbSession, user: CurrentUser, settings: AppSettings
+    request: Request, db: DbSession, user: CurrentUser, settings: AppSettings
 ) -> dict[str, Any]:
+    """Check a proposed rule set: the files on disk with the given ones in place."""
     require(user, Role.ADMIN, Role.SUPERVISOR)
+    body = await rules_body(request)
     try:
         book = routing.load_texts(
             proposed_texts(body, settings.routing_rules_dir), known_queues=await team_codes(db)
