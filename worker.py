@@ -18,6 +18,8 @@ from activities.requests import RequestActivities
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import Settings, get_settings
+from caseflow.sla import SlaBook
+from caseflow.sla import load as load_sla
 from caseflow.store.people import team_codes
 from caseflow.temporal import connect
 from workflows.absence import AbsenceWorkflow
@@ -43,8 +45,9 @@ def build_worker(
     task_queue: str,
     sessions: async_sessionmaker[AsyncSession],
     rules: RuleHolder,
+    sla: SlaBook | None = None,
 ) -> Worker:
-    requests = RequestActivities(sessions, rules)
+    requests = RequestActivities(sessions, rules, sla)
     return Worker(
         client,
         task_queue=task_queue,
@@ -55,6 +58,7 @@ def build_worker(
             requests.assign_request,
             requests.record_request_event,
             requests.unstarted_requests,
+            requests.sla_terms,
         ],
     )
 
@@ -62,12 +66,18 @@ def build_worker(
 async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     rules = RuleHolder(settings.routing_rules_dir)  # a bad file stops start-up here
+    sla_dir = settings.routing_rules_dir / "sla"
+    sla = load_sla(sla_dir) if sla_dir.is_dir() else None  # a bad SLA policy stops it too
     engine = make_engine(settings.database_url)
     async with make_sessionmaker(engine)() as session:
         rules.reload(known_queues=await team_codes(session))  # and a queue nobody staffs
     client = await connect(settings)
     worker = build_worker(
-        client, task_queue=settings.task_queue, sessions=make_sessionmaker(engine), rules=rules
+        client,
+        task_queue=settings.task_queue,
+        sessions=make_sessionmaker(engine),
+        rules=rules,
+        sla=sla,
     )
     log.info(
         "worker started",

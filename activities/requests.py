@@ -19,9 +19,12 @@ from caseflow.payloads import (
     EventRecord,
     Registered,
     RegisterInput,
+    RequestStart,
+    SlaChoice,
 )
 from caseflow.routing import Route
 from caseflow.rulebook import RuleHolder
+from caseflow.sla import SlaBook
 from caseflow.store import assignment, cases, rules_state
 from caseflow.store.people import team_codes, unstarted_requests
 
@@ -42,9 +45,22 @@ def business_errors() -> Iterator[None]:
 
 
 class RequestActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], rules: RuleHolder) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rules: RuleHolder,
+        sla: SlaBook | None = None,
+    ) -> None:
         self.sessions = sessions
         self.rules = rules
+        self.sla = sla
+
+    @activity.defn
+    async def sla_terms(self, request: RequestStart) -> SlaChoice:
+        """The SLA policy that applies to the request as it is now (priority included)."""
+        if self.sla is None:
+            return SlaChoice()
+        return SlaChoice(terms=self.sla.policy_for(self.rules.current.facts(request)).terms())
 
     @activity.defn
     async def register_request(self, data: RegisterInput) -> Registered:
@@ -57,7 +73,8 @@ class RequestActivities:
                 else:
                     assigned = await self._decide(session, data.assign)
                     number = await cases.register(session, data, assigned)
-        return Registered(number=number, registered_at=data.at, assignment=assigned)
+        terms = (await self.sla_terms(data.request)).terms
+        return Registered(number=number, registered_at=data.at, assignment=assigned, sla=terms)
 
     @activity.defn
     async def assign_request(self, data: AssignInput) -> Assignment:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +17,6 @@ from caseflow.payloads import Assignment, RequestView
 class RequestOut(RequestView):
     """The live view of a request, with what the caller may do next."""
 
-    sla: dict[str, Any] | None = Field(
-        default=None, description="SLA clocks; null until SLA policies are configured"
-    )
     allowed_actions: list[str]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from caseflow.lifecycle import Line, Role, State
+from caseflow.sla_terms import SlaTerms, SlaView
 
 
 class Actor(BaseModel):
@@ -104,6 +105,11 @@ class Registered(BaseModel):
     number: str
     registered_at: datetime
     assignment: Assignment
+    sla: SlaTerms | None = None
+
+
+class SlaChoice(BaseModel):
+    terms: SlaTerms | None = None
 
 
 class RegisterInput(BaseModel):
@@ -165,6 +171,9 @@ class RequestView(BaseModel):
     escalations: list[Hop]
     auto_close_at: datetime | None
     last_seq: int
+    sla: SlaView | None = Field(
+        default=None, description="policy and clocks: target, elapsed, remaining, due, …"
+    )
 
 
 class Requeue(BaseModel):

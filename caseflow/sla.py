@@ -1,16 +1,15 @@
-"""SLA policies and clocks: which targets apply, on which calendar, and how a clock runs.
+"""SLA policies: which targets apply to a request, and on which calendar.
 
 Policies live in `routing_rules/sla/*.yaml`, beside the routing rules, and use the same
 condition language (`when`). The first matching policy applies; the last must match
-everything. A clock's numbers come from its start, stop and pauses alone, so replaying
-the same events gives the same ledger.
+everything. Clocks themselves are in caseflow.sla_terms, which workflows import.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from caseflow.business_time import BusinessCalendar
 from caseflow.conditions import ConditionError, Predicate, compile_when
 from caseflow.lifecycle import Line
+from caseflow.sla_terms import CalendarTerms, Clock, SlaTerms, Targets
 from caseflow.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -140,6 +140,20 @@ class Policy:
     pause_on: tuple[str, ...]
     on_breach: tuple[Any, ...]
 
+    def terms(self) -> SlaTerms:
+        """What a workflow needs to run this policy's clocks without reading any file."""
+        return SlaTerms(
+            policy=self.name,
+            calendar=CalendarTerms.of(self.calendar),
+            warn_at=self.warn_at,
+            targets={
+                line: Targets(first_response=t.first_response, resolution=t.resolution)
+                for line, t in self.targets.items()
+            },
+            pause_on=list(self.pause_on),
+            on_breach=list(self.on_breach),
+        )
+
     def target(self, line: Line, kind: Literal["first_response", "resolution"]) -> timedelta | None:
         targets = self.targets.get(line)
         return None if targets is None else getattr(targets, kind)
@@ -213,46 +227,4 @@ def load(directory: Path) -> SlaBook:
     return SlaBook(tuple(policies), calendars)
 
 
-class Clock(BaseModel):
-    """One SLA clock of one line segment: first response or resolution."""
-
-    kind: Literal["first_response", "resolution"]
-    line: Line
-    policy: str
-    calendar: str
-    target: timedelta
-    started_at: datetime
-    stopped_at: datetime | None = None
-    pauses: list[tuple[datetime, datetime | None]] = Field(default_factory=list)
-
-    @property
-    def paused(self) -> bool:
-        return bool(self.pauses) and self.pauses[-1][1] is None
-
-    def elapsed(self, calendar: BusinessCalendar, at: datetime) -> timedelta:
-        """Business time the clock has run by `at`, pauses taken out."""
-        end = min(at, self.stopped_at) if self.stopped_at else at
-        total = calendar.between(self.started_at, end)
-        for begin, finish in self.pauses:
-            total -= calendar.between(begin, min(finish or end, end))
-        return total
-
-    def due(self, calendar: BusinessCalendar, at: datetime) -> datetime | None:
-        """When the target is reached if the clock runs on from `at`; none while stopped."""
-        if self.stopped_at is not None or self.paused:
-            return None
-        left = max(self.target - self.elapsed(calendar, at), timedelta(0))
-        return calendar.add(at, left)
-
-    def pause(self, at: datetime) -> None:
-        if not self.paused and self.stopped_at is None:
-            self.pauses.append((at, None))
-
-    def resume(self, at: datetime) -> None:
-        if self.paused:
-            self.pauses[-1] = (self.pauses[-1][0], at)
-
-    def stop(self, at: datetime) -> None:
-        self.resume(at)
-        if self.stopped_at is None:
-            self.stopped_at = at
+__all__ = ["Clock", "Policy", "SlaBook", "load"]

@@ -26,6 +26,7 @@ from caseflow import db as database
 from caseflow.demo import seed
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, Settings
+from caseflow.sla import load as load_sla
 from caseflow.temporal import dev_server_path, test_server_path
 
 # Calendar walks take longer on a busy CI machine; a slow example is not a failure.
@@ -131,7 +132,11 @@ async def dev_worker(
     rules: RuleHolder,
 ) -> AsyncIterator[Worker]:
     worker = worker_module.build_worker(
-        dev_env.client, task_queue=settings.task_queue, sessions=sessions, rules=rules
+        dev_env.client,
+        task_queue=settings.task_queue,
+        sessions=sessions,
+        rules=rules,
+        sla=load_sla(ROOT / "routing_rules" / "sla"),
     )
     task = asyncio.create_task(worker.run())
     yield worker

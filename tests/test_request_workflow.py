@@ -16,9 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 import worker as worker_module
 from caseflow.db import transaction
-from caseflow.lifecycle import Line, State
+from caseflow.lifecycle import Line, Role, State
 from caseflow.models import Absence, Request, RequestEvent, User
-from caseflow.payloads import AbsenceStart
+from caseflow.payloads import AbsenceStart, Actor
+from caseflow.settings import ROOT
+from caseflow.sla import load as load_sla
+from caseflow.sla_terms import ClockStatus
 from tests.conftest import capture_history
 from tests.helpers import (
     AGENT_B2B,
@@ -36,11 +39,17 @@ from workflows.absence import AbsenceWorkflow
 from workflows.request import RequestWorkflow
 
 
-@pytest_asyncio.fixture
+# One worker for the module: requests a test leaves open keep their timers (SLA, holds),
+# and the time-skipping server only skips time while every due task has a worker.
+@pytest_asyncio.fixture(scope="module")
 async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncIterator[tuple]:
     task_queue = f"wf-{uuid.uuid4().hex}"
     worker = worker_module.build_worker(
-        time_skipping_env.client, task_queue=task_queue, sessions=sessions, rules=rules
+        time_skipping_env.client,
+        task_queue=task_queue,
+        sessions=sessions,
+        rules=rules,
+        sla=load_sla(ROOT / "routing_rules" / "sla"),
     )
     async with worker:
         yield time_skipping_env, task_queue
@@ -277,13 +286,105 @@ async def test_unstarted_requests_go_back_when_an_absence_starts(env, sessions) 
     after = await handle.query(RequestWorkflow.view)
     assert (after.state, after.queue, after.assignee) == (State.ASSIGNED, team, second)
     async with sessions() as session:
-        last = await session.scalar(
-            select(RequestEvent)
-            .where(RequestEvent.workflow_id == handle.id)
-            .order_by(RequestEvent.seq.desc())
-            .limit(1)
+        requeued = await session.scalar(
+            select(RequestEvent).where(
+                RequestEvent.workflow_id == handle.id, RequestEvent.action == "requeue"
+            )
         )
-    assert last is not None and last.action == "requeue" and "absent" in (last.reason or "")
+    assert requeued is not None and "absent" in (requeued.reason or "")
     # Left open: the Java test server loses track of updates sent after a workflow-to-workflow
     # signal ("update … not found"); the dev server does not (see test_admin).
+    await capture_history(ts.client, handle.id)
+
+
+VIP_FACTS = ROMASHKA_FACTS.model_copy(update={"tier": "vip", "personal_manager": "agent2-vip"})
+VIP_AGENT = Actor(username="agent2-vip", role=Role.AGENT, lines=[Line.L2], team="l2-vip")
+
+
+def clock_of(view, kind: str, line: str = "L2") -> ClockStatus:
+    assert view.sla is not None
+    return next(c for c in reversed(view.sla.clocks) if c.kind == kind and c.line == line)
+
+
+async def sla_events(sessions, workflow_id: str) -> list[tuple[str, str | None]]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(RequestEvent.action, RequestEvent.data)
+            .where(RequestEvent.workflow_id == workflow_id)
+            .order_by(RequestEvent.seq)
+        )
+    return [
+        (action, (data or {}).get("clock"))
+        for action, data in rows
+        if action.startswith("sla-") or action == "set-priority"
+    ]
+
+
+async def test_sla_warns_then_breaches_once_and_acts(env, sessions) -> None:
+    ts, queue = env
+    handle, view = await open_request(ts.client, queue, request_start(customer=VIP_FACTS))
+    assert view.sla is not None and view.sla.policy == "vip"
+    first = clock_of(view, "first_response")
+    assert first.target == timedelta(minutes=30) and not first.paused
+    assert first.due is not None and view.registered_at is not None
+    assert first.due - view.registered_at == timedelta(minutes=30)
+
+    await ts.sleep(timedelta(minutes=25))
+    assert await sla_events(sessions, handle.id) == [("sla-warning", "first_response")]
+    await ts.sleep(timedelta(minutes=6))
+    breached = await handle.query(RequestWorkflow.view)
+    assert clock_of(breached, "first_response").breached is True
+    assert breached.priority == "critical"  # the VIP policy raises priority on a breach
+    await ts.sleep(timedelta(hours=2))
+    assert await sla_events(sessions, handle.id) == [
+        ("sla-warning", "first_response"),
+        ("sla-breach", "first_response"),
+        ("set-priority", None),
+    ]  # once each, however long it stays breached
+    await act(handle, "cancel", SUPERVISOR, reason="тест")
+    await capture_history(ts.client, handle.id)
+
+
+async def test_waiting_for_the_customer_pauses_resolution(env, sessions) -> None:
+    ts, queue = env
+    handle, _ = await open_request(ts.client, queue, request_start(customer=VIP_FACTS))
+    await act(handle, "take", VIP_AGENT)
+    started = await act(handle, "start", VIP_AGENT)
+    assert clock_of(started, "first_response").stopped is True
+    await ts.sleep(timedelta(hours=1))
+    waiting = await act(handle, "request-info", VIP_AGENT, text="Пришлите договор")
+    paused = clock_of(waiting, "resolution")
+    assert paused.paused and paused.due is None
+    await ts.sleep(timedelta(hours=10))  # longer than the 8 h target: no breach while paused
+    assert await sla_events(sessions, handle.id) == []
+    replied = await act(handle, "customer-reply", VIP_AGENT, text="Вот договор")
+    running = clock_of(replied, "resolution")
+    assert not running.paused
+    # One hour of work before the pause (plus the moments the test's own calls took).
+    assert timedelta(hours=1) <= running.elapsed < timedelta(hours=1, seconds=10)
+    assert running.elapsed + running.remaining == timedelta(hours=8)
+    await act(handle, "resolve", VIP_AGENT, text="готово")
+    resolved = await handle.query(RequestWorkflow.view)
+    assert clock_of(resolved, "resolution").stopped is True
+    await act(handle, "close", VIP_AGENT)
+    await capture_history(ts.client, handle.id)
+
+
+async def test_escalation_opens_a_new_segment_and_priority_retargets(env) -> None:
+    ts, queue = env
+    handle, view = await open_request(ts.client, queue)
+    assert view.sla is not None and view.sla.policy == "standard"
+    await act(handle, "start")
+    raised = await act(handle, "set-priority", SUPERVISOR, priority="high", reason="жалоба")
+    assert raised.sla is not None and raised.sla.policy == "urgent"
+    assert clock_of(raised, "resolution", "L1").target == timedelta(hours=4)
+    escalated = await act(handle, "escalate", to_line=Line.L2, reason="права")
+    assert clock_of(escalated, "resolution", "L1").stopped is True
+    on_l2 = clock_of(escalated, "resolution", "L2")
+    assert on_l2.target == timedelta(hours=8) and on_l2.stopped is False
+    assert clock_of(escalated, "first_response", "L2").stopped is False
+    await act(handle, "cancel", SUPERVISOR, reason="тест")
+    cancelled = await handle.query(RequestWorkflow.view)
+    assert cancelled.sla is not None
+    assert all(clock.stopped for clock in cancelled.sla.clocks)
     await capture_history(ts.client, handle.id)

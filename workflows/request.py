@@ -12,14 +12,16 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from caseflow.lifecycle import (
         ACTIONS,
         ESCALATIONS,
         FINAL_STATES,
+        OPEN_STATES,
         OVERSEERS,
+        WORKING,
         Line,
         Role,
         State,
@@ -40,11 +42,14 @@ with workflow.unsafe.imports_passed_through():
         RequestStart,
         RequestView,
         Requeue,
+        SlaChoice,
     )
+    from caseflow.sla_terms import Clock, ClockKind, SlaTerms, SlaView
 
 SHORT_STEP = timedelta(seconds=15)
 SHORT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 ASSIGNING = frozenset({"escalate", "reassign"})
+PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "critical": 3}
 
 
 @workflow.defn
@@ -64,22 +69,75 @@ class RequestWorkflow:
         self.seq = 0
         self.ready = False
         self.auto_close_at: datetime | None = None
+        self.retry_at: datetime | None = None
+        self.sla: SlaTerms | None = None
+        self.clocks: list[Clock] = []
         self.lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, start: RequestStart) -> RequestView:
         async with self.lock:
             await self._register()
+        # One scheduler for every timer of the request: auto-close, hold-and-retry and SLA
+        # warnings and breaches. It plans under the lock, so an update half-way through its
+        # activity is finished before the next alarm is chosen; any recorded change (seq
+        # moves) wakes it to plan again.
         while self.state not in FINAL_STATES:
-            await workflow.wait_condition(
-                lambda: self.state in FINAL_STATES | {State.RESOLVED} or self._held()
-            )
-            if self.state == State.RESOLVED:
-                await self._auto_close_when_quiet()
-            elif self._held():
-                await self._retry_assignment()
+            async with self.lock:
+                seen = self.seq
+                alarm = self._next_alarm()
+                if alarm is not None and alarm[0] <= workflow.now():
+                    await self._ring(alarm)
+                    continue
+            timeout = None if alarm is None else alarm[0] - workflow.now()
+            try:
+                await workflow.wait_condition(
+                    lambda seen=seen: self.seq != seen or self.state in FINAL_STATES,  # type: ignore[misc]
+                    timeout=timeout,
+                )
+            except TimeoutError:
+                pass  # the alarm is due: the next turn rings it
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
+
+    def _next_alarm(self) -> tuple[datetime, str, int] | None:
+        """The earliest thing the request must do by itself: (when, what, clock index)."""
+        alarms: list[tuple[datetime, str, int]] = []
+        if self.state == State.RESOLVED and self.auto_close_at is not None:
+            alarms.append((self.auto_close_at, "auto-close", -1))
+        if self._held() and self.retry_at is not None:
+            alarms.append((self.retry_at, "retry-assign", -1))
+        if self.sla is not None:
+            calendar, now = self.sla.calendar.build(), workflow.now()
+            for index, clock in enumerate(self.clocks):
+                alarm = clock.next_alarm(calendar, now, self.sla.warn_at)
+                if alarm is not None:
+                    alarms.append((alarm[0], alarm[1], index))
+        return min(alarms, default=None)
+
+    async def _ring(self, alarm: tuple[datetime, str, int]) -> None:
+        _, what, index = alarm
+        if what == "auto-close":
+            quiet = self.start.auto_close_after
+            await self._transition(
+                Action(
+                    name="close",
+                    actor=SYSTEM_ACTOR,
+                    reason=f"no reply for {quiet}; closed automatically",
+                )
+            )
+        elif what == "retry-assign":
+            assert self.assignment is not None
+            event = self._event(
+                "retry-assign",
+                SYSTEM_ACTOR,
+                State.ASSIGNED,
+                reason=f"nobody was free; tried again after {self.assignment.retry_after}",
+            )
+            data = AssignInput(event=event, request=self.start, for_line=self.line)
+            self._apply(await self._assign(data))
+        else:
+            await self._sla_alarm(self.clocks[index], what)
 
     async def _register(self) -> None:
         seq = self._next_seq()
@@ -103,45 +161,15 @@ class RequestWorkflow:
         self.number = registered.number
         self.registered_at = registered.registered_at
         self._apply(registered.assignment)
+        self.sla = registered.sla
+        # The clocks run from registration, not from when the database answered.
+        self._open_clocks(("first_response", "resolution"), at=self.registered_at)
         self.ready = True
-
-    async def _auto_close_when_quiet(self) -> None:
-        quiet = self.start.auto_close_after
-        try:
-            await workflow.wait_condition(lambda: self.state != State.RESOLVED, timeout=quiet)
-        except TimeoutError:
-            async with self.lock:
-                if self.state == State.RESOLVED:
-                    await self._transition(
-                        Action(
-                            name="close",
-                            actor=SYSTEM_ACTOR,
-                            reason=f"no reply for {quiet}; closed automatically",
-                        )
-                    )
 
     def _held(self) -> bool:
         """Nobody was free and the rule said to hold the request and try again later."""
         held = self.assignment is not None and self.assignment.retry_after is not None
         return held and self.assignee is None and self.state == State.REGISTERED
-
-    async def _retry_assignment(self) -> None:
-        assert self.assignment is not None and self.assignment.retry_after is not None
-        pause = self.assignment.retry_after
-        try:
-            # Anyone taking the request, or a supervisor assigning it, ends the hold.
-            await workflow.wait_condition(lambda: not self._held(), timeout=pause)
-        except TimeoutError:
-            async with self.lock:
-                if self._held():
-                    event = self._event(
-                        "retry-assign",
-                        SYSTEM_ACTOR,
-                        State.ASSIGNED,
-                        reason=f"nobody was free; tried again after {pause}",
-                    )
-                    data = AssignInput(event=event, request=self.start, for_line=self.line)
-                    self._apply(await self._assign(data))
 
     # --- updates -------------------------------------------------------------------------
 
@@ -206,6 +234,7 @@ class RequestWorkflow:
             escalations=list(self.hops),
             auto_close_at=self.auto_close_at,
             last_seq=self.seq,
+            sla=self._sla_view(),
         )
 
     # --- rules ---------------------------------------------------------------------------
@@ -266,6 +295,13 @@ class RequestWorkflow:
     # --- changes -------------------------------------------------------------------------
 
     async def _transition(self, action: Action) -> None:
+        before = (self.state, self.line)
+        await self._change(action)
+        self._follow_clocks(action, *before)
+        if action.name == "set-priority":
+            await self._retarget()
+
+    async def _change(self, action: Action) -> None:
         name = action.name
         if name in ASSIGNING:
             event = self._event(name, action.actor, State.ASSIGNED, reason=action.reason)
@@ -322,6 +358,162 @@ class RequestWorkflow:
             assignment.assignee,
         )
         self.state = State.ASSIGNED if assignment.assignee else State.REGISTERED
+        self.retry_at = None
+        if assignment.retry_after is not None and assignment.assignee is None:
+            self.retry_at = workflow.now() + assignment.retry_after
+
+    # --- SLA clocks ----------------------------------------------------------------------
+
+    def _open_clocks(self, kinds: tuple[ClockKind, ...], at: datetime | None = None) -> None:
+        if self.sla is None:
+            return
+        started = at or workflow.now()
+        for kind in kinds:
+            target = self.sla.target(self.line, kind)
+            if target is not None:
+                self.clocks.append(
+                    Clock(
+                        kind=kind,
+                        line=self.line,
+                        policy=self.sla.policy,
+                        calendar=self.sla.calendar.name,
+                        target=target,
+                        started_at=started,
+                    )
+                )
+
+    def _running(self, kind: ClockKind | None = None) -> list[Clock]:
+        return [c for c in self.clocks if c.stopped_at is None and (kind is None or c.kind == kind)]
+
+    def _follow_clocks(self, action: Action, state_before: State, line_before: Line) -> None:
+        """Start, pause, resume and stop clocks as the request moves."""
+        if self.sla is None:
+            return
+        now = workflow.now()
+        if self.line != line_before:  # a new line: a new segment with its own targets
+            for clock in self._running():
+                clock.stop(now)
+            self._open_clocks(("first_response", "resolution"))
+        answered = action.name == "start" or (action.name == "comment" and action.public)
+        if answered or self.state == State.RESOLVED or self.state in FINAL_STATES:
+            for clock in self._running("first_response"):
+                clock.stop(now)
+        waiting = State.WAITING_CUSTOMER
+        if self.state == waiting and state_before != waiting and waiting in self.sla.pause_on:
+            for clock in self._running("resolution"):
+                clock.pause(now)
+        if state_before == waiting and self.state != waiting:
+            for clock in self._running("resolution"):
+                clock.resume(now)
+        if self.state == State.RESOLVED or self.state in FINAL_STATES:
+            for clock in self._running():
+                clock.stop(now)
+        if action.name == "reopen":
+            self._open_clocks(("resolution",))
+
+    async def _retarget(self) -> None:
+        """Another priority may mean another policy: new targets, elapsed time kept."""
+        if self.sla is None:
+            return
+        current = self.start.model_copy(update={"priority": self.priority})
+        choice = await workflow.execute_local_activity(
+            "sla_terms",
+            current,
+            result_type=SlaChoice,
+            start_to_close_timeout=SHORT_STEP,
+            retry_policy=SHORT_RETRY,
+        )
+        if choice.terms is None or choice.terms.policy == self.sla.policy:
+            return
+        self.sla = choice.terms
+        for clock in self._running():
+            target = self.sla.target(clock.line, clock.kind)
+            if target is not None:
+                clock.target, clock.policy = target, self.sla.policy
+
+    async def _sla_alarm(self, clock: Clock, what: str) -> None:
+        assert self.sla is not None
+        now = workflow.now()
+        details = {
+            "clock": clock.kind,
+            "line": clock.line,
+            "policy": clock.policy,
+            "target": clock.target.total_seconds(),
+        }
+        if what == "warning":
+            clock.warned_at = now
+            event = self._event(
+                "sla-warning",
+                SYSTEM_ACTOR,
+                self.state,
+                reason=f"{clock.kind} on {clock.line} has used "
+                f"{self.sla.warn_at:.0%} of {clock.target}",
+            )
+            event.data = {**details, "notify": ["assignee"]}
+            await self._record(event)
+            return
+        clock.breached_at = now
+        clock.warned_at = clock.warned_at or now
+        notify = [a.removeprefix("notify_") for a in self.sla.on_breach if isinstance(a, str)]
+        event = self._event(
+            "sla-breach",
+            SYSTEM_ACTOR,
+            self.state,
+            reason=f"{clock.kind} target {clock.target} on {clock.line} passed",
+        )
+        event.data = {**details, "notify": notify}
+        await self._record(event)
+        for step in self.sla.on_breach:
+            if isinstance(step, dict):
+                await self._breach_step(step)
+
+    async def _breach_step(self, step: dict[str, str]) -> None:
+        reason = "SLA breached"
+        try:
+            if "raise_priority" in step:
+                wanted = step["raise_priority"]
+                if PRIORITY_RANK.get(wanted, 0) > PRIORITY_RANK.get(self.priority, 0):
+                    await self._transition(
+                        Action(
+                            name="set-priority", actor=SYSTEM_ACTOR, priority=wanted, reason=reason
+                        )
+                    )
+            elif "escalate" in step:
+                to_line = Line(step["escalate"])
+                if self.state in WORKING and to_line in ESCALATIONS.get(self.line, frozenset()):
+                    await self._transition(
+                        Action(name="escalate", actor=SYSTEM_ACTOR, to_line=to_line, reason=reason)
+                    )
+            elif "reassign_queue" in step and self.state in OPEN_STATES:
+                await self._transition(
+                    Action(
+                        name="reassign",
+                        actor=SYSTEM_ACTOR,
+                        queue=step["reassign_queue"],
+                        reason=reason,
+                    )
+                )
+        except ActivityError as exc:  # a policy naming a queue nobody staffs: say so, go on
+            workflow.logger.warning("SLA breach step %s failed: %s", step, exc)
+
+    def _sla_view(self) -> SlaView | None:
+        if self.sla is None:
+            return None
+        calendar, now = self.sla.calendar.build(), workflow.now()
+        clocks = [clock.status(calendar, now) for clock in self.clocks]
+
+        def due(kind: ClockKind) -> datetime | None:
+            current = [c for c in clocks if c.kind == kind and c.line == self.line]
+            return current[-1].due if current else None
+
+        return SlaView(
+            policy=self.sla.policy,
+            first_response_due=due("first_response"),
+            resolution_due=due("resolution"),
+            calendar=self.sla.calendar.name,
+            warn_at=self.sla.warn_at,
+            clocks=clocks,
+        )
 
     async def _record(self, event: EventRecord) -> None:
         await workflow.execute_local_activity(

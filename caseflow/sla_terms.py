@@ -1,0 +1,172 @@
+"""SLA terms and clocks as workflows hold them: plain data and deterministic arithmetic.
+
+A request's workflow receives its policy's terms (targets, calendar, warning share, pause
+and breach rules) from an activity at registration and runs its clocks from them alone,
+so replaying its history gives the same deadlines.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from caseflow.business_time import BusinessCalendar
+from caseflow.lifecycle import Line
+
+ClockKind = Literal["first_response", "resolution"]
+
+
+class CalendarTerms(BaseModel):
+    name: str
+    timezone: str
+    weekly: dict[int, tuple[time, time]]
+    holidays: list[date] = Field(default_factory=list)
+    special: dict[date, tuple[time, time]] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, calendar: BusinessCalendar) -> CalendarTerms:
+        return cls(
+            name=calendar.name,
+            timezone=calendar.timezone,
+            weekly=dict(calendar.weekly),
+            holidays=sorted(calendar.holidays),
+            special=dict(calendar.special),
+        )
+
+    def build(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            self.name,
+            self.timezone,
+            dict(self.weekly),
+            frozenset(self.holidays),
+            dict(self.special),
+        )
+
+
+class Targets(BaseModel):
+    first_response: timedelta | None = None
+    resolution: timedelta
+
+
+class SlaTerms(BaseModel):
+    policy: str
+    calendar: CalendarTerms
+    warn_at: float
+    targets: dict[Line, Targets]
+    pause_on: list[str] = Field(default_factory=list)
+    on_breach: list[Any] = Field(default_factory=list)
+
+    def target(self, line: Line, kind: ClockKind) -> timedelta | None:
+        targets = self.targets.get(line)
+        return None if targets is None else getattr(targets, kind)
+
+
+class Clock(BaseModel):
+    """One SLA clock of one line segment: first response or resolution."""
+
+    kind: ClockKind
+    line: Line
+    policy: str
+    calendar: str
+    target: timedelta
+    started_at: datetime
+    stopped_at: datetime | None = None
+    pauses: list[tuple[datetime, datetime | None]] = Field(default_factory=list)
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None
+
+    def elapsed(self, calendar: BusinessCalendar, at: datetime) -> timedelta:
+        """Business time the clock has run by `at`, pauses taken out."""
+        end = min(at, self.stopped_at) if self.stopped_at else at
+        total = calendar.between(self.started_at, end)
+        for begin, finish in self.pauses:
+            total -= calendar.between(begin, min(finish or end, end))
+        return total
+
+    def due(self, calendar: BusinessCalendar, at: datetime) -> datetime | None:
+        """When the target is reached if the clock runs on from `at`; none while stopped."""
+        if self.stopped_at is not None or self.paused:
+            return None
+        left = max(self.target - self.elapsed(calendar, at), timedelta(0))
+        return calendar.add(at, left)
+
+    def pause(self, at: datetime) -> None:
+        if not self.paused and self.stopped_at is None:
+            self.pauses.append((at, None))
+
+    def resume(self, at: datetime) -> None:
+        if self.paused:
+            self.pauses[-1] = (self.pauses[-1][0], at)
+
+    def stop(self, at: datetime) -> None:
+        self.resume(at)
+        if self.stopped_at is None:
+            self.stopped_at = at
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None and not self.paused
+
+    def next_alarm(
+        self, calendar: BusinessCalendar, at: datetime, warn_at: float
+    ) -> tuple[datetime, str] | None:
+        """The next moment this clock must act on (warning, then breach), if it runs."""
+        if not self.running or self.breached_at is not None:
+            return None
+        elapsed = self.elapsed(calendar, at)
+        if self.warned_at is None:
+            return calendar.add(at, max(self.target * warn_at - elapsed, timedelta(0))), "warning"
+        return calendar.add(at, max(self.target - elapsed, timedelta(0))), "breach"
+
+    def status(self, calendar: BusinessCalendar, at: datetime) -> ClockStatus:
+        elapsed = self.elapsed(calendar, at)
+        return ClockStatus(
+            kind=self.kind,
+            line=self.line,
+            policy=self.policy,
+            calendar=self.calendar,
+            target=self.target,
+            elapsed=elapsed,
+            remaining=max(self.target - elapsed, timedelta(0)),
+            paused=self.paused,
+            stopped=self.stopped_at is not None,
+            due=self.due(calendar, at),
+            warned=self.warned_at is not None,
+            breached=self.breached_at is not None or elapsed > self.target,
+            started_at=self.started_at,
+            stopped_at=self.stopped_at,
+        )
+
+
+class ClockStatus(BaseModel):
+    """A clock as people see it: target, business time used and left, due, flags."""
+
+    kind: ClockKind
+    line: Line
+    policy: str
+    calendar: str
+    target: timedelta
+    elapsed: timedelta
+    remaining: timedelta
+    paused: bool
+    stopped: bool
+    due: datetime | None
+    warned: bool
+    breached: bool
+    started_at: datetime
+    stopped_at: datetime | None
+
+
+class SlaView(BaseModel):
+    policy: str
+    first_response_due: datetime | None = Field(description="of the current line's clock")
+    resolution_due: datetime | None = Field(description="of the current line's clock")
+    calendar: str
+    warn_at: float
+    clocks: list[ClockStatus] = Field(description="every segment, oldest first: the ledger")
