@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import actor_of
-from api.problems import Problem, invalid, not_found
+from api.problems import Problem, from_validation, invalid, not_found
 from api.request_views import RequestOut, allowed_for, out
 from api.temporal_errors import finished, to_problem
 from caseflow.lifecycle import ACTIONS, Role
@@ -124,16 +124,7 @@ def validate_body(model: type[NoBody], payload: dict[str, Any]) -> NoBody:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "reason": e["msg"]}
-            for e in exc.errors()
-        ]
-        raise Problem(
-            422,
-            "validation_error",
-            "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
-            errors=errors,
-        ) from exc
+        raise from_validation(exc.errors()) from exc
 
 
 async def perform(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -83,6 +84,13 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def from_validation(errors: Sequence[Any], detail: str | None = None) -> Problem:
+    """A 422 naming each field and its reason, from pydantic's or FastAPI's error list."""
+    listed = [{"field": _field(tuple(e["loc"])), "reason": e["msg"]} for e in errors]
+    summary = detail or "; ".join(f"{e['field']}: {e['reason']}" for e in listed)
+    return Problem(422, "validation_error", summary, errors=listed)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -91,9 +99,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(tuple(e["loc"])), "reason": e["msg"]} for e in exc.errors()]
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        return problem_response(Problem(422, "validation_error", detail, errors=errors))
+        return problem_response(from_validation(exc.errors()))
 
     @app.exception_handler(RPCError)
     async def _temporal_down(_: Request, exc: RPCError) -> JSONResponse:

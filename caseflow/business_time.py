@@ -9,10 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator
 
 # Holiday-free stretches longer than this mean a calendar with no working time at all.
 SEARCH_LIMIT_DAYS = 3 * 366
+
+
+def known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone '{name}' (use an IANA name)") from exc
+    return name
+
+
+# A time zone field in settings files and payloads: an IANA name zoneinfo knows.
+IanaZone = Annotated[str, AfterValidator(known_zone)]
 
 Hours = tuple[time, time]  # [start, end) of a working day; end time(0) means midnight
 

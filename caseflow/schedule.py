@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from caseflow.business_time import IanaZone
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -15,19 +17,10 @@ class WorkSchedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    timezone: str
+    timezone: IanaZone
     days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], min_length=1)
     start: time = time(9, 0)
     end: time = time(18, 0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}' (use an IANA name)") from exc
-        return value
 
     @field_validator("days")
     @classmethod

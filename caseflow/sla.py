@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from caseflow.business_time import BusinessCalendar
+from caseflow.business_time import BusinessCalendar, IanaZone
 from caseflow.conditions import ConditionError, Predicate, compile_when
 from caseflow.lifecycle import Line
 from caseflow.sla_terms import CalendarTerms, Clock, SlaTerms, Targets
@@ -42,21 +41,12 @@ def parse_hours(text: str) -> tuple[time, time]:
 class CalendarSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str
+    timezone: IanaZone
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], str] | Literal["24x7"]
     holidays: list[date] = Field(default_factory=list)
     shortened: dict[date, str] = Field(
         default_factory=dict, description="dates with other hours (shortened or working)"
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}' (use an IANA name)") from exc
-        return value
 
     @field_validator("hours")
     @classmethod

@@ -12,7 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
-from api.problems import Problem, invalid, not_found
+from api.problems import Problem, from_validation, invalid, not_found
 from caseflow import routing, whatif
 from caseflow.lifecycle import Line, Role
 from caseflow.models import Absence, Team, User
@@ -81,15 +81,7 @@ async def rules_body(request: Request) -> RulesIn:
     try:
         return RulesIn.model_validate_json(raw or b"{}")
     except ValidationError as exc:
-        raise Problem(
-            422,
-            "validation_error",
-            "give {files: {name: yaml}} or a YAML body",
-            errors=[
-                {"field": ".".join(str(p) for p in e["loc"]) or "body", "reason": e["msg"]}
-                for e in exc.errors()
-            ],
-        ) from exc
+        raise from_validation(exc.errors(), "give {files: {name: yaml}} or a YAML body") from exc
 
 
 @router.post(

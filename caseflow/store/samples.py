@@ -23,19 +23,7 @@ async def recent_intakes(
 
 def facts_of(customer: Customer) -> CustomerFacts:
     """What routing knows of a customer, as captured into a request at intake."""
-    return CustomerFacts(
-        id=customer.id,
-        name=customer.name,
-        kind=customer.kind,
-        region=customer.region,
-        segment=customer.segment,
-        tier=customer.tier,
-        personal_manager=customer.personal_manager,
-        contract_unit=customer.contract_unit,
-        status=customer.status,
-        planned_volume=customer.planned_volume,
-        account_manager=customer.account_manager,
-    )
+    return CustomerFacts.model_validate(customer, from_attributes=True)
 
 
 def _start(request: Request, customer: Customer) -> RequestStart:
