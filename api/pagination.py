@@ -8,6 +8,9 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api.problems import invalid
 
@@ -34,3 +37,23 @@ def decode(cursor: str | None) -> Any:
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid("cursor", "not a cursor this API gave out") from exc
+
+
+async def by_key(
+    db: AsyncSession,
+    query: Select[Any],
+    key: InstrumentedAttribute[str],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """One page of `query` in the order of a unique text column, and the cursor after it."""
+    after = decode(cursor)
+    if after is not None:
+        if not isinstance(after, str):
+            raise invalid("cursor", "not a cursor this API gave out")
+        query = query.where(key > after)
+    rows = list((await db.scalars(query.order_by(key).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode(getattr(rows[-1], key.key)) if more else None

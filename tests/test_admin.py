@@ -154,7 +154,7 @@ async def test_people_are_managed_for_assignment(http, tokens) -> None:
     assert (
         await http.patch("/api/v1/admin/users/nobody", headers=admin, json={"capacity": 1})
     ).status_code == 404
-    people = (await http.get("/api/v1/admin/users", headers=supervisor)).json()
+    people = (await http.get("/api/v1/admin/users", headers=supervisor)).json()["items"]
     assert "agent2-junior" in {p["username"] for p in people}
 
 
@@ -252,7 +252,7 @@ async def test_teams_are_managed_and_rules_may_then_name_them(http, tokens) -> N
     assert saved.status_code == 200, saved.text
     after = await http.post("/api/v1/admin/routing/validate", headers=tokens["admin"], json=rules)
     assert after.status_code == 200
-    listed = (await http.get("/api/v1/admin/teams", headers=tokens["supervisor"])).json()
+    listed = (await http.get("/api/v1/admin/teams", headers=tokens["supervisor"])).json()["items"]
     assert team in listed
     assert (
         await http.put("/api/v1/admin/teams/l2-insurance", headers=tokens["supervisor"], json=team)
@@ -308,3 +308,20 @@ async def test_validate_takes_a_yaml_body_as_is(http, tokens) -> None:
         content=b"{not json",
     )
     assert garbage.status_code == 422
+
+
+async def test_people_and_teams_lists_are_paged_like_every_list(http, tokens) -> None:
+    for path in ("/api/v1/admin/users", "/api/v1/admin/teams", "/api/v1/supervisor/workload"):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, object] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+            page = (await http.get(path, params=params, headers=tokens["admin"])).json()
+            assert len(page["items"]) <= 3
+            seen += [item.get("username") or item["code"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) > 3 and seen == sorted(set(seen)), path
+    bad = await http.get("/api/v1/admin/users", params={"cursor": "@@"}, headers=tokens["admin"])
+    assert bad.status_code == 422

@@ -27,7 +27,7 @@ async def test_workload_shows_the_zone_with_open_counts(http, tokens) -> None:
     created = await new_request(http, tokens["operator"])
     answer = await http.get("/api/v1/supervisor/workload", headers=tokens["supervisor"])
     assert answer.status_code == 200
-    rows = {row["username"]: row for row in answer.json()}
+    rows = {row["username"]: row for row in answer.json()["items"]}
     assert rows[created["assignee"]]["open"] >= 1
     assert rows["agent2-away"]["available"] is False
     assert rows["agent2-away"]["availability"] == "away"
@@ -104,5 +104,5 @@ async def test_a_supervisor_cannot_reassign_outside_their_zone(http, tokens, ses
         json={"assignee": "operator-b", "reason": "нагрузка"},
     )
     assert inside.status_code == 200 and inside.json()["assignee"] == "operator-b"
-    workload = (await http.get("/api/v1/supervisor/workload", headers=headers)).json()
+    workload = (await http.get("/api/v1/supervisor/workload", headers=headers)).json()["items"]
     assert {row["team"] for row in workload} == {"hotline"}

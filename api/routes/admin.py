@@ -12,6 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
+from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, from_validation, invalid, not_found
 from caseflow import routing, whatif
 from caseflow.lifecycle import Line, Role
@@ -160,20 +161,25 @@ class TeamIn(BaseModel):
     requeue_when_away: bool = False
 
 
-@router.get("/teams", response_model=list[TeamIn], operation_id="list_teams")
-async def list_teams(db: DbSession, user: CurrentUser) -> list[TeamIn]:
+@router.get("/teams", response_model=Page[TeamIn], operation_id="list_teams")
+async def list_teams(
+    db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+) -> Page[TeamIn]:
     require(user, Role.ADMIN, Role.SUPERVISOR)
-    teams = await db.scalars(select(Team).order_by(Team.code))
-    return [
-        TeamIn(
-            code=t.code,
-            name=t.name,
-            line=Line(t.line),
-            region=t.region,
-            requeue_when_away=t.requeue_when_away,
-        )
-        for t in teams
-    ]
+    teams, next_cursor = await by_key(db, select(Team), Team.code, limit=limit, cursor=cursor)
+    return Page(
+        items=[
+            TeamIn(
+                code=t.code,
+                name=t.name,
+                line=Line(t.line),
+                region=t.region,
+                requeue_when_away=t.requeue_when_away,
+            )
+            for t in teams
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 @router.put("/teams/{code}", response_model=TeamIn, operation_id="save_team")
@@ -231,13 +237,16 @@ async def managed_person(db: DbSession, user: User, username: str) -> User:
     return person
 
 
-@router.get("/users", response_model=list[PersonOut], operation_id="list_users")
-async def list_users(db: DbSession, user: CurrentUser) -> list[PersonOut]:
+@router.get("/users", response_model=Page[PersonOut], operation_id="list_users")
+async def list_users(
+    db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+) -> Page[PersonOut]:
     require(user, Role.ADMIN, Role.SUPERVISOR)
-    query = select(User).order_by(User.username)
+    query = select(User)
     if user.role == Role.SUPERVISOR:
         query = query.where(User.team_code.in_(user.zone_teams or []))
-    return [person_out(u) for u in await db.scalars(query)]
+    people, next_cursor = await by_key(db, query, User.username, limit=limit, cursor=cursor)
+    return Page(items=[person_out(u) for u in people], next_cursor=next_cursor)
 
 
 class PersonPatch(BaseModel):

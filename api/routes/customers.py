@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
 from api.deps import CurrentUser, DbSession
-from api.pagination import Cursor, Limit, Page, decode, encode
+from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, invalid, not_found
 from caseflow import identity
 from caseflow.lifecycle import Role
@@ -321,14 +321,9 @@ async def list_customers(
                     )
                 )
             )
-    after = decode(cursor)
-    if after is not None:
-        query = query.where(Customer.id > str(after))
-    rows = list((await db.scalars(query.order_by(Customer.id).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = await by_key(db, query, Customer.id, limit=limit, cursor=cursor)
     contacts = await contacts_of(db, [c.id for c in rows])
     return Page(
         items=[to_out(c, contacts[c.id]) for c in rows],
-        next_cursor=encode(rows[-1].id) if more else None,
+        next_cursor=next_cursor,
     )

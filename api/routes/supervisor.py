@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from api.actions import perform
 from api.deps import CurrentUser, DbSession, Temporal
+from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem
 from api.request_views import RequestOut, load_visible
 from caseflow.lifecycle import Role
@@ -40,16 +41,19 @@ class AgentLoad(BaseModel):
     )
 
 
-@router.get("/workload", response_model=list[AgentLoad], operation_id="supervisor_workload")
-async def workload(db: DbSession, user: CurrentUser) -> list[AgentLoad]:
+@router.get("/workload", response_model=Page[AgentLoad], operation_id="supervisor_workload")
+async def workload(
+    db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+) -> Page[AgentLoad]:
     require_overseer(user)
     query = select(User).where(User.active.is_(True), User.team_code.is_not(None))
     if user.role == Role.SUPERVISOR:
         query = query.where(User.team_code.in_(user.zone_teams or []))
-    people = {u.username: u for u in await db.scalars(query.order_by(User.username))}
+    page, next_cursor = await by_key(db, query, User.username, limit=limit, cursor=cursor)
+    people = {u.username: u for u in page}
     need = Need(at=datetime.now(UTC))
     loads = await candidates(db, need, usernames=list(people))
-    return [
+    items = [
         AgentLoad(
             username=c.username,
             full_name=people[c.username].full_name,
@@ -63,6 +67,7 @@ async def workload(db: DbSession, user: CurrentUser) -> list[AgentLoad]:
         )
         for c in loads
     ]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 class BulkReassign(BaseModel):
