@@ -36,6 +36,7 @@ postgres:
 bench: install
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/assignment.py
+	$(BIN)/python bench/sla.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

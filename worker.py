@@ -46,6 +46,7 @@ def build_worker(
     sessions: async_sessionmaker[AsyncSession],
     rules: RuleHolder,
     sla: SlaBook | None = None,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
     requests = RequestActivities(sessions, rules, sla)
     return Worker(
@@ -53,10 +54,12 @@ def build_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=SANDBOX,
+        max_cached_workflows=max_cached_workflows,
         activities=[
             requests.register_request,
             requests.assign_request,
             requests.record_request_event,
+            requests.record_sla_ledger,
             requests.unstarted_requests,
             requests.sla_terms,
         ],

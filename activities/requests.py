@@ -25,7 +25,8 @@ from caseflow.payloads import (
 from caseflow.routing import Route
 from caseflow.rulebook import RuleHolder
 from caseflow.sla import SlaBook
-from caseflow.store import assignment, cases, rules_state
+from caseflow.sla_terms import SlaLedger
+from caseflow.store import assignment, cases, rules_state, sla_ledger
 from caseflow.store.people import team_codes, unstarted_requests
 
 
@@ -172,3 +173,8 @@ class RequestActivities:
     async def record_request_event(self, event: EventRecord) -> None:
         async with transaction(self.sessions) as session:
             await cases.project(session, event)
+
+    @activity.defn
+    async def record_sla_ledger(self, ledger: SlaLedger) -> None:
+        async with transaction(self.sessions) as session:
+            await sla_ledger.record(session, ledger)

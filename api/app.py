@@ -11,11 +11,19 @@ from temporalio.client import Client
 
 from api import problems
 from api.observe import Observe
-from api.routes import admin, auth, customers, health, requests, supervisor
-from api.state import AppState
+from api.routes import admin, auth, customers, health, requests, supervisor, supervisor_sla
+from api.state import AppState, ForecastCache
+from caseflow import sla
+from caseflow.business_time import BusinessCalendar
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
+
+
+def sla_calendars(settings: Settings) -> dict[str, BusinessCalendar]:
+    """The SLA calendars, for forecasts in business time; none if the policies are missing."""
+    directory = settings.routing_rules_dir / "sla"
+    return sla.load(directory).calendars if directory.is_dir() else {}
 
 
 def create_app(
@@ -30,7 +38,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine or make_engine(settings.database_url)
         client = temporal or await connect(settings)
-        app.state.caseflow = AppState(settings, own_engine, make_sessionmaker(own_engine), client)
+        app.state.caseflow = AppState(
+            settings,
+            own_engine,
+            make_sessionmaker(own_engine),
+            client,
+            sla_calendars(settings),
+            ForecastCache(settings.forecast_ttl),
+        )
         yield
         if engine is None:
             await own_engine.dispose()
@@ -51,6 +66,7 @@ def create_app(
         customers.router,
         requests.router,
         supervisor.router,
+        supervisor_sla.router,
         admin.router,
     ):
         v1.include_router(router)

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from caseflow.business_time import BusinessCalendar
 from caseflow.settings import Settings
+from caseflow.store.sla_reports import Forecast, forecast
+
+
+class ForecastCache:
+    """The SLA forecast is a few aggregates over the read model: computed once per TTL."""
+
+    def __init__(self, ttl: timedelta) -> None:
+        self.ttl = ttl
+        self.value: Forecast | None = None
+        self.at: datetime | None = None
+
+    async def get(self, db: AsyncSession, now: datetime) -> Forecast:
+        if self.value is None or self.at is None or now - self.at >= self.ttl:
+            self.value, self.at = await forecast(db, now), now
+        return self.value
 
 
 @dataclass
@@ -16,3 +33,5 @@ class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     temporal: Client
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+    forecasts: ForecastCache = field(default_factory=lambda: ForecastCache(timedelta(0)))

@@ -113,6 +113,32 @@ async def seed_database(url: str) -> None:
     await engine.dispose()
 
 
+async def register_direct(
+    client: Client, task_queue: str, facts: CustomerFacts, actor: Actor, subject: str
+) -> None:
+    """Update-with-start of a RequestWorkflow through the SDK, as the API does it."""
+    start = RequestStart(
+        request_id=str(uuid.uuid4()),
+        body_hash="b",
+        customer=facts,
+        channel="phone",
+        topic="consultation",
+        subject=subject,
+        description="benchmark intake",
+        created_by=actor,
+    )
+    operation = WithStartWorkflowOperation(
+        RequestWorkflow.run,
+        start,
+        id=f"request-{start.request_id}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    await client.execute_update_with_start_workflow(
+        RequestWorkflow.intake, Intake(body_hash="b"), start_workflow_operation=operation
+    )
+
+
 def make_calls(
     address: str,
     http: httpx.AsyncClient,
@@ -144,26 +170,7 @@ def make_calls(
         )
 
     async def direct(i: int) -> None:
-        start = RequestStart(
-            request_id=str(uuid.uuid4()),
-            body_hash="b",
-            customer=facts,
-            channel="phone",
-            topic="consultation",
-            subject=f"bench {i}",
-            description="benchmark intake",
-            created_by=actor,
-        )
-        operation = WithStartWorkflowOperation(
-            RequestWorkflow.run,
-            start,
-            id=f"request-{start.request_id}",
-            task_queue="bench-caseflow",
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-        await case_client.execute_update_with_start_workflow(
-            RequestWorkflow.intake, Intake(body_hash="b"), start_workflow_operation=operation
-        )
+        await register_direct(case_client, "bench-caseflow", facts, actor, f"bench {i}")
 
     async def over_http(i: int) -> None:
         body = {

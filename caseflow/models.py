@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -195,6 +196,85 @@ class RequestEvent(Base):
     assignee: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SlaSegment(Base):
+    """One stay of a request with a line (or a reopening): the ledger's headings."""
+
+    __tablename__ = "sla_segments"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line: Mapped[str] = mapped_column(String(16))
+    policy: Mapped[str] = mapped_column(String(64))
+    calendar: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    opened_because: Mapped[str] = mapped_column(String(200))
+    stop_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+RUNNING_CLOCK = "request_open AND stopped_at IS NULL AND breached_at IS NULL"
+OPEN_BREACH = "request_open AND breached_at IS NOT NULL"
+RESOLVED_CLOCK = "kind = 'resolution' AND stop_reason = 'resolved'"
+
+
+class SlaClock(Base):
+    """One clock of a segment as of the request's last recorded step (`as_of`)."""
+
+    __tablename__ = "sla_clocks"
+    __table_args__ = (
+        # Lists read these in their order (time, request, segment, kind) and stop at a page.
+        Index(
+            "ix_sla_clocks_open_breaches",
+            "breached_at",
+            "request_id",
+            "segment",
+            "kind",
+            postgresql_where=text(OPEN_BREACH),
+            sqlite_where=text(OPEN_BREACH),
+        ),
+        Index(
+            "ix_sla_clocks_running_due",
+            "due_at",
+            "request_id",
+            "segment",
+            "kind",
+            postgresql_where=text(RUNNING_CLOCK),
+            sqlite_where=text(RUNNING_CLOCK),
+        ),
+        # A queue's latest resolutions, for forecasts.
+        Index(
+            "ix_sla_clocks_resolved",
+            "queue",
+            "stopped_at",
+            postgresql_where=text(RESOLVED_CLOCK),
+            sqlite_where=text(RESOLVED_CLOCK),
+        ),
+        Index(None, "started_at"),
+    )
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    line: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    policy: Mapped[str] = mapped_column(String(64))
+    calendar: Mapped[str] = mapped_column(String(64))
+    target_s: Mapped[int] = mapped_column(Integer)
+    elapsed_s: Mapped[int] = mapped_column(Integer, doc="business seconds used by as_of")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stop_reason: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="null while paused or stopped")
+    paused: Mapped[bool] = mapped_column(Boolean)
+    pauses: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    request_open: Mapped[bool] = mapped_column(Boolean)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    as_of_seq: Mapped[int] = mapped_column(Integer)
 
 
 class Counter(Base):

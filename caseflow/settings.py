@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     jwt_secret: str = PLACEHOLDER_SECRET
     token_ttl: timedelta = timedelta(hours=12)
     auto_close_after: timedelta = timedelta(days=3)
+    # Supervisors' SLA forecasts (queue depths, median handling) are recomputed this often.
+    forecast_ttl: timedelta = timedelta(seconds=60)
     routing_rules_dir: Path = ROOT / "routing_rules"
     api_host: str = "127.0.0.1"
     api_port: int = 8000

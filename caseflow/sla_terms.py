@@ -64,7 +64,8 @@ class SlaTerms(BaseModel):
 
 
 class Clock(BaseModel):
-    """One SLA clock of one line segment: first response or resolution."""
+    """One SLA clock of one segment (a line's stay with the request): first response or
+    resolution."""
 
     kind: ClockKind
     line: Line
@@ -76,6 +77,11 @@ class Clock(BaseModel):
     pauses: list[tuple[datetime, datetime | None]] = Field(default_factory=list)
     warned_at: datetime | None = None
     breached_at: datetime | None = None
+    segment: int = 1
+    opened_because: str = "registered"
+    stop_reason: str | None = None
+    queue: str | None = Field(default=None, description="who held the request while it ran")
+    assignee: str | None = None
 
     @property
     def paused(self) -> bool:
@@ -104,10 +110,10 @@ class Clock(BaseModel):
         if self.paused:
             self.pauses[-1] = (self.pauses[-1][0], at)
 
-    def stop(self, at: datetime) -> None:
+    def stop(self, at: datetime, reason: str) -> None:
         self.resume(at)
         if self.stopped_at is None:
-            self.stopped_at = at
+            self.stopped_at, self.stop_reason = at, reason
 
     @property
     def running(self) -> bool:
@@ -141,6 +147,14 @@ class Clock(BaseModel):
             breached=self.breached_at is not None or elapsed > self.target,
             started_at=self.started_at,
             stopped_at=self.stopped_at,
+            segment=self.segment,
+            opened_because=self.opened_because,
+            stop_reason=self.stop_reason,
+            pauses=list(self.pauses),
+            warned_at=self.warned_at,
+            breached_at=self.breached_at,
+            queue=self.queue,
+            assignee=self.assignee,
         )
 
 
@@ -161,6 +175,25 @@ class ClockStatus(BaseModel):
     breached: bool
     started_at: datetime
     stopped_at: datetime | None
+    segment: int = Field(default=1, description="the line stay this clock belongs to")
+    opened_because: str = "registered"
+    stop_reason: str | None = None
+    pauses: list[tuple[datetime, datetime | None]] = Field(default_factory=list)
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+    queue: str | None = None
+    assignee: str | None = None
+
+
+class SlaLedger(BaseModel):
+    """Every clock of a request as of one recorded step, for the read model."""
+
+    workflow_id: str
+    request_id: str
+    seq: int = Field(description="the request's last event: older ledgers never overwrite")
+    at: datetime
+    open: bool
+    clocks: list[ClockStatus]
 
 
 class SlaView(BaseModel):

@@ -172,6 +172,22 @@ async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     return result
 
 
+# One worker for the module: requests a test leaves open keep their timers (SLA, holds),
+# and the time-skipping server only skips time while every due task has a worker.
+@pytest_asyncio.fixture(scope="module")
+async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncIterator[tuple]:
+    task_queue = f"wf-{uuid.uuid4().hex}"
+    worker = worker_module.build_worker(
+        time_skipping_env.client,
+        task_queue=task_queue,
+        sessions=sessions,
+        rules=rules,
+        sla=load_sla(ROOT / "routing_rules" / "sla"),
+    )
+    async with worker:
+        yield time_skipping_env, task_queue
+
+
 async def capture_history(client: Client, workflow_id: str) -> None:
     """Keep a finished workflow's history for the replay test.
 

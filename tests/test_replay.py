@@ -1,11 +1,13 @@
 """Histories of finished workflows replay with today's code: a non-deterministic change fails here.
 
-tests/histories/ holds histories recorded with earlier releases; the tests of this run
-add the histories they finished (captured in conftest).
+tests/histories/<release>/ holds histories recorded with earlier releases (one folder per
+workflow change, named after its patch); the tests of this run add the histories they
+finished (captured in conftest).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,15 +17,17 @@ from temporalio.worker import Replayer
 
 from tests.conftest import FINISHED_HISTORIES
 from worker import WORKFLOWS
+from workflows.request import LEDGER_PATCH
 
-RECORDED = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = Path(__file__).parent / "histories"
+RECORDED = sorted(HISTORIES.glob("*/*.json"))
 
 
 def replayer() -> Replayer:
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
 
 
-@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+@pytest.mark.parametrize("path", RECORDED, ids=[f"{p.parent.name}/{p.stem}" for p in RECORDED])
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"request-{path.stem}", path.read_text())
     result = await replayer().replay_workflow(history, raise_on_replay_failure=True)
@@ -43,3 +47,20 @@ async def test_histories_finished_in_this_run_replay() -> None:
 
 def test_recorded_histories_exist() -> None:
     assert len(RECORDED) >= 3, "tests/histories/ should hold histories of released code"
+
+
+def patches(path: Path) -> set[str]:
+    """The patch ids a recorded history went through (its patch markers)."""
+    history = WorkflowHistory.from_json("any", path.read_text())
+    found = set()
+    for event in history.events:
+        details = event.marker_recorded_event_attributes.details
+        if "patch-data" in details:
+            found.add(json.loads(details["patch-data"].payloads[0].data)["id"])
+    return found
+
+
+def test_both_sides_of_each_patch_are_recorded() -> None:
+    """A patch is only proven if histories from before it (old path) and after it replay."""
+    with_marker = {p for p in RECORDED if LEDGER_PATCH in patches(p)}
+    assert with_marker and set(RECORDED) - with_marker

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import select, update
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
 
-import worker as worker_module
 from caseflow.db import transaction
 from caseflow.lifecycle import Line, Role, State
 from caseflow.models import Absence, Request, RequestEvent, User
 from caseflow.payloads import AbsenceStart, Actor
-from caseflow.settings import ROOT
-from caseflow.sla import load as load_sla
 from caseflow.sla_terms import ClockStatus
 from tests.conftest import capture_history
 from tests.helpers import (
@@ -37,22 +31,6 @@ from tests.helpers import (
 from tests.test_assignment import make_team
 from workflows.absence import AbsenceWorkflow
 from workflows.request import RequestWorkflow
-
-
-# One worker for the module: requests a test leaves open keep their timers (SLA, holds),
-# and the time-skipping server only skips time while every due task has a worker.
-@pytest_asyncio.fixture(scope="module")
-async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncIterator[tuple]:
-    task_queue = f"wf-{uuid.uuid4().hex}"
-    worker = worker_module.build_worker(
-        time_skipping_env.client,
-        task_queue=task_queue,
-        sessions=sessions,
-        rules=rules,
-        sla=load_sla(ROOT / "routing_rules" / "sla"),
-    )
-    async with worker:
-        yield time_skipping_env, task_queue
 
 
 async def test_request_moves_across_lines_to_close(env, sessions) -> None:

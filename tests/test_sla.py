@@ -77,7 +77,7 @@ def test_raised_priority_keeps_elapsed_time_and_takes_the_new_target() -> None:
 def test_stopped_clock_keeps_its_elapsed_time() -> None:
     standard = BOOK.policy_for({})
     done = clock(standard, msk(23, 9))
-    done.stop(msk(23, 12))
+    done.stop(msk(23, 12), "resolved")
     assert done.due(standard.calendar, msk(24, 9)) is None
     assert done.elapsed(standard.calendar, msk(25, 9)) == timedelta(hours=3)
 

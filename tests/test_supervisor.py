@@ -69,21 +69,18 @@ async def test_bulk_reassign_reports_each_request(http, tokens) -> None:
     assert bad.status_code == 422
 
 
-async def test_a_supervisor_cannot_reassign_outside_their_zone(http, tokens, sessions) -> None:
+async def supervisor_of(http, sessions, username: str, teams: list[str]) -> dict[str, str]:
+    """A supervisor whose zone is these teams; the headers of their token."""
     async with transaction(sessions) as session:
         await upsert_user(
-            session,
-            username="supervisor-hotline",
-            role=Role.SUPERVISOR,
-            password="demo",
-            zone_teams=["hotline"],
+            session, username=username, role=Role.SUPERVISOR, password="demo", zone_teams=teams
         )
-    token = (
-        await http.post(
-            "/api/v1/auth/token", data={"username": "supervisor-hotline", "password": "demo"}
-        )
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    answer = await http.post("/api/v1/auth/token", data={"username": username, "password": "demo"})
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def test_a_supervisor_cannot_reassign_outside_their_zone(http, tokens, sessions) -> None:
+    headers = await supervisor_of(http, sessions, "supervisor-hotline", ["hotline"])
     created = await new_request(http, tokens["operator"])
     rid = created["id"]
     outside = await http.post(

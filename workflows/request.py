@@ -44,12 +44,14 @@ with workflow.unsafe.imports_passed_through():
         Requeue,
         SlaChoice,
     )
-    from caseflow.sla_terms import Clock, ClockKind, SlaTerms, SlaView
+    from caseflow.sla_terms import Clock, ClockKind, SlaLedger, SlaTerms, SlaView
 
 SHORT_STEP = timedelta(seconds=15)
 SHORT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 ASSIGNING = frozenset({"escalate", "reassign"})
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "critical": 3}
+# Patch ids: histories recorded before a change replay down the old path.
+LEDGER_PATCH = "sla-ledger-projection"
 
 
 @workflow.defn
@@ -78,6 +80,7 @@ class RequestWorkflow:
     async def run(self, start: RequestStart) -> RequestView:
         async with self.lock:
             await self._register()
+            await self._publish_ledger()
         # One scheduler for every timer of the request: auto-close, hold-and-retry and SLA
         # warnings and breaches. It plans under the lock, so an update half-way through its
         # activity is finished before the next alarm is chosen; any recorded change (seq
@@ -88,6 +91,7 @@ class RequestWorkflow:
                 alarm = self._next_alarm()
                 if alarm is not None and alarm[0] <= workflow.now():
                     await self._ring(alarm)
+                    await self._publish_ledger()
                     continue
             timeout = None if alarm is None else alarm[0] - workflow.now()
             try:
@@ -163,7 +167,7 @@ class RequestWorkflow:
         self._apply(registered.assignment)
         self.sla = registered.sla
         # The clocks run from registration, not from when the database answered.
-        self._open_clocks(("first_response", "resolution"), at=self.registered_at)
+        self._open_clocks(("first_response", "resolution"), "registered", at=self.registered_at)
         self.ready = True
 
     def _held(self) -> bool:
@@ -194,6 +198,7 @@ class RequestWorkflow:
             # Checked again: another update may have changed the state while this one waited.
             self._check(action)
             await self._transition(action)
+            await self._publish_ledger()
         return self.view()
 
     @act.validator
@@ -211,6 +216,7 @@ class RequestWorkflow:
             self._apply(
                 await self._assign(AssignInput(event=event, request=self.start, queue=self.queue))
             )
+            await self._publish_ledger()
 
     @workflow.query
     def view(self) -> RequestView:
@@ -364,10 +370,14 @@ class RequestWorkflow:
 
     # --- SLA clocks ----------------------------------------------------------------------
 
-    def _open_clocks(self, kinds: tuple[ClockKind, ...], at: datetime | None = None) -> None:
+    def _open_clocks(
+        self, kinds: tuple[ClockKind, ...], because: str, at: datetime | None = None
+    ) -> None:
+        """A new segment: the line's targets for each kind of clock, from `at`."""
         if self.sla is None:
             return
         started = at or workflow.now()
+        segment = max((c.segment for c in self.clocks), default=0) + 1
         for kind in kinds:
             target = self.sla.target(self.line, kind)
             if target is not None:
@@ -379,6 +389,10 @@ class RequestWorkflow:
                         calendar=self.sla.calendar.name,
                         target=target,
                         started_at=started,
+                        segment=segment,
+                        opened_because=because,
+                        queue=self.queue,
+                        assignee=self.assignee,
                     )
                 )
 
@@ -392,12 +406,12 @@ class RequestWorkflow:
         now = workflow.now()
         if self.line != line_before:  # a new line: a new segment with its own targets
             for clock in self._running():
-                clock.stop(now)
-            self._open_clocks(("first_response", "resolution"))
+                clock.stop(now, f"{action.name}: moved to {self.line}")
+            self._open_clocks(("first_response", "resolution"), f"{action.name} from {line_before}")
         answered = action.name == "start" or (action.name == "comment" and action.public)
         if answered or self.state == State.RESOLVED or self.state in FINAL_STATES:
             for clock in self._running("first_response"):
-                clock.stop(now)
+                clock.stop(now, "answered" if answered else str(self.state))
         waiting = State.WAITING_CUSTOMER
         if self.state == waiting and state_before != waiting and waiting in self.sla.pause_on:
             for clock in self._running("resolution"):
@@ -407,9 +421,9 @@ class RequestWorkflow:
                 clock.resume(now)
         if self.state == State.RESOLVED or self.state in FINAL_STATES:
             for clock in self._running():
-                clock.stop(now)
+                clock.stop(now, str(self.state))
         if action.name == "reopen":
-            self._open_clocks(("resolution",))
+            self._open_clocks(("resolution",), "reopened")
 
     async def _retarget(self) -> None:
         """Another priority may mean another policy: new targets, elapsed time kept."""
@@ -495,6 +509,27 @@ class RequestWorkflow:
                 )
         except ActivityError as exc:  # a policy naming a queue nobody staffs: say so, go on
             workflow.logger.warning("SLA breach step %s failed: %s", step, exc)
+
+    async def _publish_ledger(self) -> None:
+        """Project every clock, as of the last recorded step, into the read model."""
+        if self.sla is None or not workflow.patched(LEDGER_PATCH):
+            return
+        for clock in self._running():
+            clock.queue, clock.assignee = self.queue, self.assignee
+        calendar, now = self.sla.calendar.build(), workflow.now()
+        await workflow.execute_local_activity(
+            "record_sla_ledger",
+            SlaLedger(
+                workflow_id=self._wf_id(),
+                request_id=self.start.request_id,
+                seq=self.seq,
+                at=now,
+                open=self.state not in FINAL_STATES,
+                clocks=[clock.status(calendar, now) for clock in self.clocks],
+            ),
+            start_to_close_timeout=SHORT_STEP,
+            retry_policy=SHORT_RETRY,
+        )
 
     def _sla_view(self) -> SlaView | None:
         if self.sla is None:

@@ -8,11 +8,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path
+from fastapi import APIRouter, Body, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WithStartWorkflowOperation,
@@ -37,7 +37,7 @@ from api.request_views import (
 from api.temporal_errors import to_problem
 from caseflow import identity
 from caseflow.lifecycle import ACTIONS, Line, State
-from caseflow.models import Customer, CustomerContact, Request, RequestEvent
+from caseflow.models import Customer, CustomerContact, Request, RequestEvent, SlaClock
 from caseflow.payloads import (
     Intake,
     RequestStart,
@@ -231,8 +231,16 @@ async def list_requests(
     queue: str | None = None,
     assignee: str | None = None,
     customer_id: str | None = None,
+    breached: Annotated[
+        bool | None, Query(description="with (true) or without (false) a breached SLA clock")
+    ] = None,
 ) -> Page[RequestOut]:
     query = visible(select(Request), user)
+    if breached is not None:
+        has_breach = exists().where(
+            SlaClock.request_id == Request.id, SlaClock.breached_at.is_not(None)
+        )
+        query = query.where(has_breach if breached else ~has_breach)
     for column, value in (
         (Request.state, state),
         (Request.line, line),

@@ -17,6 +17,7 @@ from api.request_views import RequestOut, load_visible
 from caseflow.lifecycle import Role
 from caseflow.models import User
 from caseflow.store.assignment import Need, candidates
+from caseflow.store.sla_reports import breaches_since
 
 router = APIRouter(prefix="/supervisor", tags=["supervisor"])
 
@@ -36,9 +37,7 @@ class AgentLoad(BaseModel):
     availability: str
     absent: bool
     available: bool = Field(description="can be given work now")
-    breaches_today: int | None = Field(
-        default=None, description="SLA breaches today; null until SLA policies exist"
-    )
+    breaches_today: int = Field(description="SLA clocks of theirs breached since 00:00 UTC")
 
 
 @router.get("/workload", response_model=Page[AgentLoad], operation_id="supervisor_workload")
@@ -53,6 +52,8 @@ async def workload(
     people = {u.username: u for u in page}
     need = Need(at=datetime.now(UTC))
     loads = await candidates(db, need, usernames=list(people))
+    midnight = need.at.replace(hour=0, minute=0, second=0, microsecond=0)
+    breached = await breaches_since(db, list(people), midnight)
     items = [
         AgentLoad(
             username=c.username,
@@ -64,6 +65,7 @@ async def workload(
             availability=c.availability,
             absent=c.absent,
             available=c.why_not(need) is None,
+            breaches_today=breached.get(c.username, 0),
         )
         for c in loads
     ]

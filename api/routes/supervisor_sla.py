@@ -1,0 +1,238 @@
+"""Supervisors and SLA: breaches, clocks at risk (due soon or predicted late), statistics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select
+
+from api.deps import CurrentUser, DbSession, State
+from api.pagination import Cursor, Limit, Page, decode, encode
+from api.problems import invalid
+from api.request_views import visible
+from api.routes.supervisor import require_overseer
+from caseflow.lifecycle import Line
+from caseflow.models import User
+from caseflow.store import sla_reports
+from caseflow.store.sla_reports import ClockRow, Filters, Position
+
+router = APIRouter(prefix="/supervisor/sla", tags=["supervisor"])
+
+MAX_WINDOW = timedelta(days=31)
+SCAN_BATCH = 200
+
+
+class ClockAlert(BaseModel):
+    request_id: str
+    number: str
+    clock: Literal["first_response", "resolution"]
+    line: Line
+    queue: str | None
+    assignee: str | None
+    policy: str
+    target: timedelta
+    elapsed: timedelta = Field(description="business time used when the request last moved")
+    due: datetime | None
+    breached_at: datetime | None = None
+    overdue_by: timedelta | None = Field(default=None, description="now − due, if past due")
+    remaining: timedelta | None = Field(default=None, description="due − now, if not yet due")
+    predicted: bool = Field(
+        default=False,
+        description="not due within the window, but the assignee's queue depth × the "
+        "queue's median handling time says it will be late",
+    )
+    expected_completion: datetime | None = None
+
+
+def alert(clock: ClockRow, now: datetime) -> ClockAlert:
+    due = clock.due_at
+    return ClockAlert(
+        request_id=clock.request_id,
+        number=clock.number,
+        clock=clock.kind,
+        line=Line(clock.line),
+        queue=clock.queue,
+        assignee=clock.assignee,
+        policy=clock.policy,
+        target=timedelta(seconds=clock.target_s),
+        elapsed=timedelta(seconds=clock.elapsed_s),
+        due=due,
+        breached_at=clock.breached_at,
+        overdue_by=now - due if due is not None and due < now else None,
+        remaining=due - now if due is not None and due >= now else None,
+    )
+
+
+def zone_of(user: User) -> sla_reports.Zone:
+    def zone(query: Select[Any]) -> Select[Any]:
+        return visible(query, user)
+
+    return zone
+
+
+def read_position(cursor: str | None) -> Position | None:
+    after = decode(cursor)
+    if after is None:
+        return None
+    try:
+        when, request_id, segment, kind = after
+        return datetime.fromisoformat(when), str(request_id), int(segment), str(kind)
+    except (TypeError, ValueError) as exc:
+        raise invalid("cursor", "not a cursor this API gave out") from exc
+
+
+def write_position(place: Position) -> str:
+    when, request_id, segment, kind = place
+    return encode([when.isoformat(), request_id, segment, kind])
+
+
+@router.get("/breaches", response_model=Page[ClockAlert], operation_id="sla_breaches")
+async def breaches(
+    db: DbSession,
+    user: CurrentUser,
+    line: Line | None = None,
+    queue: str | None = None,
+    assignee: str | None = None,
+    since: datetime | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[ClockAlert]:
+    """Breached clocks of open requests in the caller's zone, longest breached first."""
+    require_overseer(user)
+    now = datetime.now(UTC)
+    rows = await sla_reports.breaches(
+        db,
+        zone_of(user),
+        Filters(line, queue, assignee),
+        since=since,
+        after=read_position(cursor),
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    return Page(
+        items=[alert(clock, now) for clock in rows],
+        next_cursor=write_position(sla_reports.position(last, last.breached_at))
+        if last is not None and last.breached_at is not None
+        else None,
+    )
+
+
+Window = Annotated[timedelta, Query(description="ISO 8601 duration, e.g. PT1H", examples=["PT1H"])]
+
+
+@router.get("/at-risk", response_model=Page[ClockAlert], operation_id="sla_at_risk")
+async def at_risk(
+    db: DbSession,
+    user: CurrentUser,
+    state: State,
+    within: Window = timedelta(hours=1),
+    line: Line | None = None,
+    queue: str | None = None,
+    assignee: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[ClockAlert]:
+    """Running clocks due within the window, and later ones predicted to be late; paused
+    clocks are left out (they cannot breach while paused). Soonest due first."""
+    require_overseer(user)
+    if within <= timedelta(0) or within > MAX_WINDOW:
+        raise invalid("within", f"a positive duration of at most {MAX_WINDOW.days} days")
+    now = datetime.now(UTC)
+    soon = now + within
+    forecast = await state.forecasts.get(db, now)
+    # No clock due after this can be predicted late: the longest queue on the slowest calendar.
+    horizon = max(
+        [soon, now + forecast.longest()]
+        + [c.add(now, forecast.longest()) for c in state.calendars.values()]
+    )
+    found: list[tuple[ClockAlert, Position]] = []
+    after, filters, zone = read_position(cursor), Filters(line, queue, assignee), zone_of(user)
+    more = False
+    while not more:
+        rows = await sla_reports.due_before(
+            db, zone, filters, horizon, after=after, limit=SCAN_BATCH
+        )
+        for clock in rows:
+            item = alert(clock, now)
+            if clock.due_at > soon:
+                calendar = state.calendars.get(clock.calendar)
+                expected = (
+                    forecast.expected(clock, calendar, now)
+                    if calendar is not None
+                    else now + forecast.longest()
+                )
+                if expected <= clock.due_at:
+                    continue
+                item.predicted, item.expected_completion = True, expected
+            if len(found) == limit:
+                more = True
+                break
+            found.append((item, sla_reports.position(clock, clock.due_at)))
+        if len(rows) < SCAN_BATCH:
+            break
+        last = rows[-1]
+        after = sla_reports.position(last, last.due_at)
+    return Page(
+        items=[item for item, _ in found],
+        next_cursor=write_position(found[-1][1]) if more else None,
+    )
+
+
+class GroupStats(BaseModel):
+    group: str | None = Field(description="the line, queue or agent; null: none recorded")
+    clocks: int = Field(description="clocks started in the period")
+    met: int = Field(description="stopped within target")
+    breached: int
+    met_pct: float | None = Field(description="met ÷ (met + breached), %; null if none decided")
+    median_first_response: timedelta | None = Field(description="business time, when answered")
+    median_resolution: timedelta | None = Field(description="business time, when resolved")
+
+
+class SlaStats(BaseModel):
+    start: datetime = Field(serialization_alias="from")
+    to: datetime
+    group_by: Literal["line", "queue", "agent"]
+    groups: list[GroupStats]
+
+
+def seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=round(value))
+
+
+@router.get("/stats", response_model=SlaStats, operation_id="sla_stats")
+async def stats(
+    db: DbSession,
+    user: CurrentUser,
+    start: Annotated[datetime, Query(alias="from")],
+    to: datetime,
+    group_by: Literal["line", "queue", "agent"] = "line",
+) -> SlaStats:
+    """Per group, the clocks started in [from, to): met %, breached, median business times."""
+    require_overseer(user)
+    if start.tzinfo is None or to.tzinfo is None:
+        raise invalid("from" if start.tzinfo is None else "to", "give a time zone (Z or ±HH:MM)")
+    if to <= start:
+        raise invalid("to", "must be after from")
+    rows = await sla_reports.stats(db, zone_of(user), group_by, start, to)
+    return SlaStats(
+        start=start,
+        to=to,
+        group_by=group_by,
+        groups=[
+            GroupStats(
+                group=row.group,
+                clocks=row.clocks,
+                met=row.met,
+                breached=row.breached,
+                met_pct=row.met_pct,
+                median_first_response=seconds(row.median_first_response_s),
+                median_resolution=seconds(row.median_resolution_s),
+            )
+            for row in rows
+        ],
+    )

@@ -1,0 +1,74 @@
+"""The SLA ledger in the read model: each request's segments and clocks, newest step wins."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseflow.models import SlaClock, SlaSegment
+from caseflow.sla_terms import ClockStatus, SlaLedger
+
+
+async def record(session: AsyncSession, ledger: SlaLedger) -> bool:
+    """Replace the request's ledger rows; False if a newer step was already written."""
+    newest = await session.scalar(
+        select(func.max(SlaClock.as_of_seq)).where(SlaClock.request_id == ledger.request_id)
+    )
+    if newest is not None and newest > ledger.seq:
+        return False
+    for table in (SlaClock, SlaSegment):
+        await session.execute(delete(table).where(table.request_id == ledger.request_id))
+    segments: dict[int, SlaSegment] = {}
+    for clock in ledger.clocks:
+        segments.setdefault(clock.segment, segment_row(ledger.request_id, clock))
+        seg = segments[clock.segment]
+        if clock.stopped_at is None:
+            seg.stopped_at, seg.stop_reason = None, None
+        elif seg.stopped_at is not None and clock.stopped_at > seg.stopped_at:
+            seg.stopped_at, seg.stop_reason = clock.stopped_at, clock.stop_reason
+    session.add_all(segments.values())
+    session.add_all(clock_row(ledger, clock) for clock in ledger.clocks)
+    await session.flush()
+    return True
+
+
+def segment_row(request_id: str, clock: ClockStatus) -> SlaSegment:
+    return SlaSegment(
+        request_id=request_id,
+        segment=clock.segment,
+        line=clock.line,
+        policy=clock.policy,
+        calendar=clock.calendar,
+        started_at=clock.started_at,
+        stopped_at=clock.stopped_at,
+        opened_because=clock.opened_because,
+        stop_reason=clock.stop_reason,
+    )
+
+
+def clock_row(ledger: SlaLedger, clock: ClockStatus) -> SlaClock:
+    return SlaClock(
+        request_id=ledger.request_id,
+        segment=clock.segment,
+        kind=clock.kind,
+        line=clock.line,
+        queue=clock.queue,
+        assignee=clock.assignee,
+        policy=clock.policy,
+        calendar=clock.calendar,
+        target_s=int(clock.target.total_seconds()),
+        elapsed_s=int(clock.elapsed.total_seconds()),
+        started_at=clock.started_at,
+        stopped_at=clock.stopped_at,
+        stop_reason=clock.stop_reason,
+        due_at=clock.due,
+        paused=clock.paused,
+        pauses=[
+            [begin.isoformat(), end.isoformat() if end else None] for begin, end in clock.pauses
+        ],
+        warned_at=clock.warned_at,
+        breached_at=clock.breached_at,
+        request_open=ledger.open,
+        as_of=ledger.at,
+        as_of_seq=ledger.seq,
+    )
