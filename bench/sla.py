@@ -1,6 +1,6 @@
 """SLA benchmark: how late breaches are recorded, and the supervisors' queries at scale.
 
-    .venv/bin/python bench/sla.py [--deadlines 1000] [--spread 60] [--rows 1000000]
+    .venv/bin/python bench/sla.py [--deadlines 1000] [--spread 60] [--workers 1] [--rows 1000000]
                                   [--parts timers,queries]
 
 (a) `timers`: a Temporal dev server and Caseflow's worker; `--deadlines` requests are
@@ -72,7 +72,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-async def timers(deadlines: int, spread: float) -> dict[str, float]:
+async def timers(deadlines: int, spread: float, processes: int) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="caseflow-bench-sla-"))
     rules = workdir / "routing_rules"
     shutil.copytree(ROOT / "routing_rules", rules, ignore=shutil.ignore_patterns("sla"))
@@ -98,19 +98,22 @@ async def timers(deadlines: int, spread: float) -> dict[str, float]:
         tier="standard",
     )
     actor = Actor(username="operator", role=Role.OPERATOR, lines=[Line.L1])
-    # The worker runs in its own process, as in production; this one only sends load.
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "caseflow.cli", "worker"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "CASEFLOW_DATABASE_URL": url,
-            "CASEFLOW_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-            "CASEFLOW_TASK_QUEUE": "bench-sla",
-            "CASEFLOW_ROUTING_RULES_DIR": str(rules),
-            "CASEFLOW_LOG_LEVEL": "WARNING",
-        },
-    )
+    # Workers run in their own processes, as in production; this one only sends load.
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "caseflow.cli", "worker"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "CASEFLOW_DATABASE_URL": url,
+                "CASEFLOW_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+                "CASEFLOW_TASK_QUEUE": "bench-sla",
+                "CASEFLOW_ROUTING_RULES_DIR": str(rules),
+                "CASEFLOW_LOG_LEVEL": "WARNING",
+            },
+        )
+        for _ in range(processes)
+    ]
     try:
 
         async def register(i: int) -> None:
@@ -143,8 +146,10 @@ async def timers(deadlines: int, spread: float) -> dict[str, float]:
             )
             late = [(at - (created + TARGET)).total_seconds() for created, at in rows.all()]
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
         await server.shutdown()
         await engine.dispose()
         if pg_name:
@@ -278,14 +283,18 @@ def main() -> None:
     )
     parser.add_argument("--deadlines", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--parts", default="timers,queries")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "timers" in parts:
-        figures = asyncio.run(timers(args.deadlines, args.spread))
-        print(f"(a) {args.deadlines} breaches due over {args.spread:.0f} s, dev server:")
+        figures = asyncio.run(timers(args.deadlines, args.spread, args.workers))
+        print(
+            f"(a) {args.deadlines} breaches due over {args.spread:.0f} s, dev server, "
+            f"{args.workers} worker process(es):"
+        )
         for name, value in figures.items():
             print(f"    {name:<28}{value:>10.3f}")
         print("    goal: late p99 <= 2 s")

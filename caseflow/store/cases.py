@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.lifecycle import FINAL_STATES, Line, State
@@ -140,7 +140,12 @@ async def project(session: AsyncSession, event: EventRecord) -> bool:
     """Write the event and move the case row forward; False if this event was already written."""
     if await event_exists(session, event.workflow_id, event.seq) is not None:
         return False
-    session.add(event_row(event))
+    row = event_row(event)  # one Core insert: every step of every request comes here
+    await session.execute(
+        insert(RequestEvent).values(
+            {c.key: getattr(row, c.key) for c in RequestEvent.__table__.columns if c.key != "id"}
+        )
+    )
     values: dict[str, object] = {
         "state": event.to_state,
         "line": event.line,
@@ -161,5 +166,4 @@ async def project(session: AsyncSession, event: EventRecord) -> bool:
         .where(Request.workflow_id == event.workflow_id, Request.last_seq < event.seq)
         .values(**values)
     )
-    await session.flush()
     return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import SlaClock, SlaSegment
@@ -26,10 +28,15 @@ async def record(session: AsyncSession, ledger: SlaLedger) -> bool:
             seg.stopped_at, seg.stop_reason = None, None
         elif seg.stopped_at is not None and clock.stopped_at > seg.stopped_at:
             seg.stopped_at, seg.stop_reason = clock.stopped_at, clock.stop_reason
-    session.add_all(segments.values())
-    session.add_all(clock_row(ledger, clock) for clock in ledger.clocks)
-    await session.flush()
+    # Core inserts: the ledger is rewritten after every step of every request.
+    if segments:
+        await session.execute(insert(SlaSegment), [segment_values(s) for s in segments.values()])
+        await session.execute(insert(SlaClock), [clock_values(ledger, c) for c in ledger.clocks])
     return True
+
+
+def segment_values(segment: SlaSegment) -> dict[str, Any]:
+    return {column.key: getattr(segment, column.key) for column in SlaSegment.__table__.columns}
 
 
 def segment_row(request_id: str, clock: ClockStatus) -> SlaSegment:
@@ -46,8 +53,8 @@ def segment_row(request_id: str, clock: ClockStatus) -> SlaSegment:
     )
 
 
-def clock_row(ledger: SlaLedger, clock: ClockStatus) -> SlaClock:
-    return SlaClock(
+def clock_values(ledger: SlaLedger, clock: ClockStatus) -> dict[str, Any]:
+    return dict(
         request_id=ledger.request_id,
         segment=clock.segment,
         kind=clock.kind,
