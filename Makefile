@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres bench clean
+.PHONY: install run test lint typecheck pytest postgres smtp-sink bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/caseflow dev
 
-test: install postgres lint typecheck pytest
+test: install postgres smtp-sink lint typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,12 +26,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres
+pytest: install postgres smtp-sink
 	$(BIN)/pytest
 
 # Tests run against a real PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down.
 postgres:
 	@scripts/ensure-postgres
+
+# SMTP fault tests need Postfix's smtp-sink; installed (not started) if missing.
+smtp-sink:
+	@scripts/ensure-smtp-sink
 
 bench: install
 	$(BIN)/python bench/intake.py

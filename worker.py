@@ -8,26 +8,58 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.notifications import NoticePoster, NotificationActivities
 from activities.requests import RequestActivities
 from caseflow.db import make_engine, make_sessionmaker
+from caseflow.mail_templates import MailTemplates
+from caseflow.mailer import SmtpConfig
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import Settings, get_settings
 from caseflow.sla import SlaBook
 from caseflow.sla import load as load_sla
 from caseflow.store.people import team_codes
 from caseflow.temporal import connect
+from caseflow.topics import TopicBook
+from caseflow.topics import load as load_topics
 from workflows.absence import AbsenceWorkflow
+from workflows.notifier import NotifierWorkflow
 from workflows.request import RequestWorkflow
 
 log = logging.getLogger("caseflow.worker")
 
-WORKFLOWS = [RequestWorkflow, AbsenceWorkflow]
+WORKFLOWS = [RequestWorkflow, AbsenceWorkflow, NotifierWorkflow]
+
+
+@dataclass(frozen=True)
+class Mail:
+    """What e-mailing needs: templates, the SMTP relay, topic importance, the digest window."""
+
+    templates: MailTemplates
+    smtp: SmtpConfig
+    topics: TopicBook
+    digest_window: timedelta
+    default_locale: str = "ru"
+
+    @classmethod
+    def of(cls, settings: Settings) -> Mail:
+        return cls(
+            MailTemplates(settings.email_templates_dir),
+            SmtpConfig.of(settings),
+            load_topics(settings.routing_rules_dir / "topics" / "topics.yaml"),
+            settings.digest_window,
+            settings.default_locale,
+        )
+
 
 # Our workflow modules and the pure core they use are deterministic by design and checked by
 # replay tests; passing them through spares re-importing them for every workflow run, while
@@ -46,23 +78,34 @@ def build_worker(
     sessions: async_sessionmaker[AsyncSession],
     rules: RuleHolder,
     sla: SlaBook | None = None,
+    mail: Mail | None = None,
     max_cached_workflows: int = 1000,
 ) -> Worker:
-    requests = RequestActivities(sessions, rules, sla)
+    """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
+    poster = NoticePoster(client, task_queue, mail.digest_window) if mail else None
+    requests = RequestActivities(
+        sessions, rules, sla, poster=poster, topics=mail.topics if mail else None
+    )
+    activities: list[Callable[..., Any]] = [
+        requests.register_request,
+        requests.assign_request,
+        requests.record_request_event,
+        requests.record_sla_ledger,
+        requests.unstarted_requests,
+        requests.sla_terms,
+    ]
+    if mail is not None:
+        notifications = NotificationActivities(
+            sessions, mail.templates, mail.smtp, mail.topics, mail.default_locale
+        )
+        activities += [notifications.send_notification, notifications.notification_failed]
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=SANDBOX,
         max_cached_workflows=max_cached_workflows,
-        activities=[
-            requests.register_request,
-            requests.assign_request,
-            requests.record_request_event,
-            requests.record_sla_ledger,
-            requests.unstarted_requests,
-            requests.sla_terms,
-        ],
+        activities=activities,
     )
 
 
@@ -81,6 +124,7 @@ async def run(settings: Settings | None = None) -> None:
         sessions=make_sessionmaker(engine),
         rules=rules,
         sla=sla,
+        mail=Mail.of(settings) if settings.notifications else None,
     )
     log.info(
         "worker started",

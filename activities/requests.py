@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.notifications import NoticePoster
 from caseflow.db import transaction
 from caseflow.lifecycle import Line, State
-from caseflow.models import Absence
+from caseflow.models import Absence, Request
+from caseflow.notices import breach_notice, customer_notice
 from caseflow.payloads import (
     AbsenceStart,
     AssignInput,
@@ -27,7 +29,8 @@ from caseflow.rulebook import RuleHolder
 from caseflow.sla import SlaBook
 from caseflow.sla_terms import SlaLedger
 from caseflow.store import assignment, cases, rules_state, sla_ledger
-from caseflow.store.people import team_codes, unstarted_requests
+from caseflow.store.people import team_codes, unstarted_requests, zone_supervisors
+from caseflow.topics import TopicBook
 
 
 @contextmanager
@@ -51,10 +54,14 @@ class RequestActivities:
         sessions: async_sessionmaker[AsyncSession],
         rules: RuleHolder,
         sla: SlaBook | None = None,
+        poster: NoticePoster | None = None,
+        topics: TopicBook | None = None,
     ) -> None:
         self.sessions = sessions
         self.rules = rules
         self.sla = sla
+        self.poster = poster
+        self.topics = topics or TopicBook(topics={})
 
     @activity.defn
     async def sla_terms(self, request: RequestStart) -> SlaChoice:
@@ -74,6 +81,25 @@ class RequestActivities:
                 else:
                     assigned = await self._decide(session, data.assign)
                     number = await cases.register(session, data, assigned)
+        # Posted after the commit (a retry posts again; notifiers drop repeated keys).
+        registered = EventRecord(
+            workflow_id=data.workflow_id,
+            request_id=data.request.request_id,
+            seq=data.seq,
+            at=data.at,
+            actor=data.request.created_by.username,
+            actor_role=data.request.created_by.role,
+            action="register",
+            from_state=None,
+            to_state=State.REGISTERED,
+            line=Line.L1,
+            queue=None,
+            assignee=None,
+            priority=data.request.priority,
+        )
+        assigned_event = data.assign.event.model_copy(update={"assignee": assigned.assignee})
+        for event in (registered, assigned_event):
+            await self._announce(event, data.request.customer.id, data.request.topic)
         terms = (await self.sla_terms(data.request)).terms
         return Registered(number=number, registered_at=data.at, assignment=assigned, sla=terms)
 
@@ -173,6 +199,21 @@ class RequestActivities:
     async def record_request_event(self, event: EventRecord) -> None:
         async with transaction(self.sessions) as session:
             await cases.project(session, event)
+            request = await session.get(Request, event.request_id)
+            supervisors = await zone_supervisors(session, event.queue) if self.poster else []
+        if request is not None:
+            await self._announce(event, request.customer_id, request.topic, supervisors)
+
+    async def _announce(
+        self, event: EventRecord, customer_id: str, topic: str, supervisors: Sequence[str] = ()
+    ) -> None:
+        """Tell the customer's (and supervisors') notifiers about this step, if they care."""
+        if self.poster is None:
+            return
+        found = [customer_notice(event, customer_id, topic, self.topics)]
+        found += [breach_notice(event, name) for name in supervisors]
+        for recipient, notice in filter(None, found):
+            await self.poster.post(recipient, notice)
 
     @activity.defn
     async def record_sla_ledger(self, ledger: SlaLedger) -> None:

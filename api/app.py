@@ -11,7 +11,16 @@ from temporalio.client import Client
 
 from api import problems
 from api.observe import Observe
-from api.routes import admin, auth, customers, health, requests, supervisor, supervisor_sla
+from api.routes import (
+    admin,
+    auth,
+    customers,
+    health,
+    notifications,
+    requests,
+    supervisor,
+    supervisor_sla,
+)
 from api.state import AppState, ForecastCache
 from caseflow import sla
 from caseflow.business_time import BusinessCalendar
@@ -67,6 +76,7 @@ def create_app(
         requests.router,
         supervisor.router,
         supervisor_sla.router,
+        notifications.router,
         admin.router,
     ):
         v1.include_router(router)

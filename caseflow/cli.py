@@ -28,6 +28,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(rules_app, name="rules")
 app.add_typer(teams_app, name="teams")
+templates_app = typer.Typer(help="E-mail templates.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -332,3 +334,56 @@ def users_set(
 
 if __name__ == "__main__":
     app()
+
+
+@templates_app.command("check")
+def templates_check(directory: Path | None = None) -> None:
+    """Render every e-mail template with sample data for every locale; fail on any error."""
+    from jinja2 import TemplateError
+
+    from caseflow.mail_context import sample_context
+    from caseflow.mail_templates import LOCALES, MailTemplates, TemplateMissing
+
+    templates = MailTemplates(directory or get_settings().email_templates_dir)
+    names = templates.names()
+    failures = []
+    for name in names:
+        event, _, variant = name.partition("/")
+        topic, _, locale = variant.partition(".")
+        for reader in [locale] if locale else LOCALES:
+            try:
+                templates.render(
+                    event,
+                    None if topic == "default" else topic,
+                    reader,
+                    sample_context(event, reader),
+                )
+            except (TemplateError, TemplateMissing, OSError) as exc:
+                failures.append(f"{name} ({reader}): {type(exc).__name__}: {exc}")
+    for failure in failures:
+        typer.echo(failure, err=True)
+    if failures:
+        raise typer.Exit(1)
+    typer.echo(f"{len(names)} templates OK in {', '.join(LOCALES)}")
+
+
+@templates_app.command("preview")
+def templates_preview(
+    event: str,
+    topic: str | None = None,
+    locale: str = "ru",
+    html: Path | None = typer.Option(None, help="also write the HTML part here"),
+) -> None:
+    """Print one e-mail rendered with sample data: which template, subject, text."""
+    from caseflow.mail_context import sample_context
+    from caseflow.mail_templates import MailTemplates, TemplateMissing
+
+    templates = MailTemplates(get_settings().email_templates_dir)
+    try:
+        rendered = templates.render(event, topic, locale, sample_context(event, locale))
+    except TemplateMissing as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Template: {rendered.template}\nSubject: {rendered.subject}\n\n{rendered.text}")
+    if html is not None:
+        html.write_text(rendered.html, encoding="utf-8")

@@ -127,6 +127,11 @@ class Customer(Base):
     locale: Mapped[str] = mapped_column(String(16))
     gender: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # How e-mails address them: formal|informal, the name to use ("Иван Петрович"), and for
+    # a company the contact person (whose gender `gender` is).
+    address_form: Mapped[str] = mapped_column(String(16), default="formal")
+    address_name: Mapped[str | None] = mapped_column(String(200))
+    contact_person: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -275,6 +280,34 @@ class SlaClock(Base):
     request_open: Mapped[bool] = mapped_column(Boolean)
     as_of: Mapped[datetime] = mapped_column(UtcDateTime)
     as_of_seq: Mapped[int] = mapped_column(Integer)
+
+
+class Notification(Base):
+    """The e-mail outbox: written, rendered, before the send; its Message-ID is its key."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index(None, "status", "created_at"),)
+
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    recipient_key: Mapped[str] = mapped_column(String(120), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    customer_id: Mapped[str | None] = mapped_column(String(36))
+    request_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notice_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    importance: Mapped[str] = mapped_column(String(16))
+    template: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(400))
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), doc="pending|sent|failed|skipped")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    first_notice_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    batched_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="when the notifier sent it off")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Counter(Base):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-development-only-secret-0123456789"
@@ -32,6 +33,18 @@ class Settings(BaseSettings):
     api_port: int = 8000
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = 30.0
+    mail_from: str = "Caseflow <support@caseflow.local>"
+    # Replies go to case+<token>@reply_domain, so an answer finds its case.
+    reply_domain: str = "caseflow.local"
+    email_templates_dir: Path = ROOT / "email_templates"
+    # Customer e-mails within this window are merged into one (critical topics never wait).
+    digest_window: timedelta = timedelta(seconds=60)
+    notifications: bool = True
+    default_locale: str = "ru"
     log_level: str = "INFO"
 
     @model_validator(mode="after")

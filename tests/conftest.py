@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,7 @@ from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, Settings
 from caseflow.sla import load as load_sla
 from caseflow.temporal import dev_server_path, test_server_path
+from tests.mailbox import Mailbox
 
 # Calendar walks take longer on a busy CI machine; a slow example is not a failure.
 hypothesis_settings.register_profile("caseflow", deadline=None)
@@ -124,12 +126,30 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    """The SMTP server the dev worker sends to; tests read what arrived."""
+    box = Mailbox(free_port())
+    box.start()
+    yield box
+    box.stop()
+
+
+DIGEST_WINDOW = timedelta(seconds=2)
+
+
+def mail_for(port: int) -> worker_module.Mail:
+    settings = Settings(smtp_port=port, digest_window=DIGEST_WINDOW)
+    return worker_module.Mail.of(settings)
+
+
 @pytest_asyncio.fixture(scope="session")
 async def dev_worker(
     dev_env: WorkflowEnvironment,
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     rules: RuleHolder,
+    mailbox: Mailbox,
 ) -> AsyncIterator[Worker]:
     worker = worker_module.build_worker(
         dev_env.client,
@@ -137,6 +157,7 @@ async def dev_worker(
         sessions=sessions,
         rules=rules,
         sla=load_sla(ROOT / "routing_rules" / "sla"),
+        mail=mail_for(mailbox.port),
     )
     task = asyncio.create_task(worker.run())
     yield worker

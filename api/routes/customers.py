@@ -20,6 +20,7 @@ from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, invalid, not_found
 from caseflow import identity
+from caseflow.business_time import IanaZone
 from caseflow.lifecycle import Role
 from caseflow.models import Customer, CustomerContact, User, utcnow
 
@@ -59,8 +60,17 @@ class CustomerIn(BaseModel):
     planned_volume: int | None = Field(default=None, ge=0)
     account_manager: str | None = None
     locale: str = Field(default="ru", min_length=2, max_length=16)
-    gender: Literal["male", "female"] | None = None
-    timezone: str | None = None
+    gender: Literal["male", "female"] | None = Field(
+        default=None, description="of the person, or of a company's contact person"
+    )
+    timezone: IanaZone | None = None
+    address_form: Literal["formal", "informal"] = "formal"
+    address_name: str | None = Field(
+        default=None, max_length=200, description="how e-mails address them: «Иван Петрович»"
+    )
+    contact_person: str | None = Field(
+        default=None, max_length=200, description="whom a company's e-mails address"
+    )
 
     @field_validator("inn")
     @classmethod
@@ -115,6 +125,9 @@ class CustomerOut(BaseModel):
     locale: str
     gender: str | None
     timezone: str | None
+    address_form: str
+    address_name: str | None
+    contact_person: str | None
     created_at: datetime
 
 
@@ -194,6 +207,9 @@ def to_out(customer: Customer, contacts: dict[str, list[str]]) -> CustomerOut:
         locale=customer.locale,
         gender=customer.gender,
         timezone=customer.timezone,
+        address_form=customer.address_form,
+        address_name=customer.address_name,
+        contact_person=customer.contact_person,
         created_at=customer.created_at,
     )
 
@@ -259,6 +275,9 @@ async def create_customer(
         locale=body.locale,
         gender=body.gender,
         timezone=body.timezone,
+        address_form=body.address_form,
+        address_name=body.address_name,
+        contact_person=body.contact_person,
         created_by=user.username,
         created_at=utcnow(),
     )

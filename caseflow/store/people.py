@@ -77,3 +77,13 @@ async def upsert_user(
 
 async def team_codes(session: AsyncSession) -> set[str]:
     return set(await session.scalars(select(Team.code)))
+
+
+async def zone_supervisors(session: AsyncSession, queue: str | None) -> list[str]:
+    """Supervisors whose zone holds this queue (every supervisor if the queue is unknown)."""
+    rows = await session.execute(
+        select(User.username, User.zone_teams).where(
+            User.role == Role.SUPERVISOR, User.active.is_(True)
+        )
+    )
+    return [name for name, teams in rows.all() if queue is None or queue in (teams or [])]

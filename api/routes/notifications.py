@@ -1,0 +1,77 @@
+"""E-mails sent (or not) about requests: on the case, and failed ones for supervisors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from api.deps import CurrentUser, DbSession
+from api.pagination import Cursor, Limit, Page, by_key
+from api.request_views import load_visible, visible
+from api.routes.requests import RequestId
+from api.routes.supervisor import require_overseer
+from caseflow.models import Notification, Request
+
+router = APIRouter(tags=["notifications"])
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    request_id: str | None
+    recipient: str | None
+    events: list[str]
+    importance: str
+    template: str | None
+    subject: str | None
+    status: Literal["pending", "sent", "failed", "skipped"]
+    attempts: int
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@router.get(
+    "/requests/{request_id}/notifications",
+    response_model=Page[NotificationOut],
+    operation_id="request_notifications",
+)
+async def of_request(
+    request_id: RequestId,
+    db: DbSession,
+    user: CurrentUser,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[NotificationOut]:
+    """Every e-mail about this request: sent, waiting to be retried, failed or skipped."""
+    await load_visible(db, user, request_id)
+    query = select(Notification).where(Notification.request_id == request_id)
+    rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
+    return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/supervisor/notifications",
+    response_model=Page[NotificationOut],
+    operation_id="supervisor_notifications",
+)
+async def in_zone(
+    db: DbSession,
+    user: CurrentUser,
+    status: Literal["pending", "sent", "failed", "skipped"] = "failed",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[NotificationOut]:
+    """E-mails about requests of the caller's zone, by status (failed ones by default)."""
+    require_overseer(user)
+    requests = visible(select(Request.id), user).scalar_subquery()
+    query = select(Notification).where(
+        Notification.status == status, Notification.request_id.in_(requests)
+    )
+    rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
+    return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -1,0 +1,163 @@
+"""What e-mail templates are given: the addressee as they like to be addressed, the request,
+the event. Plain data, built by the notification activity from the read model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from caseflow.topics import Importance
+
+AddressForm = Literal["formal", "informal"]
+
+
+def salutation(
+    locale: str,
+    *,
+    name: str | None,
+    form: AddressForm = "formal",
+    gender: str | None = None,
+) -> str:
+    """The opening line: gender-aware where the language needs it, formal unless asked."""
+    if locale == "ru":
+        if not name:
+            return "Уважаемые коллеги!" if form == "formal" else "Здравствуйте!"
+        if form == "informal":
+            return f"Здравствуйте, {name}!"
+        if gender == "male":
+            return f"Уважаемый {name}!"
+        if gender == "female":
+            return f"Уважаемая {name}!"
+        return f"Здравствуйте, {name}!"
+    if not name:
+        return "Dear colleagues," if form == "formal" else "Hello,"
+    return f"Dear {name}," if form == "formal" else f"Hi {name},"
+
+
+class Addressee(BaseModel):
+    name: str = Field(description="as we address them")
+    salutation: str
+    organisation: str | None = Field(default=None, description="for a company's contact")
+    email: str
+
+
+class RequestFacts(BaseModel):
+    id: str
+    number: str
+    subject: str
+    topic: str
+    topic_title: str
+    state: str
+    registered_at: datetime
+    assignee_name: str | None = None
+    resolution_due: datetime | None = Field(default=None, description="the promised time")
+
+
+class Notice(BaseModel):
+    """One thing a recipient should hear about; `key` makes it unique (workflow id + seq)."""
+
+    key: str
+    event: str
+    request_id: str | None = None
+    topic: str | None = None
+    importance: Importance = "normal"
+    at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def sample_context(event: str, locale: str) -> dict[str, Any]:
+    """Made-up values of every variable a template may use, for `templates check`."""
+    at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    russian = locale == "ru"
+    name = "Иван Петрович" if russian else "John"
+    request = RequestFacts(
+        id="00000000-0000-0000-0000-000000000000",
+        number="REQ-000123",
+        subject="Не проходит оплата картой" if russian else "Card payment fails",
+        topic="card_block",
+        topic_title="Блокировка карты" if russian else "Card block",
+        state="assigned",
+        registered_at=at,
+        assignee_name="Алексей Вторых" if russian else "Alex Second",
+        resolution_due=at + timedelta(hours=8),
+    )
+    customer = Addressee(
+        name=name,
+        salutation=salutation(locale, name=name, gender="male"),
+        organisation="ООО «Ромашка»" if russian else "Daisy Ltd",
+        email="ivan@example.com",
+    )
+    values: dict[str, Any] = {
+        "customer": customer.model_dump(),
+        "request": request.model_dump(),
+        "event": {
+            "message": "Пришлите, пожалуйста, номер договора"
+            if russian
+            else "Please send us the contract number"
+        },
+        "timezone": "Europe/Moscow",
+        "reply_to": "case+token@caseflow.local",
+    }
+    if event == "digest":
+        values["items"] = [
+            {
+                "event": "request_registered",
+                "subject": "…",
+                "body": "…",
+                "request": values["request"],
+            },
+            {
+                "event": "request_assigned",
+                "subject": "…",
+                "body": "…",
+                "request": values["request"],
+            },
+        ]
+    if event == "sla_breach_supervisor":
+        values["recipient"] = {
+            "name": "Светлана",
+            "salutation": salutation(locale, name="Светлана", gender="female"),
+        }
+        values["clock"] = {
+            "kind": "first_response",
+            "line": "L1",
+            "target": 7200.0,
+            "policy": "standard",
+        }
+    if event == "deal_task_overdue":
+        values["recipient"] = {
+            "name": "Светлана",
+            "salutation": salutation(locale, name="Светлана", gender="female"),
+        }
+        values["deal"] = {
+            "title": "Поставка 2027" if russian else "Supply 2027",
+            "stage": "proposal",
+            "owner_name": "Максим Продажин",
+        }
+        values["task"] = {"title": "Отправить КП" if russian else "Send the proposal", "due": at}
+    return values
+
+
+class NotifierStart(BaseModel):
+    """A recipient's notifier: what it has seen (dedup) and what waits to be sent."""
+
+    recipient_key: str = Field(description="customer:<id> or user:<username>")
+    window: timedelta
+    seen: list[str] = Field(default_factory=list)
+    pending: list[Notice] = Field(default_factory=list)
+
+
+class Batch(BaseModel):
+    """Notices sent off together as one e-mail (one notice, or a digest)."""
+
+    recipient_key: str
+    notices: list[Notice]
+    batched_at: datetime
+
+
+class Sent(BaseModel):
+    message_id: str
+    status: Literal["sent", "skipped", "failed"]
+    detail: str = ""

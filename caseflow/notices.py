@@ -1,0 +1,55 @@
+"""Which steps of a request someone hears about by e-mail, as notices for their notifier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseflow.mail_context import Notice
+from caseflow.payloads import EventRecord
+from caseflow.topics import TopicBook
+
+# Request steps the customer is told about, and the template event of each.
+CUSTOMER_EVENTS = {
+    "register": "request_registered",
+    "assign": "request_assigned",
+    "request-info": "info_requested",
+    "resolve": "request_resolved",
+    "close": "request_closed",
+}
+
+
+def customer_notice(
+    event: EventRecord, customer_id: str, topic: str, topics: TopicBook
+) -> tuple[str, Notice] | None:
+    """(recipient key, notice) for the customer, if this step is one they hear about."""
+    name = CUSTOMER_EVENTS.get(event.action)
+    if name is None or (name == "request_assigned" and not event.assignee):
+        return None
+    data: dict[str, Any] = {"message": event.reason or ""}
+    if event.assignee:
+        data["assignee"] = event.assignee
+    return f"customer:{customer_id}", Notice(
+        key=f"{event.workflow_id}:{event.seq}",
+        event=name,
+        request_id=event.request_id,
+        topic=topic,
+        importance=topics.importance(topic),
+        at=event.at,
+        data=data,
+    )
+
+
+def breach_notice(event: EventRecord, supervisor: str) -> tuple[str, Notice] | None:
+    """A breach the policy says the supervisor must hear about: critical, never digested."""
+    if event.action != "sla-breach" or "supervisor" not in event.data.get("notify", []):
+        return None
+    clock = {k: event.data.get(k) for k in ("kind", "line", "target", "policy")}
+    clock["kind"] = event.data.get("clock")
+    return f"user:{supervisor}", Notice(
+        key=f"{event.workflow_id}:{event.seq}:{supervisor}",
+        event="sla_breach_supervisor",
+        request_id=event.request_id,
+        importance="critical",
+        at=event.at,
+        data={"clock": clock, "assignee": event.assignee},
+    )

@@ -1,0 +1,121 @@
+"""Customers' e-mails end to end: API → workflow → notifier → SMTP (aiosmtpd), read back."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from caseflow.models import Notification
+from tests.conftest import DIGEST_WINDOW
+from tests.mailbox import html_of, text_of
+
+
+async def new_customer(http, tokens, **fields: object) -> tuple[str, str]:
+    email = f"c-{uuid.uuid4().hex[:10]}@example.org"
+    body = {
+        "kind": "person",
+        "name": "Анна Сергеевна Лебедева",
+        "emails": [email],
+        "region": "RU-MOW",
+        "segment": "b2c",
+        **fields,
+    }
+    answer = await http.post("/api/v1/customers", json=body, headers=tokens["operator"])
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"], email
+
+
+async def register(http, tokens, customer_id: str, topic: str = "consultation") -> dict:
+    body = {
+        "customer_id": customer_id,
+        "channel": "phone",
+        "topic": topic,
+        "subject": "Вопрос <про> тариф",
+        "description": "Описание",
+    }
+    answer = await http.post("/api/v1/requests", json=body, headers=tokens["operator"])
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def outbox(sessions, request_id: str) -> list[Notification]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(Notification)
+            .where(Notification.request_id == request_id)
+            .order_by(Notification.created_at)
+        )
+        return list(rows)
+
+
+async def test_registered_and_assigned_arrive_as_one_personal_email(
+    http, tokens, mailbox, sessions
+) -> None:
+    customer, email = await new_customer(
+        http, tokens, gender="female", address_name="Анна Сергеевна", timezone="Asia/Yekaterinburg"
+    )
+    created = await register(http, tokens, customer)
+    (message,) = await mailbox.wait_for(email)
+    assert message["Subject"] == f"Обращение {created['number']}: обновления (2)"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Reply-To"].startswith(f"case+{created['id']}@")
+    text = text_of(message)
+    assert text.startswith("Уважаемая Анна Сергеевна!")
+    assert "зарегистрировали его под номером " + created["number"] in text
+    assert "занимается" in text  # the assignment, merged into the same e-mail
+    assert "Вопрос <про> тариф" in text
+    assert "Вопрос &lt;про&gt; тариф" in html_of(message)
+    (row,) = await outbox(sessions, created["id"])
+    assert row.status == "sent" and row.message_id == message["Message-ID"]
+    assert row.events == ["request_registered", "request_assigned"]
+    assert row.batched_at - row.first_notice_at >= DIGEST_WINDOW  # it waited for the digest
+
+
+async def test_critical_topic_is_sent_at_once_in_the_customers_language(
+    http, tokens, mailbox, sessions
+) -> None:
+    customer, email = await new_customer(
+        http,
+        tokens,
+        kind="organization",
+        name="Daisy Ltd",
+        segment="b2b_commercial",
+        locale="en",
+        contact_person="Mr Brown",
+    )
+    created = await register(http, tokens, customer, topic="card_block")
+    await mailbox.wait_for(email)
+    rows = await outbox(sessions, created["id"])
+    # Sent without waiting for the digest window: one e-mail, or two if the assignment
+    # came after the first had gone; what was waiting goes along.
+    assert [e for r in rows for e in r.events] == ["request_registered", "request_assigned"]
+    assert all(r.batched_at - r.first_notice_at < DIGEST_WINDOW for r in rows)
+    assert all(r.importance == "critical" for r in rows)
+    messages = await mailbox.wait_for(email, count=len(rows))
+    texts = "\n".join(text_of(m) for m in messages)
+    assert all(text_of(m).startswith("Dear Mr Brown,") for m in messages)
+    assert f"We have received your card block request ({created['number']})" in texts
+
+
+async def test_each_step_is_mailed_once(http, tokens, mailbox, sessions) -> None:
+    customer, email = await new_customer(http, tokens, locale="en", address_name="Anna")
+    created = await register(http, tokens, customer)
+    await mailbox.wait_for(email)
+    rid = created["id"]
+    for action, body in (
+        ("take", {}),
+        ("start", {}),
+        ("request-info", {"message": "Please send the contract number"}),
+    ):
+        answer = await http.post(
+            f"/api/v1/requests/{rid}/{action}", json=body, headers=tokens["operator"]
+        )
+        assert answer.status_code == 200, answer.text
+    messages = await mailbox.wait_for(email, count=2)
+    info = messages[1]
+    assert info["Subject"] == f"Request {created['number']}: we need something from you"
+    assert "Please send the contract number" in text_of(info)
+    await mailbox.wait_for(email, count=3, seconds=2 * DIGEST_WINDOW.total_seconds())
+    assert len(mailbox.to(email)) == 2  # take and start are not mailed
+    assert len({m["Message-ID"] for m in mailbox.to(email)}) == 2

@@ -1,0 +1,125 @@
+"""Sending is exactly-once and honest about failures: real servers that misbehave on purpose
+(Postfix's smtp-sink), a real one that works (aiosmtpd), the outbox in PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from activities.notifications import NotificationActivities, message_id_of
+from caseflow.devstack import wait_for_port
+from caseflow.mail_context import Batch, Notice
+from caseflow.mail_templates import MailTemplates
+from caseflow.mailer import SmtpConfig
+from caseflow.models import Notification
+from caseflow.settings import ROOT
+from caseflow.topics import load as load_topics
+from tests.conftest import free_port
+from tests.test_email import new_customer, register
+
+TEMPLATES = MailTemplates(ROOT / "email_templates")
+TOPICS = load_topics(ROOT / "routing_rules" / "topics" / "topics.yaml")
+
+
+@pytest.fixture
+def sink(request) -> Iterator[int]:
+    """smtp-sink answering the named command with the given class of error; its port."""
+    port = free_port()
+    flag = request.param  # "-r" 4xx (retry later), "-f" 5xx (refused)
+    binary = shutil.which("smtp-sink")
+    assert binary, "smtp-sink is missing: scripts/ensure-smtp-sink installs it"
+    process = subprocess.Popen([binary, "-u", "nobody", flag, "RCPT", f"127.0.0.1:{port}", "10"])
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def sender(sessions, port: int) -> NotificationActivities:
+    return NotificationActivities(sessions, TEMPLATES, SmtpConfig("127.0.0.1", port), TOPICS)
+
+
+async def resolved_batch(http, tokens) -> tuple[Batch, str]:
+    customer, email = await new_customer(http, tokens, address_name="Анна", gender="female")
+    created = await register(http, tokens, customer)
+    now = datetime.now(UTC)
+    notice = Notice(
+        key=f"test:{uuid.uuid4()}",
+        event="request_resolved",
+        request_id=created["id"],
+        topic="consultation",
+        at=now,
+        data={"message": "Тариф сменён"},
+    )
+    return Batch(recipient_key=f"customer:{customer}", notices=[notice], batched_at=now), email
+
+
+async def row_of(sessions, batch: Batch) -> Notification:
+    async with sessions() as session:
+        row = await session.get(Notification, message_id_of(batch, SmtpConfig("", 0).reply_domain))
+    assert row is not None
+    return row
+
+
+@pytest.mark.parametrize("sink", ["-r"], indirect=True)
+async def test_retry_later_keeps_the_rendered_mail_and_sends_it_once(
+    http, tokens, sessions, mailbox, sink: int
+) -> None:
+    batch, email = await resolved_batch(http, tokens)
+    with pytest.raises(ApplicationError) as failure:
+        await sender(sessions, sink).send_notification(batch)
+    assert failure.value.type == "smtp_temporary" and not failure.value.non_retryable
+    row = await row_of(sessions, batch)
+    assert (row.status, row.attempts) == ("pending", 1) and "450" in (row.error or "")
+    assert row.subject and "решено" in row.subject  # rendered before the first try
+
+    # The retry (or a restarted worker) finds the outbox row and sends what was rendered.
+    healthy = sender(sessions, mailbox.port)
+    first = await healthy.send_notification(batch)
+    again = await healthy.send_notification(batch)
+    assert (first.status, again.status) == ("sent", "sent")
+    resolved = [m for m in mailbox.to(email) if m["Message-ID"] == row.message_id]
+    assert len(resolved) == 1
+    assert (await row_of(sessions, batch)).status == "sent"
+
+
+@pytest.mark.parametrize("sink", ["-f"], indirect=True)
+async def test_refusal_marks_the_mail_failed_for_the_case_and_supervisor(
+    http, tokens, sessions, sink: int
+) -> None:
+    batch, _ = await resolved_batch(http, tokens)
+    with pytest.raises(ApplicationError) as failure:
+        await sender(sessions, sink).send_notification(batch)
+    assert failure.value.type == "smtp_refused" and failure.value.non_retryable
+    row = await row_of(sessions, batch)
+    assert row.status == "failed" and (row.error or "").startswith("5")
+    request_id = batch.notices[0].request_id
+    on_case = await http.get(
+        f"/api/v1/requests/{request_id}/notifications", headers=tokens["supervisor"]
+    )
+    statuses = {n["message_id"]: n["status"] for n in on_case.json()["items"]}
+    assert statuses[row.message_id] == "failed"
+    failed = await http.get("/api/v1/supervisor/notifications", headers=tokens["supervisor"])
+    assert row.message_id in {n["message_id"] for n in failed.json()["items"]}
+    assert (
+        await http.get("/api/v1/supervisor/notifications", headers=tokens["operator"])
+    ).status_code == 403
+
+
+async def test_server_down_is_retried_and_given_up_honestly(http, tokens, sessions) -> None:
+    batch, _ = await resolved_batch(http, tokens)
+    nobody = sender(sessions, free_port())
+    with pytest.raises(ApplicationError) as failure:
+        await nobody.send_notification(batch)
+    assert failure.value.type == "smtp_temporary"
+    # The notifier's retries ran out: it says so, and the row shows it.
+    await nobody.notification_failed(batch)
+    assert (await row_of(sessions, batch)).status == "failed"
