@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -32,7 +32,14 @@ from caseflow.mail_context import (
     salutation,
 )
 from caseflow.mail_templates import LOCALES, MailTemplates, Rendered, TemplateMissing
-from caseflow.mailer import Outgoing, SmtpConfig, SmtpPermanent, SmtpTemporary, compose, deliver
+from caseflow.mailer import (
+    Outgoing,
+    SmtpConfig,
+    SmtpPermanent,
+    SmtpPool,
+    SmtpTemporary,
+    compose,
+)
 from caseflow.models import Customer, CustomerContact, Notification, Request, SlaClock, User
 from caseflow.topics import TopicBook
 
@@ -83,6 +90,7 @@ class NotificationActivities:
         self.smtp = smtp
         self.topics = topics
         self.default_locale = default_locale
+        self.pool = SmtpPool(smtp)
 
     @activity.defn
     async def send_notification(self, batch: Batch) -> Sent:
@@ -90,10 +98,11 @@ class NotificationActivities:
         async with self.sessions() as session:
             row = await session.get(Notification, message_id)
         if row is None:
-            row = await self._write(batch, message_id)
+            row = await self._write(batch, message_id)  # counts this first attempt
+        elif row.status == "pending":
+            await self._update(message_id, attempts=Notification.attempts + 1)
         if row.status != "pending":
             return Sent(message_id=message_id, status=row.status, detail=row.error or "")
-        await self._update(message_id, attempts=Notification.attempts + 1)
         mail = Outgoing(
             message_id=message_id,
             to=row.recipient or "",
@@ -103,7 +112,7 @@ class NotificationActivities:
             case_token=row.request_id,
         )
         try:
-            await deliver(compose(mail, self.smtp), self.smtp)
+            await self.pool.deliver(compose(mail, self.smtp))
         except SmtpPermanent as exc:
             await self._update(message_id, status="failed", error=str(exc))
             raise ApplicationError(str(exc), type="smtp_refused", non_retryable=True) from exc
@@ -143,7 +152,7 @@ class NotificationActivities:
                 if any(n.importance == "critical" for n in batch.notices)
                 else "normal",
                 status="pending",
-                attempts=0,
+                attempts=1,
                 first_notice_at=min(n.at for n in batch.notices),
                 batched_at=batch.batched_at,
             )
@@ -170,12 +179,16 @@ class NotificationActivities:
         kind, _, ident = batch.recipient_key.partition(":")
         base: dict[str, Any]
         if kind == "customer":
-            customer = await session.get(Customer, ident)
-            email = await session.scalar(
-                select(CustomerContact.value).where(
-                    CustomerContact.customer_id == ident, CustomerContact.kind == "email"
-                )
+            email_of = (
+                select(CustomerContact.value)
+                .where(CustomerContact.customer_id == Customer.id, CustomerContact.kind == "email")
+                .limit(1)
+                .scalar_subquery()
             )
+            found = (
+                await session.execute(select(Customer, email_of).where(Customer.id == ident))
+            ).first()
+            customer, email = found if found is not None else (None, None)
             if customer is None or email is None:
                 row.status, row.error = "skipped", "no e-mail address on file"
                 return
@@ -244,23 +257,31 @@ class NotificationActivities:
         )
 
     async def _request(self, session: AsyncSession, notice: Notice, locale: str) -> RequestFacts:
-        request = await session.get(Request, notice.request_id)
-        if request is None:
-            raise ApplicationError(f"no request {notice.request_id}", type="unknown_request")
-        assignee = notice.data.get("assignee", request.assignee)
-        name = None
-        if assignee:
-            name = await session.scalar(select(User.full_name).where(User.username == assignee))
-        due = await session.scalar(
+        due_of = (
             select(SlaClock.due_at)
             .where(
-                SlaClock.request_id == request.id,
+                SlaClock.request_id == Request.id,
                 SlaClock.kind == "resolution",
                 SlaClock.stopped_at.is_(None),
             )
             .order_by(SlaClock.segment.desc())
             .limit(1)
+            .scalar_subquery()
         )
+        assignee = notice.data.get("assignee")
+        name_of = (
+            select(User.full_name)
+            .where(User.username == func.coalesce(assignee, Request.assignee))
+            .scalar_subquery()
+        )
+        found = (
+            await session.execute(
+                select(Request, name_of, due_of).where(Request.id == notice.request_id)
+            )
+        ).first()
+        if found is None:
+            raise ApplicationError(f"no request {notice.request_id}", type="unknown_request")
+        request, name, due = found
         return RequestFacts(
             id=request.id,
             number=request.number,

@@ -78,6 +78,8 @@ CUSTOMERS: list[dict[str, Any]] = [
         "locale": "ru",
         "phone": "+74951234567",
         "email": "info@romashka.ru",
+        "contact_person": "Мария Ивановна",
+        "gender": "female",
     },
     {
         "kind": "person",
@@ -89,6 +91,7 @@ CUSTOMERS: list[dict[str, Any]] = [
         "phone": "+78121234567",
         "email": "ivan@example.org",
         "gender": "male",
+        "address_name": "Иван Петрович",
     },
     {
         "kind": "person",
@@ -100,6 +103,7 @@ CUSTOMERS: list[dict[str, Any]] = [
         "phone": "+79161234567",
         "email": "anna@example.com",
         "gender": "female",
+        "address_name": "Ms Smith",
         "personal_manager": "agent2-vip",
     },
     {

@@ -1,0 +1,176 @@
+"""E-mail benchmark: render + outbox + send through the activity vs raw aiosmtplib.
+
+    .venv/bin/python bench/email.py [--messages 1000] [--concurrency 8] [--rounds 4]
+
+An aiosmtpd server (Sink handler) runs in its own process. `raw` sends one fixed message
+per call with `aiosmtplib.send`; `caseflow` calls NotificationActivities.send_notification
+with a new notice each time: it reads the customer and the request from PostgreSQL,
+renders the templates, writes the outbox row, sends, and marks it sent. Both take turns
+in rounds, `--concurrency` calls at a time. Goal (issue 8): caseflow ≥ 0.8× raw.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and its name would shadow
+# the standard library's `email` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+import argparse
+import asyncio
+import subprocess
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+import aiosmtplib
+import psycopg
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from activities.notifications import NotificationActivities
+from bench.intake import PG_ADMIN, Figures, free_port, measure, prepare_database, seed_database
+from caseflow import db as database
+from caseflow.demo import DEMO_NAMESPACE
+from caseflow.devstack import wait_for_port
+from caseflow.mail_context import Batch, Notice
+from caseflow.mail_templates import MailTemplates
+from caseflow.mailer import SmtpConfig
+from caseflow.models import Request
+from caseflow.topics import load as load_topics
+
+SINK = "aiosmtpd.handlers.Sink"
+CUSTOMER = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))
+
+
+def fixed_message() -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "support@caseflow.local"
+    message["To"] = "info@romashka.ru"
+    message["Subject"] = "Обращение REQ-000001 решено"
+    message.set_content("Уважаемые коллеги!\n\nОбращение решено.\n\nСлужба поддержки\n")
+    return message
+
+
+async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    url, pg_name = prepare_database("postgresql", Path(tempfile.mkdtemp()))
+    await seed_database(url)
+    engine = database.make_engine(url)
+    sessions = database.make_sessionmaker(engine)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", SINK]
+    )
+    try:
+        wait_for_port(port)
+        now = datetime.now(UTC)
+        async with database.transaction(sessions) as session:
+            request = Request(
+                id=str(uuid.uuid4()),
+                workflow_id="bench-email",
+                seq_no=1,
+                number="REQ-000001",
+                customer_id=CUSTOMER,
+                channel="email",
+                topic="consultation",
+                priority="normal",
+                subject="Счёт за ноябрь",
+                description="bench",
+                intake_hash="h",
+                state="resolved",
+                line="L1",
+                queue="hotline",
+                assignee="operator",
+                created_by="operator",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(request)
+        async with sessions() as session:
+            request_id = await session.scalar(select(Request.id))
+        smtp = SmtpConfig("127.0.0.1", port)
+        activities = NotificationActivities(
+            sessions,
+            MailTemplates(ROOT / "email_templates"),
+            smtp,
+            load_topics(ROOT / "routing_rules" / "topics" / "topics.yaml"),
+        )
+        message = fixed_message()
+
+        async def raw(i: int) -> None:
+            await aiosmtplib.send(message, hostname="127.0.0.1", port=port)
+
+        async def caseflow(i: int) -> None:
+            at = datetime.now(UTC)
+            notice = Notice(
+                key=f"bench:{uuid.uuid4()}",
+                event="request_resolved",
+                request_id=request_id,
+                topic="consultation",
+                at=at,
+                data={"message": f"Готово, {i}"},
+            )
+            sent = await activities.send_notification(
+                Batch(recipient_key=f"customer:{CUSTOMER}", notices=[notice], batched_at=at)
+            )
+            assert sent.status == "sent", sent
+
+        calls = {
+            name: call
+            for name, call in (("raw", raw), ("caseflow", caseflow))
+            if name in args.paths
+        }
+        figures = {name: Figures() for name in calls}
+        for call in calls.values():  # warm up
+            await measure(16, args.concurrency, call, Figures())
+        order = list(calls)
+        for round_no in range(args.rounds):
+            shift = round_no % len(order)
+            for name in order[shift:] + order[:shift]:
+                await measure(
+                    args.messages // args.rounds, args.concurrency, calls[name], figures[name]
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        await engine.dispose()
+        if pg_name:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    return {name: f.summary() for name, f in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=1000, help="per path")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--paths", default="raw,caseflow")
+    args = parser.parse_args()
+    args.paths = set(args.paths.split(","))
+    results = asyncio.run(run(args))
+    print(
+        f"e-mail benchmark: {args.messages} messages per path in {args.rounds} rounds, "
+        f"{args.concurrency} concurrent, aiosmtpd Sink in its own process"
+    )
+    print(f"{'path':<44}{'msg/s':>9}{'p50 ms':>10}{'p95 ms':>10}")
+    labels = {
+        "raw": "raw aiosmtplib.send, fixed message",
+        "caseflow": "send_notification: render+outbox+send",
+    }
+    for name, n in results.items():
+        print(f"{labels[name]:<44}{n['rps']:>9.1f}{n['p50']:>10.1f}{n['p95']:>10.1f}")
+    if len(results) == 2:
+        ratio = results["caseflow"]["rps"] / results["raw"]["rps"]
+        print(f"throughput ratio caseflow/raw: {ratio:.2f} (goal >= 0.80)")
+
+
+if __name__ == "__main__":
+    main()

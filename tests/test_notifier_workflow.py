@@ -1,0 +1,128 @@
+"""NotifierWorkflow on the time-skipping server: digests, critical at once, no repeats.
+
+The send activity here only records what it was given (the real one is tested against real
+SMTP servers in test_email*.py); what is checked is when and how notices are batched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import pytest_asyncio
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from caseflow.mail_context import Batch, Notice, NotifierStart, Sent
+from tests.conftest import capture_history
+from worker import SANDBOX
+from workflows.notifier import NotifierWorkflow
+
+WINDOW = timedelta(minutes=1)
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.batches: list[Batch] = []
+        self.failed: list[Batch] = []
+        self.refuse = False
+
+    @activity.defn(name="send_notification")
+    async def send(self, batch: Batch) -> Sent:
+        if self.refuse:
+            raise ApplicationError("550 no such user", type="smtp_refused", non_retryable=True)
+        self.batches.append(batch)
+        return Sent(message_id=str(len(self.batches)), status="sent")
+
+    @activity.defn(name="notification_failed")
+    async def failed_(self, batch: Batch) -> None:
+        self.failed.append(batch)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def notifier(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[tuple]:
+    outbox, queue = Outbox(), f"notify-{uuid.uuid4().hex}"
+    async with Worker(
+        time_skipping_env.client,
+        task_queue=queue,
+        workflows=[NotifierWorkflow],
+        activities=[outbox.send, outbox.failed_],
+        workflow_runner=SANDBOX,
+    ):
+        yield time_skipping_env, queue, outbox
+
+
+async def post(env: WorkflowEnvironment, queue: str, recipient: str, notice: Notice):
+    return await env.client.start_workflow(
+        NotifierWorkflow.run,
+        NotifierStart(recipient_key=recipient, window=WINDOW),
+        id=f"notify-{recipient}",
+        task_queue=queue,
+        start_signal="notice",
+        start_signal_args=[notice],
+    )
+
+
+async def notice(key: str, env: WorkflowEnvironment, importance: str = "normal") -> Notice:
+    at = await env.get_current_time()
+    return Notice.model_validate(
+        {"key": key, "event": "request_assigned", "at": at, "importance": importance}
+    )
+
+
+async def until(check: Callable[[], bool], seconds: float = 10) -> None:
+    """Real time: the activity runs on the worker while the test server's clock stands."""
+    for _ in range(int(seconds * 20)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_burst_becomes_one_email_after_the_window(notifier) -> None:
+    env, queue, outbox = notifier
+    recipient = f"customer:{uuid.uuid4()}"
+    handle = await post(env, queue, recipient, await notice("a:1", env))
+    await post(env, queue, recipient, await notice("a:2", env))
+    await post(env, queue, recipient, await notice("a:1", env))  # posted again by a retry
+    await env.sleep(WINDOW + timedelta(seconds=5))
+    mine = [b for b in outbox.batches if b.recipient_key == recipient]
+    assert [[n.key for n in b.notices] for b in mine] == [["a:1", "a:2"]]
+    assert mine[0].batched_at - mine[0].notices[0].at >= WINDOW - timedelta(seconds=1)
+    await env.sleep(timedelta(days=1, minutes=1))  # quiet for a day: the notifier ends
+    assert await handle.result() == 1
+    await capture_history(env.client, handle.id)
+
+
+async def test_critical_goes_at_once_and_takes_the_waiting_along(notifier) -> None:
+    env, queue, outbox = notifier
+    recipient = f"customer:{uuid.uuid4()}"
+    handle = await post(env, queue, recipient, await notice("b:1", env))
+    await post(env, queue, recipient, await notice("b:2", env, "critical"))
+    await until(lambda: any(b.recipient_key == recipient for b in outbox.batches))
+    mine = [b for b in outbox.batches if b.recipient_key == recipient]
+    assert [[n.key for n in b.notices] for b in mine] == [["b:1", "b:2"]]
+    assert mine[0].batched_at - mine[0].notices[1].at < timedelta(seconds=5)
+    await handle.terminate("test done")
+
+
+async def test_a_refused_email_is_marked_failed_and_the_notifier_goes_on(notifier) -> None:
+    env, queue, outbox = notifier
+    recipient = f"customer:{uuid.uuid4()}"
+    outbox.refuse = True
+    try:
+        handle = await post(env, queue, recipient, await notice("c:1", env, "critical"))
+        await until(lambda: any(b.recipient_key == recipient for b in outbox.failed))
+    finally:
+        outbox.refuse = False
+    assert [[n.key for n in b.notices] for b in outbox.failed if b.recipient_key == recipient] == [
+        ["c:1"]
+    ]
+    await post(env, queue, recipient, await notice("c:2", env, "critical"))
+    await until(lambda: any(b.recipient_key == recipient for b in outbox.batches))
+    sent = [b for b in outbox.batches if b.recipient_key == recipient]
+    assert [[n.key for n in b.notices] for b in sent] == [["c:2"]]
+    await handle.terminate("test done")
