@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/assignment.py
 	$(BIN)/python bench/sla.py
+	$(BIN)/python bench/email.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

@@ -82,21 +82,7 @@ class RequestActivities:
                     assigned = await self._decide(session, data.assign)
                     number = await cases.register(session, data, assigned)
         # Posted after the commit (a retry posts again; notifiers drop repeated keys).
-        registered = EventRecord(
-            workflow_id=data.workflow_id,
-            request_id=data.request.request_id,
-            seq=data.seq,
-            at=data.at,
-            actor=data.request.created_by.username,
-            actor_role=data.request.created_by.role,
-            action="register",
-            from_state=None,
-            to_state=State.REGISTERED,
-            line=Line.L1,
-            queue=None,
-            assignee=None,
-            priority=data.request.priority,
-        )
+        registered = cases.registration_event(data)
         assigned_event = data.assign.event.model_copy(update={"assignee": assigned.assignee})
         for event in (registered, assigned_event):
             await self._announce(event, data.request.customer.id, data.request.topic)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, by_key
@@ -34,6 +35,13 @@ class NotificationOut(BaseModel):
     error: str | None
     created_at: datetime
     sent_at: datetime | None
+
+
+async def page_of(
+    db: AsyncSession, query: Select[Any], limit: int, cursor: str | None
+) -> Page[NotificationOut]:
+    rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
+    return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(

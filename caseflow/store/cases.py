@@ -87,7 +87,17 @@ async def register(session: AsyncSession, data: RegisterInput, assignment: Assig
             updated_at=data.at,
         )
     )
-    registration = EventRecord(
+    registration = registration_event(data)
+    registration.data = {"number": number, "channel": start.channel, "topic": start.topic}
+    session.add_all([event_row(registration), event_row(assigned)])
+    await session.flush()
+    return number
+
+
+def registration_event(data: RegisterInput) -> EventRecord:
+    """The first event of every request: registered on the first line, nobody assigned."""
+    start = data.request
+    return EventRecord(
         workflow_id=data.workflow_id,
         request_id=start.request_id,
         seq=data.seq,
@@ -101,11 +111,7 @@ async def register(session: AsyncSession, data: RegisterInput, assignment: Assig
         queue=None,
         assignee=None,
         priority=start.priority,
-        data={"number": number, "channel": start.channel, "topic": start.topic},
     )
-    session.add_all([event_row(registration), event_row(assigned)])
-    await session.flush()
-    return number
 
 
 def event_row(event: EventRecord) -> RequestEvent:
