@@ -149,4 +149,4 @@ async def perform(
         if problem is None:
             raise
         raise problem from exc
-    return out(view, await allowed_for(db, user, view))
+    return out(view, await allowed_for(db, user, view), row, user)

@@ -16,6 +16,8 @@ from api.routes import (
     auth,
     customers,
     health,
+    intake,
+    interactions,
     notifications,
     requests,
     supervisor,
@@ -27,6 +29,7 @@ from caseflow.business_time import BusinessCalendar
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
+from caseflow.topics import book_beside
 
 
 def sla_calendars(settings: Settings) -> dict[str, BusinessCalendar]:
@@ -54,6 +57,7 @@ def create_app(
             client,
             sla_calendars(settings),
             ForecastCache(settings.forecast_ttl),
+            book_beside(settings.routing_rules_dir),
         )
         yield
         if engine is None:
@@ -77,6 +81,8 @@ def create_app(
         supervisor.router,
         supervisor_sla.router,
         notifications.router,
+        intake.router,
+        interactions.router,
         admin.router,
     ):
         v1.include_router(router)

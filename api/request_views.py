@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,12 +13,21 @@ from api.problems import not_found
 from caseflow.lifecycle import Line, Role, State, allowed_actions
 from caseflow.models import Customer, Request, User
 from caseflow.payloads import Assignment, RequestView
+from caseflow.topics import rank
 
 
 class RequestOut(RequestView):
     """The live view of a request, with what the caller may do next."""
 
     allowed_actions: list[str]
+    fields: dict[str, Any] = Field(default_factory=dict, description="asked at intake")
+    hidden_fields: list[str] = Field(
+        default_factory=list, description="not shown: the caller was not entitled to them"
+    )
+    unidentified: bool = Field(
+        default=False, description="the caller was not entitled to what the topic discloses"
+    )
+    disclosure_allowed: str = "public"
 
 
 def visible(query: Select[Any], user: User) -> Select[Any]:
@@ -45,8 +55,21 @@ async def load_visible(db: AsyncSession, user: User, request_id: str) -> Request
     return row
 
 
-def out(view: RequestView, allowed: list[str]) -> RequestOut:
-    return RequestOut(**dict(view), allowed_actions=allowed)
+def out(view: RequestView, allowed: list[str], row: Request, user: User) -> RequestOut:
+    """An operator does not see fields above what the caller was entitled to hear."""
+    fields, hidden = dict(row.fields or {}), []
+    if user.role == Role.OPERATOR:
+        levels = row.field_disclosure or {}
+        hidden = [n for n in fields if rank(levels.get(n, "public")) > rank(row.disclosure_allowed)]
+        fields = {n: v for n, v in fields.items() if n not in hidden}
+    return RequestOut(
+        **dict(view),
+        allowed_actions=allowed,
+        fields=fields,
+        hidden_fields=hidden,
+        unidentified=row.unidentified,
+        disclosure_allowed=row.disclosure_allowed,
+    )
 
 
 def view_from_row(row: Request) -> RequestView:

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from caseflow.business_time import BusinessCalendar
 from caseflow.settings import Settings
 from caseflow.store.sla_reports import Forecast, forecast
+from caseflow.topics import TopicBook
 
 
 class ForecastCache:
@@ -35,3 +36,4 @@ class AppState:
     temporal: Client
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
     forecasts: ForecastCache = field(default_factory=lambda: ForecastCache(timedelta(0)))
+    topics: TopicBook = field(default_factory=lambda: TopicBook(topics={}))

@@ -233,6 +233,7 @@ def rules_what_if(
     from caseflow import routing, whatif
     from caseflow.store.people import team_codes
     from caseflow.store.samples import recent_intakes
+    from caseflow.topics import book_beside
 
     directory = get_settings().routing_rules_dir
     texts = routing.read_texts(directory)
@@ -244,7 +245,9 @@ def rules_what_if(
     async def work(session: AsyncSession) -> dict[str, Any]:
         queues = await team_codes(session)
         current = routing.load(directory, known_queues=queues)
-        candidate = routing.load_texts(texts, known_queues=queues)
+        candidate = routing.load_texts(
+            texts, known_queues=queues, known_topics=book_beside(directory)
+        )
         return whatif.compare(current, candidate, await recent_intakes(session, limit=sample))
 
     try:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.lifecycle import Line, Role
-from caseflow.models import Customer, CustomerContact
+from caseflow.models import Customer, CustomerContact, Representative
 from caseflow.store.people import upsert_team, upsert_user
 
 DEMO_PASSWORD = "demo"
@@ -80,6 +80,22 @@ CUSTOMERS: list[dict[str, Any]] = [
         "email": "info@romashka.ru",
         "contact_person": "Мария Ивановна",
         "gender": "female",
+        "representatives": [
+            {
+                "name": "Мария Ивановна Соколова",
+                "position": "главный бухгалтер",
+                "phone": "+74951234568",
+                "authorities": [
+                    {"disclosure": "customer_confidential", "document": "доверенность № 12"},
+                    {
+                        "topics": ["contract_change", "prolongation"],
+                        "disclosure": "commercial_confidential",
+                        "valid_to": "2027-12-31",
+                        "document": "доверенность № 12",
+                    },
+                ],
+            }
+        ],
     },
     {
         "kind": "person",
@@ -171,6 +187,7 @@ async def seed(session: AsyncSession) -> None:
         if await session.get(Customer, customer_id) is not None:
             continue
         contacts = {"phone": data.pop("phone"), "email": data.pop("email")}
+        speakers = data.pop("representatives", [])
         inn, kpp = data.get("inn"), data.get("kpp")
         session.add(
             Customer(
@@ -188,4 +205,6 @@ async def seed(session: AsyncSession) -> None:
             )
             if taken is None:
                 session.add(CustomerContact(customer_id=customer_id, kind=kind, value=value))
+        for speaker in speakers:
+            session.add(Representative(customer_id=customer_id, **speaker))
     await session.flush()

@@ -148,6 +148,40 @@ class CustomerContact(Base):
     value: Mapped[str] = mapped_column(String(320))
 
 
+class Representative(Base):
+    """A person who speaks for an organisation, with what they are entitled to."""
+
+    __tablename__ = "representatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    # [{topics: [...] (empty: any), disclosure, valid_from, valid_to, document}]
+    authorities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Interaction(Base):
+    """A contact with the customer written down by hand: a call, a visit, a letter."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (Index(None, "customer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(36))
+
+
 class Request(Base):
     __tablename__ = "requests"
     __table_args__ = (
@@ -180,6 +214,14 @@ class Request(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Guided intake: the topic's fields, the calling representative, and whether the caller
+    # was entitled to what the topic discloses (if not: unidentified, public answers only).
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The level each field needs (from the topic at intake): readers below it do not see it.
+    field_disclosure: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    contact_id: Mapped[int | None] = mapped_column(Integer)
+    unidentified: Mapped[bool] = mapped_column(Boolean, default=False)
+    disclosure_allowed: Mapped[str] = mapped_column(String(32), default="public")
 
 
 class RequestEvent(Base):
@@ -291,7 +333,7 @@ class Notification(Base):
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     recipient_key: Mapped[str] = mapped_column(String(120), index=True)
     recipient: Mapped[str | None] = mapped_column(String(320))
-    customer_id: Mapped[str | None] = mapped_column(String(36))
+    customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
     request_id: Mapped[str | None] = mapped_column(String(36), index=True)
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     notice_keys: Mapped[list[str]] = mapped_column(JSON, default=list)

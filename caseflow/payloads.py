@@ -53,6 +53,12 @@ class RequestStart(BaseModel):
     description: str
     created_by: Actor
     auto_close_after: timedelta = timedelta(days=3)
+    # Guided intake: the topic's fields, who called (a representative) and what they may hear.
+    fields: dict[str, Any] = Field(default_factory=dict)
+    field_disclosure: dict[str, str] = Field(default_factory=dict)
+    contact_id: int | None = None
+    unidentified: bool = False
+    disclosure_allowed: str = "public"
 
 
 class Intake(BaseModel):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from caseflow.conditions import ConditionError, Predicate, compile_when
 from caseflow.lifecycle import Line
 from caseflow.payloads import RequestStart
+from caseflow.topics import TopicBook, book_beside, unknown_topics
 from caseflow.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
 
 # A decision explains this many failed rules one by one, and counts the rest.
@@ -232,14 +233,19 @@ def read_texts(directory: Path) -> dict[str, str]:
 
 
 def load(directory: Path, *, known_queues: Collection[str] | None = None) -> RuleBook:
-    """Read and check every rules file of a directory."""
+    """Read and check every rules file of a directory (topics against its dictionary)."""
     texts = read_texts(directory)
     if not texts:
         raise SourceErrors([SourceError(str(directory), 0, "no routing rules (*.yaml) found")])
-    return load_texts(texts, known_queues=known_queues)
+    return load_texts(texts, known_queues=known_queues, known_topics=book_beside(directory))
 
 
-def load_texts(texts: dict[str, str], *, known_queues: Collection[str] | None = None) -> RuleBook:
+def load_texts(
+    texts: dict[str, str],
+    *,
+    known_queues: Collection[str] | None = None,
+    known_topics: TopicBook | None = None,
+) -> RuleBook:
     """Check a rule set given as {file name: YAML text}; all problems are reported together."""
     files = sorted(texts)
     if not files:
@@ -255,6 +261,7 @@ def load_texts(texts: dict[str, str], *, known_queues: Collection[str] | None = 
         except SourceErrors as exc:
             errors.extend(exc.errors)
             continue
+        errors.extend(unknown_topics(data, known_topics, name, lines))
         offices |= set(parsed.offices)
         for line, queue in parsed.defaults.items():
             if line in defaults and defaults[line] != queue:

@@ -19,6 +19,7 @@ from caseflow.business_time import BusinessCalendar, IanaZone
 from caseflow.conditions import ConditionError, Predicate, compile_when
 from caseflow.lifecycle import Line
 from caseflow.sla_terms import CalendarTerms, Clock, SlaTerms, Targets
+from caseflow.topics import book_beside, unknown_topics
 from caseflow.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -163,6 +164,7 @@ def load(directory: Path) -> SlaBook:
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise SourceErrors([SourceError(str(directory), 0, "no SLA policies (*.yaml) found")])
+    topics = book_beside(directory.parent)
     errors: list[SourceError] = []
     parsed: list[tuple[str, SlaFile, dict[Any, int]]] = []
     calendars: dict[str, BusinessCalendar] = {}
@@ -173,6 +175,7 @@ def load(directory: Path) -> SlaBook:
         except SourceErrors as exc:
             errors.extend(exc.errors)
             continue
+        errors.extend(unknown_topics(data, topics, path.name, lines))
         parsed.append((path.name, sla_file, lines))
         for name, calendar_source in sla_file.calendars.items():
             calendars[name] = calendar_source.build(name)

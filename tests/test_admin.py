@@ -243,7 +243,7 @@ async def test_teams_are_managed_and_rules_may_then_name_them(http, tokens) -> N
     rules = {
         "files": {
             "60-insurance.yaml": "rules:\n  - name: insurance\n"
-            "    when: {topic: insurance}\n    target: {line: L2, queue: l2-insurance}\n"
+            "    when: {topic: billing}\n    target: {line: L2, queue: l2-insurance}\n"
         }
     }
     before = await http.post("/api/v1/admin/routing/validate", headers=tokens["admin"], json=rules)

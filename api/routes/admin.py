@@ -22,6 +22,7 @@ from caseflow.schedule import WorkSchedule
 from caseflow.store import rules_state
 from caseflow.store.people import team_codes, unstarted_requests, upsert_team
 from caseflow.store.samples import recent_intakes
+from caseflow.topics import book_beside
 from caseflow.yamlsource import SourceErrors
 from workflows.absence import AbsenceWorkflow
 from workflows.request import RequestWorkflow
@@ -105,7 +106,9 @@ async def validate_rules(
     body = await rules_body(request)
     try:
         book = routing.load_texts(
-            proposed_texts(body, settings.routing_rules_dir), known_queues=await team_codes(db)
+            proposed_texts(body, settings.routing_rules_dir),
+            known_queues=await team_codes(db),
+            known_topics=book_beside(settings.routing_rules_dir),
         )
     except SourceErrors as exc:
         raise rule_problem(exc) from exc
@@ -127,7 +130,9 @@ async def dry_run(
     try:
         current = routing.load(settings.routing_rules_dir, known_queues=queues)
         proposed = routing.load_texts(
-            proposed_texts(body, settings.routing_rules_dir), known_queues=queues
+            proposed_texts(body, settings.routing_rules_dir),
+            known_queues=queues,
+            known_topics=book_beside(settings.routing_rules_dir),
         )
     except SourceErrors as exc:
         raise rule_problem(exc) from exc

@@ -235,6 +235,14 @@ def visible(query: Select[Any], user: User) -> Select[Any]:
     return query
 
 
+async def load_visible_customer(db: AsyncSession, user: User, customer_id: str) -> Customer:
+    """The customer if the caller may see them; 404 otherwise (no hint that they exist)."""
+    customer = await db.scalar(visible(select(Customer).where(Customer.id == customer_id), user))
+    if customer is None:
+        raise not_found("customer")
+    return customer
+
+
 @router.post(
     "",
     status_code=201,
@@ -305,9 +313,7 @@ async def create_customer(
 
 @router.get("/{customer_id}", response_model=CustomerOut, operation_id="get_customer")
 async def get_customer(customer_id: str, db: DbSession, user: CurrentUser) -> CustomerOut:
-    customer = await db.scalar(visible(select(Customer).where(Customer.id == customer_id), user))
-    if customer is None:
-        raise not_found("customer")
+    customer = await load_visible_customer(db, user, customer_id)
     return to_out(customer, (await contacts_of(db, [customer.id]))[customer.id])
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 
 from api.actions import PRIORITIES, perform
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
+from api.deps import State as App
 from api.pagination import Cursor, Limit, Page, decode, encode
 from api.problems import Problem, invalid, not_found
 from api.request_views import (
@@ -34,6 +35,7 @@ from api.request_views import (
     view_from_row,
     visible,
 )
+from api.routes.intake import IntakeIn, ProofIn, evaluate, fields_problem
 from api.temporal_errors import to_problem
 from caseflow import identity
 from caseflow.lifecycle import ACTIONS, Line, State
@@ -78,9 +80,21 @@ class RequestIn(BaseModel):
     channel: Literal["phone", "email", "chat", "web", "messenger", "visit", "letter", "api"]
     topic: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.-]+$")
     subtopic: str | None = Field(default=None, max_length=64)
-    priority: PRIORITIES = "normal"
+    priority: PRIORITIES | None = Field(
+        default=None, description="the topic's default if not given"
+    )
     subject: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=20000)
+    contact_id: int | None = Field(default=None, description="the representative calling")
+    proofs: list[ProofIn] = Field(
+        default_factory=list, max_length=20, description="what the caller proved"
+    )
+    fields: dict[str, Any] = Field(default_factory=dict, description="the topic's fields")
+
+    @field_validator("proofs", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        return IntakeIn._kinds(value)
 
     @model_validator(mode="after")
     def _one_customer(self) -> RequestIn:
@@ -163,11 +177,28 @@ async def register_request(
     user: CurrentUser,
     temporal: Temporal,
     settings: AppSettings,
+    app: App,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     customer = await resolve_customer(db, body)
     actor = await actor_of(user, db)
     digest = intake_hash(body, customer.id)
+    priority, unidentified, allowed, levels = body.priority or "normal", False, "public", {}
+    if app.topics.topics:  # guided intake: required fields, identification, authority
+        check_body = IntakeIn(
+            customer_id=customer.id,
+            contact_id=body.contact_id,
+            topic=body.topic,
+            proofs=body.proofs,
+            fields=body.fields,
+        )
+        result, _ = await evaluate(db, user, app.topics, check_body)
+        if result.missing_fields or result.invalid_fields:
+            raise fields_problem(result)
+        topic = app.topics.topics[body.topic]
+        priority = body.priority or topic.default_priority
+        unidentified, allowed = not result.authorised, result.disclosure_allowed
+        levels = {name: spec.disclosure for name, spec in topic.fields.items()}
     request_id = str(
         uuid.uuid5(KEY_NAMESPACE, f"{user.username}:{idempotency_key}")
         if idempotency_key
@@ -180,11 +211,16 @@ async def register_request(
         channel=body.channel,
         topic=body.topic,
         subtopic=body.subtopic,
-        priority=body.priority,
+        priority=priority,
         subject=body.subject,
         description=body.description,
         created_by=actor,
         auto_close_after=settings.auto_close_after,
+        fields=body.fields,
+        field_disclosure=levels,
+        contact_id=body.contact_id,
+        unidentified=unidentified,
+        disclosure_allowed=allowed,
     )
     operation = WithStartWorkflowOperation(
         RequestWorkflow.run,
@@ -213,8 +249,10 @@ async def register_request(
                 409, "idempotency_key_reused", "this Idempotency-Key was used for another request"
             ) from None
         view = view_from_row(row)
-    result = out(view, await allowed_for(db, user, view))
-    return JSONResponse(result.model_dump(mode="json"), status_code=201)
+    row = await db.scalar(select(Request).where(Request.id == request_id))
+    assert row is not None  # registered before the update returned
+    answer = out(view, await allowed_for(db, user, view), row, user)
+    return JSONResponse(answer.model_dump(mode="json"), status_code=201)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -261,7 +299,7 @@ async def list_requests(
     items = []
     for row in rows:
         view = view_from_row(row)
-        items.append(out(view, await allowed_for(db, user, view)))
+        items.append(out(view, await allowed_for(db, user, view), row, user))
     return Page(items=items, next_cursor=encode(rows[-1].seq_no) if more else None)
 
 
@@ -277,7 +315,7 @@ async def get_request(
         view = await temporal.get_workflow_handle(row.workflow_id).query(RequestWorkflow.view)
     except RPCError:
         view = view_from_row(row)  # history past retention: the read model still answers
-    return out(view, await allowed_for(db, user, view))
+    return out(view, await allowed_for(db, user, view), row, user)
 
 
 @router.get("/{request_id}/events", response_model=Page[EventOut], operation_id="request_events")

@@ -1,0 +1,197 @@
+"""A customer's timeline: requests, their status changes, e-mails and call notes, newest
+first, in one paged SQL query over the read model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import String, Subquery, cast, func, literal, select, tuple_, union_all
+
+from api.deps import CurrentUser, DbSession
+from api.pagination import Cursor, Limit, Page, decode, encode
+from api.problems import invalid
+from api.routes.customers import load_visible_customer
+from caseflow.models import Interaction, Notification, Request, RequestEvent
+
+router = APIRouter(prefix="/customers/{customer_id}/interactions", tags=["customers"])
+
+Channel = Literal["phone", "email", "chat", "web", "messenger", "visit", "letter", "api", "system"]
+
+
+class InteractionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel = "phone"
+    category: Literal["call", "visit", "letter", "note"] = "call"
+    comment: str = Field(min_length=1, max_length=10000)
+    request_id: str | None = Field(default=None, max_length=36)
+    at: datetime | None = Field(default=None, description="when it happened; now if not given")
+
+
+class InteractionOut(BaseModel):
+    at: datetime
+    kind: Literal["request", "status", "email", "note"]
+    channel: str
+    category: str
+    status: str | None
+    comment: str
+    number: str | None = Field(description="the request it belongs to")
+    link: str | None
+
+
+def timeline(customer_id: str) -> Subquery:
+    """Every kind of contact as the same columns, for one customer."""
+    requests = select(
+        Request.created_at.label("at"),
+        literal("request").label("kind"),
+        Request.id.label("ref"),
+        Request.channel.label("channel"),
+        literal("request").label("category"),
+        Request.state.label("status"),
+        Request.subject.label("comment"),
+        Request.number.label("number"),
+        Request.id.label("request_id"),
+    ).where(Request.customer_id == customer_id)
+    changes = (
+        select(
+            RequestEvent.at,
+            literal("status"),
+            cast(RequestEvent.id, String),
+            literal("system"),
+            RequestEvent.action,
+            RequestEvent.to_state,
+            func.coalesce(RequestEvent.reason, RequestEvent.action),
+            Request.number,
+            Request.id,
+        )
+        .join(Request, Request.id == RequestEvent.request_id)
+        .where(
+            Request.customer_id == customer_id,
+            RequestEvent.action != "register",
+            RequestEvent.from_state.is_distinct_from(RequestEvent.to_state),
+        )
+    )
+    emails = (
+        select(
+            Notification.created_at,
+            literal("email"),
+            Notification.message_id,
+            literal("email"),
+            literal("email"),
+            Notification.status,
+            func.coalesce(Notification.subject, ""),
+            Request.number,
+            Notification.request_id,
+        )
+        .outerjoin(Request, Request.id == Notification.request_id)
+        .where(Notification.customer_id == customer_id)
+    )
+    notes = (
+        select(
+            Interaction.at,
+            literal("note"),
+            cast(Interaction.id, String),
+            Interaction.channel,
+            Interaction.category,
+            literal(None, String),
+            Interaction.comment,
+            Request.number,
+            Interaction.request_id,
+        )
+        .outerjoin(Request, Request.id == Interaction.request_id)
+        .where(Interaction.customer_id == customer_id)
+    )
+    return union_all(requests, changes, emails, notes).subquery("timeline")
+
+
+@router.get("", response_model=Page[InteractionOut], operation_id="customer_interactions")
+async def interactions(
+    customer_id: str,
+    db: DbSession,
+    user: CurrentUser,
+    channel: Channel | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[InteractionOut]:
+    """Everything that happened with the customer, newest first: "what is the status of my
+    request?" answered from one call."""
+    await load_visible_customer(db, user, customer_id)
+    rows = timeline(customer_id)
+    query = select(rows)
+    if channel is not None:
+        query = query.where(rows.c.channel == channel)
+    if since is not None:
+        query = query.where(rows.c.at >= since)
+    if until is not None:
+        query = query.where(rows.c.at < until)
+    after = decode(cursor)
+    if after is not None:
+        try:
+            at, kind, ref = after
+            place = (datetime.fromisoformat(at), str(kind), str(ref))
+        except (TypeError, ValueError) as exc:
+            raise invalid("cursor", "not a cursor this API gave out") from exc
+        query = query.where(tuple_(rows.c.at, rows.c.kind, rows.c.ref) < tuple_(*place))
+    query = query.order_by(rows.c.at.desc(), rows.c.kind.desc(), rows.c.ref.desc())
+    found = (await db.execute(query.limit(limit + 1))).all()
+    more = len(found) > limit
+    found = found[:limit]
+    items = [
+        InteractionOut(
+            at=r.at,
+            kind=r.kind,
+            channel=r.channel,
+            category=r.category,
+            status=r.status,
+            comment=r.comment,
+            number=r.number,
+            link=f"/api/v1/requests/{r.request_id}" if r.request_id else None,
+        )
+        for r in found
+    ]
+    last = found[-1] if more else None
+    return Page(
+        items=items,
+        next_cursor=encode([last.at.isoformat(), last.kind, last.ref]) if last else None,
+    )
+
+
+@router.post("", status_code=201, response_model=InteractionOut, operation_id="add_interaction")
+async def add_interaction(
+    customer_id: str, body: InteractionIn, db: DbSession, user: CurrentUser
+) -> InteractionOut:
+    """Write down a call, visit or letter; it joins the customer's timeline."""
+    await load_visible_customer(db, user, customer_id)
+    number = None
+    if body.request_id is not None:
+        request = await db.get(Request, body.request_id)
+        if request is None or request.customer_id != customer_id:
+            raise invalid("request_id", "not a request of this customer")
+        number = request.number
+    note = Interaction(
+        customer_id=customer_id,
+        channel=body.channel,
+        category=body.category,
+        comment=body.comment,
+        author=user.username,
+        request_id=body.request_id,
+    )
+    if body.at is not None:
+        note.at = body.at
+    db.add(note)
+    await db.commit()
+    return InteractionOut(
+        at=note.at,
+        kind="note",
+        channel=note.channel,
+        category=note.category,
+        status=None,
+        comment=note.comment,
+        number=number,
+        link=f"/api/v1/requests/{body.request_id}" if body.request_id else None,
+    )
