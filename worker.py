@@ -18,11 +18,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.deals import DealActivities
 from activities.notifications import NoticePoster, NotificationActivities
 from activities.requests import RequestActivities
+from caseflow import pipelines as pipelines_module
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.mail_templates import MailTemplates
 from caseflow.mailer import SmtpConfig
+from caseflow.pipelines import PipelineTerms
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import Settings, get_settings
 from caseflow.sla import SlaBook
@@ -32,12 +35,13 @@ from caseflow.temporal import connect
 from caseflow.topics import TopicBook
 from caseflow.topics import load as load_topics
 from workflows.absence import AbsenceWorkflow
+from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow
 from workflows.request import RequestWorkflow
 
 log = logging.getLogger("caseflow.worker")
 
-WORKFLOWS = [RequestWorkflow, AbsenceWorkflow, NotifierWorkflow]
+WORKFLOWS = [RequestWorkflow, AbsenceWorkflow, NotifierWorkflow, DealWorkflow]
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ def build_worker(
     rules: RuleHolder,
     sla: SlaBook | None = None,
     mail: Mail | None = None,
+    pipelines: dict[str, PipelineTerms] | None = None,
     max_cached_workflows: int = 1000,
 ) -> Worker:
     """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
@@ -94,6 +99,8 @@ def build_worker(
         requests.unstarted_requests,
         requests.sla_terms,
     ]
+    deals = DealActivities(sessions, pipelines or {}, poster)
+    activities += [deals.register_deal, deals.project_deal]
     if mail is not None:
         notifications = NotificationActivities(
             sessions, mail.templates, mail.smtp, mail.topics, mail.default_locale
@@ -107,6 +114,14 @@ def build_worker(
         max_cached_workflows=max_cached_workflows,
         activities=activities,
     )
+
+
+def load_pipelines(settings: Settings, sla: SlaBook | None) -> dict[str, PipelineTerms]:
+    """The sales pipelines beside the rules; their due offsets use the SLA calendars."""
+    directory = settings.routing_rules_dir / "pipelines"
+    if sla is None or not directory.is_dir():
+        return {}
+    return pipelines_module.load(directory, sla)
 
 
 async def run(settings: Settings | None = None) -> None:
@@ -125,6 +140,7 @@ async def run(settings: Settings | None = None) -> None:
         rules=rules,
         sla=sla,
         mail=Mail.of(settings) if settings.notifications else None,
+        pipelines=load_pipelines(settings, sla),
     )
     log.info(
         "worker started",

@@ -15,6 +15,7 @@ from api.routes import (
     admin,
     auth,
     customers,
+    deals,
     health,
     intake,
     interactions,
@@ -83,6 +84,7 @@ def create_app(
         notifications.router,
         intake.router,
         interactions.router,
+        deals.router,
         admin.router,
     ):
         v1.include_router(router)

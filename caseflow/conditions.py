@@ -16,7 +16,7 @@ what a decision's explanation shows for the rules tried before the winner.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,7 +139,10 @@ class Not:
 Predicate = Compare | All | AnyOf | Not
 
 
-def compile_when(data: Any, loc: Loc = ("when",)) -> Predicate:
+def compile_when(
+    data: Any, loc: Loc = ("when",), known: Collection[str] | None = FIELDS
+) -> Predicate:
+    """`known`: the fields a condition may name (None: any, as deal fields are free)."""
     if data is None:
         return All(())
     if not isinstance(data, Mapping):
@@ -150,11 +153,11 @@ def compile_when(data: Any, loc: Loc = ("when",)) -> Predicate:
         if key in ("all", "any"):
             if not isinstance(value, Sequence) or isinstance(value, str) or not value:
                 raise ConditionError(here, f"'{key}' takes a non-empty list of conditions")
-            nested = tuple(compile_when(item, (*here, i)) for i, item in enumerate(value))
+            nested = tuple(compile_when(item, (*here, i), known) for i, item in enumerate(value))
             parts.append(All(nested) if key == "all" else AnyOf(nested))
         elif key == "not":
-            parts.append(Not(compile_when(value, here)))
-        elif key in FIELDS:
+            parts.append(Not(compile_when(value, here, known)))
+        elif known is None or key in known:
             parts.append(_compare(key, value, here))
         else:
             raise ConditionError(here, f"unknown field '{key}'; known: {', '.join(sorted(FIELDS))}")

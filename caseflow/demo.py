@@ -52,6 +52,8 @@ USERS = [
     ),
     ("supervisor", Role.SUPERVISOR, "Светлана Старшая", None, {}, "available"),
     ("manager", Role.MANAGER, "Максим Продажин", None, {}, "available"),
+    ("manager-b", Role.MANAGER, "Борис Сделкин", None, {}, "available"),
+    ("lawyer", Role.AGENT, "Юлиана Юристова", None, {}, "available"),
     ("admin", Role.ADMIN, "Администратор", None, {}, "available"),
 ]
 SUPERVISED_REGIONS = ["RU-MOW", "RU-SPE", "RU-LEN"]

@@ -126,7 +126,7 @@ def sample_context(event: str, locale: str) -> dict[str, Any]:
             "target": 7200.0,
             "policy": "standard",
         }
-    if event == "deal_task_overdue":
+    if event in ("deal_task_overdue", "deal_task_reminder"):
         values["recipient"] = {
             "name": "Светлана",
             "salutation": salutation(locale, name="Светлана", gender="female"),

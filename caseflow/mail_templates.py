@@ -32,6 +32,7 @@ EVENTS = (
     "request_closed",
     "sla_breach_supervisor",
     "deal_task_overdue",
+    "deal_task_reminder",
     "digest",
 )
 
@@ -58,13 +59,18 @@ def _zone(context: Context) -> ZoneInfo:
     return ZoneInfo(context.get("timezone") or "UTC")
 
 
+def _moment(value: datetime | str) -> datetime:
+    """Notices carry times as ISO text (they travel as JSON)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 @pass_context
-def when(context: Context, value: datetime | None, form: str = "d MMMM y, HH:mm") -> str:
+def when(context: Context, value: datetime | str | None, form: str = "d MMMM y, HH:mm") -> str:
     """A moment in the reader's time zone and language: `{{ request.due | when }}`."""
     if value is None:
         return "—"
     return format_datetime(
-        value.astimezone(_zone(context)), form, locale=context.get("locale") or "ru"
+        _moment(value).astimezone(_zone(context)), form, locale=context.get("locale") or "ru"
     )
 
 

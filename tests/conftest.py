@@ -25,6 +25,7 @@ import worker as worker_module
 from api.app import create_app
 from caseflow import db as database
 from caseflow.demo import seed
+from caseflow.pipelines import load as load_pipelines
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, Settings
 from caseflow.sla import load as load_sla
@@ -136,6 +137,9 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 DIGEST_WINDOW = timedelta(seconds=2)
+PIPELINES = load_pipelines(
+    ROOT / "routing_rules" / "pipelines", load_sla(ROOT / "routing_rules" / "sla")
+)
 
 
 def mail_for(port: int) -> worker_module.Mail:
@@ -158,6 +162,7 @@ async def dev_worker(
         rules=rules,
         sla=load_sla(ROOT / "routing_rules" / "sla"),
         mail=mail_for(mailbox.port),
+        pipelines=PIPELINES,
     )
     task = asyncio.create_task(worker.run())
     yield worker
@@ -185,6 +190,7 @@ async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
         "expert3",
         "supervisor",
         "manager",
+        "manager-b",
         "admin",
     ):
         answer = await http.post("/api/v1/auth/token", data={"username": name, "password": "demo"})
@@ -193,9 +199,10 @@ async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     return result
 
 
-# One worker for the module: requests a test leaves open keep their timers (SLA, holds),
-# and the time-skipping server only skips time while every due task has a worker.
-@pytest_asyncio.fixture(scope="module")
+# One worker for the whole session: requests a test leaves open keep their timers (SLA,
+# holds), and the time-skipping server only skips time while every due task has a worker —
+# a worker per module would leave the earlier modules' timers with nobody to run them.
+@pytest_asyncio.fixture(scope="session")
 async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncIterator[tuple]:
     task_queue = f"wf-{uuid.uuid4().hex}"
     worker = worker_module.build_worker(
@@ -204,6 +211,7 @@ async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncI
         sessions=sessions,
         rules=rules,
         sla=load_sla(ROOT / "routing_rules" / "sla"),
+        pipelines=PIPELINES,
     )
     async with worker:
         yield time_skipping_env, task_queue

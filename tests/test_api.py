@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 
+from caseflow.demo import DEMO_NAMESPACE
 from tests.helpers import PETROV, ROMASHKA
 
 PROBLEM = "application/problem+json"
@@ -365,4 +366,6 @@ async def test_a_manager_sees_only_their_customers(http, tokens) -> None:
     listed = (
         await http.get("/api/v1/customers", params={"limit": 200}, headers=tokens["manager"])
     ).json()["items"]
-    assert [c["id"] for c in listed] == [mine.json()["id"]]
+    # Their own, and the one whose contract they manage (account manager).
+    vodokanal = str(uuid.uuid5(DEMO_NAMESPACE, "МУП «Водоканал»"))
+    assert sorted(c["id"] for c in listed) == sorted([mine.json()["id"], vodokanal])

@@ -230,7 +230,11 @@ def visible(query: Select[Any], user: User) -> Select[Any]:
     """A sales manager sees only the customers that are theirs."""
     if user.role == Role.MANAGER:
         return query.where(
-            or_(Customer.personal_manager == user.username, Customer.created_by == user.username)
+            or_(
+                Customer.personal_manager == user.username,
+                Customer.account_manager == user.username,
+                Customer.created_by == user.username,
+            )
         )
     return query
 

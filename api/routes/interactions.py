@@ -14,7 +14,7 @@ from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, decode, encode
 from api.problems import invalid
 from api.routes.customers import load_visible_customer
-from caseflow.models import Interaction, Notification, Request, RequestEvent
+from caseflow.models import Deal, Interaction, Notification, Request, RequestEvent
 
 router = APIRouter(prefix="/customers/{customer_id}/interactions", tags=["customers"])
 
@@ -33,7 +33,7 @@ class InteractionIn(BaseModel):
 
 class InteractionOut(BaseModel):
     at: datetime
-    kind: Literal["request", "status", "email", "note"]
+    kind: Literal["request", "status", "email", "note", "deal"]
     channel: str
     category: str
     status: str | None
@@ -104,7 +104,24 @@ def timeline(customer_id: str) -> Subquery:
         .outerjoin(Request, Request.id == Interaction.request_id)
         .where(Interaction.customer_id == customer_id)
     )
-    return union_all(requests, changes, emails, notes).subquery("timeline")
+    deals = select(
+        Deal.created_at,
+        literal("deal"),
+        Deal.id,
+        literal("system"),
+        literal("deal"),
+        Deal.status + literal(": ") + Deal.stage,
+        Deal.title,
+        literal(None, String),
+        literal(None, String),
+    ).where(Deal.customer_id == customer_id)
+    return union_all(requests, changes, emails, notes, deals).subquery("timeline")
+
+
+def link_of(kind: str, ref: str, request_id: str | None) -> str | None:
+    if kind == "deal":
+        return f"/api/v1/deals/{ref}"
+    return f"/api/v1/requests/{request_id}" if request_id else None
 
 
 @router.get("", response_model=Page[InteractionOut], operation_id="customer_interactions")
@@ -150,7 +167,7 @@ async def interactions(
             status=r.status,
             comment=r.comment,
             number=r.number,
-            link=f"/api/v1/requests/{r.request_id}" if r.request_id else None,
+            link=link_of(r.kind, r.ref, r.request_id),
         )
         for r in found
     ]

@@ -1,0 +1,438 @@
+"""Deals: started as DealWorkflow (update-with-start), changed by updates, listed from SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, cast
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
+from api.pagination import Cursor, Limit, Page, by_key, decode, encode
+from api.problems import Problem, invalid, not_found
+from api.temporal_errors import to_problem
+from caseflow.deals import DealAction, DealStart, DealStatus, DealView, Task
+from caseflow.lifecycle import Role
+from caseflow.models import Customer, CustomerContact, Deal, DealTask, User
+from caseflow.payloads import Intake
+from workflows.deal import DealWorkflow
+
+router = APIRouter(tags=["deals"])
+KEY_NAMESPACE = uuid.UUID("8f4e7a52-2b7c-4c1e-9d55-0c3b9b1f6a21")
+SELLERS = (Role.MANAGER, Role.SUPERVISOR, Role.ADMIN)
+Scalar = str | int | float | bool | None
+
+
+class DealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str
+    pipeline: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=300)
+    amount: float | None = Field(default=None, ge=0)
+    currency: str = Field(default="RUB", pattern=r"^[A-Z]{3}$")
+    fields: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class DealOut(DealView):
+    pass
+
+
+def visible(query: Select[Any], user: User) -> Select[Any]:
+    """A manager sees their own deals; a supervisor their zone's; an admin all."""
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.SUPERVISOR:
+        owners = select(User.username).where(User.team_code.in_(user.zone_teams or []))
+        regions = select(Customer.id).where(Customer.region.in_(user.zone_regions or []))
+        return query.where(or_(Deal.owner.in_(owners), Deal.customer_id.in_(regions)))
+    return query.where(Deal.owner == user.username)
+
+
+def require_seller(user: User) -> None:
+    if user.role not in SELLERS:
+        raise Problem(403, "forbidden", "deals are for managers, their supervisors and admins")
+
+
+async def load_deal(db: AsyncSession, user: User, deal_id: str) -> Deal:
+    require_seller(user)
+    deal = await db.scalar(visible(select(Deal).where(Deal.id == deal_id), user))
+    if deal is None:
+        raise not_found("deal")
+    return deal
+
+
+async def owner_unit(db: AsyncSession, username: str, customer: Customer) -> str:
+    team = await db.scalar(select(User.team_code).where(User.username == username))
+    return customer.contract_unit or team or "sales"
+
+
+async def check_ownership(db: AsyncSession, customer: Customer, owner: str) -> None:
+    """One client, one manager: another manager's customer gets no second open deal."""
+    holders = {customer.account_manager, customer.personal_manager} - {None}
+    managers = set(
+        await db.scalars(
+            select(User.username).where(User.username.in_(holders), User.role == Role.MANAGER)
+        )
+    )
+    other_deal = await db.scalar(
+        select(Deal.owner).where(
+            Deal.customer_id == customer.id, Deal.status == "open", Deal.owner != owner
+        )
+    )
+    taken = (managers - {owner}) or ({other_deal} if other_deal else set())
+    if taken:
+        unit = await owner_unit(db, sorted(taken)[0], customer)
+        raise Problem(
+            409,
+            "customer_owned",
+            f"this customer is already worked by the {unit} unit",
+            unit=unit,
+        )
+
+
+async def customer_facts(db: AsyncSession, customer: Customer) -> dict[str, Any]:
+    contacts = dict(
+        (
+            await db.execute(
+                select(CustomerContact.kind, CustomerContact.value).where(
+                    CustomerContact.customer_id == customer.id
+                )
+            )
+        ).all()
+    )
+    return {
+        "kind": customer.kind,
+        "name": customer.name,
+        "inn": customer.inn,
+        "kpp": customer.kpp,
+        "ogrn": customer.ogrn,
+        "segment": customer.segment,
+        "tier": customer.tier,
+        "region": customer.region,
+        "email": contacts.get("email"),
+        "phone": contacts.get("phone"),
+    }
+
+
+@router.post("/deals", status_code=201, response_model=DealOut, operation_id="create_deal")
+async def create_deal(
+    body: DealIn,
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    settings: AppSettings,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Start the deal; the answer carries its first stage's tasks."""
+    require_seller(user)
+    customer = await db.get(Customer, body.customer_id)
+    if customer is None:
+        raise invalid("customer_id", "no such customer")
+    await check_ownership(db, customer, user.username)
+    digest = hashlib.sha256(
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    deal_id = str(
+        uuid.uuid5(KEY_NAMESPACE, f"{user.username}:{idempotency_key}")
+        if idempotency_key
+        else uuid.uuid4()
+    )
+    start = DealStart(
+        deal_id=deal_id,
+        pipeline=body.pipeline,
+        title=body.title,
+        owner=await actor_of(user, db),
+        customer=await customer_facts(db, customer),
+        customer_id=customer.id,
+        amount=body.amount,
+        currency=body.currency,
+        fields=body.fields,
+        body_hash=digest,
+    )
+    if customer.account_manager is None and user.role == Role.MANAGER:
+        customer.account_manager = user.username  # the deal makes the customer theirs
+    await db.commit()
+    operation = WithStartWorkflowOperation(
+        DealWorkflow.run,
+        start,
+        id=f"deal-{deal_id}",
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    try:
+        view = await temporal.execute_update_with_start_workflow(
+            DealWorkflow.create, Intake(body_hash=digest), start_workflow_operation=operation
+        )
+    except WorkflowUpdateFailedError as exc:
+        problem = to_problem(exc)
+        if problem.code == "unknown_pipeline":
+            raise invalid("pipeline", problem.detail) from exc
+        raise problem from exc
+    return JSONResponse(DealOut(**dict(view)).model_dump(mode="json"), status_code=201)
+
+
+@router.get("/deals", response_model=Page[DealOut], operation_id="list_deals")
+async def list_deals(
+    db: DbSession,
+    user: CurrentUser,
+    stage: str | None = None,
+    owner: str | None = None,
+    status: Literal["open", "won", "lost"] | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[DealOut]:
+    require_seller(user)
+    query = visible(select(Deal), user)
+    for column, value in ((Deal.stage, stage), (Deal.owner, owner), (Deal.status, status)):
+        if value is not None:
+            query = query.where(column == value)
+    rows, next_cursor = await by_key(db, query, Deal.id, limit=limit, cursor=cursor)
+    return Page(items=[await from_row(db, row) for row in rows], next_cursor=next_cursor)
+
+
+async def from_row(db: AsyncSession, row: Deal) -> DealOut:
+    tasks = await db.scalars(
+        select(DealTask).where(DealTask.deal_id == row.id).order_by(DealTask.task_id)
+    )
+    return DealOut(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        pipeline=row.pipeline,
+        title=row.title,
+        owner=row.owner,
+        customer_id=row.customer_id,
+        amount=row.amount,
+        currency=row.currency,
+        stage=row.stage,
+        stage_title=row.stage,
+        status=cast(DealStatus, row.status),
+        fields=row.fields,
+        tasks=[
+            Task.model_validate(
+                {
+                    "id": t.task_id,
+                    "stage": t.stage,
+                    "title": t.title,
+                    "type": t.type,
+                    "assignee_role": "",
+                    "assignee": t.assignee,
+                    "due_at": t.due_at,
+                    "blocking": t.blocking,
+                    "status": t.status,
+                    "result": t.result,
+                    "reason": t.reason,
+                    "reminded_at": t.reminded_at,
+                    "overdue_at": t.overdue_at,
+                }
+            )
+            for t in tasks
+        ],
+        missing=[],
+        created_at=row.created_at,
+        last_seq=row.last_seq,
+        runs=0,
+    )
+
+
+@router.get("/deals/{deal_id}", response_model=DealOut, operation_id="get_deal")
+async def get_deal(deal_id: str, db: DbSession, user: CurrentUser, temporal: Temporal) -> DealOut:
+    row = await load_deal(db, user, deal_id)
+    try:
+        view = await temporal.get_workflow_handle(row.workflow_id).query(DealWorkflow.view)
+    except RPCError:
+        return await from_row(db, row)
+    return DealOut(**dict(view))
+
+
+async def act(
+    db: AsyncSession, user: User, temporal: Any, deal_id: str, action: dict[str, Any]
+) -> DealOut:
+    row = await load_deal(db, user, deal_id)
+    request = DealAction.model_validate({**action, "actor": await actor_of(user, db)})
+    await db.commit()
+    try:
+        view = await temporal.get_workflow_handle(row.workflow_id).execute_update(
+            DealWorkflow.act, request
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise to_problem(exc) from exc
+    except RPCError as exc:
+        raise Problem(409, "illegal_transition", f"the deal is {row.status}") from exc
+    return DealOut(**dict(view))
+
+
+class FieldsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fields: dict[str, Scalar] = Field(min_length=1)
+
+
+class AdvanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_stage: str | None = None
+
+
+class BackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_stage: str
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    result: str | None = Field(default=None, max_length=10000)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.patch("/deals/{deal_id}", response_model=DealOut, operation_id="patch_deal")
+async def patch_deal(
+    deal_id: str, body: FieldsIn, db: DbSession, user: CurrentUser, temporal: Temporal
+) -> DealOut:
+    """Change fields (recorded with who and when in the deal's history)."""
+    return await act(db, user, temporal, deal_id, {"name": "patch", "fields": body.fields})
+
+
+@router.post(
+    "/deals/{deal_id}/advance",
+    response_model=DealOut,
+    operation_id="advance_deal",
+    responses={409: {"description": "stage_requirements_unmet, with `missing`"}},
+)
+async def advance(
+    deal_id: str,
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    body: AdvanceIn | None = None,
+) -> DealOut:
+    data = (body or AdvanceIn()).model_dump()
+    return await act(db, user, temporal, deal_id, {"name": "advance", **data})
+
+
+@router.post("/deals/{deal_id}/back", response_model=DealOut, operation_id="deal_back")
+async def back(
+    deal_id: str, body: BackIn, db: DbSession, user: CurrentUser, temporal: Temporal
+) -> DealOut:
+    return await act(db, user, temporal, deal_id, {"name": "back", **body.model_dump()})
+
+
+@router.post("/deals/{deal_id}/{outcome}", response_model=DealOut, operation_id="close_deal")
+async def close(
+    deal_id: str,
+    outcome: Literal["win", "lose"],
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    body: ReasonIn | None = None,
+) -> DealOut:
+    reason = (body or ReasonIn()).reason
+    return await act(db, user, temporal, deal_id, {"name": outcome, "reason": reason})
+
+
+@router.post(
+    "/deals/{deal_id}/tasks/{task_id}/{verb}", response_model=DealOut, operation_id="deal_task"
+)
+async def task_action(
+    deal_id: str,
+    task_id: int,
+    verb: Literal["complete", "cancel"],
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    body: ResultIn | None = None,
+) -> DealOut:
+    data = (body or ResultIn()).model_dump()
+    return await act(
+        db, user, temporal, deal_id, {"name": f"{verb}_task", "task_id": task_id, **data}
+    )
+
+
+class TaskOut(BaseModel):
+    deal_id: str
+    deal_title: str
+    task_id: int
+    title: str
+    type: str
+    stage: str
+    assignee: str
+    due_at: datetime
+    blocking: bool
+    status: str
+    overdue: bool
+
+
+@router.get("/tasks", response_model=Page[TaskOut], operation_id="list_tasks")
+async def tasks(
+    db: DbSession,
+    user: CurrentUser,
+    assignee: str = "me",
+    overdue: bool | None = None,
+    status: Literal["open", "done", "cancelled"] = "open",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[TaskOut]:
+    """Tasks across deals; `assignee=me` for the caller's own."""
+    who = user.username if assignee == "me" else assignee
+    if who != user.username and user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise Problem(403, "forbidden", "only supervisors see other people's tasks")
+    now = datetime.now(UTC)
+    query = (
+        select(DealTask, Deal.title)
+        .join(Deal, Deal.id == DealTask.deal_id)
+        .where(DealTask.assignee == who, DealTask.status == status)
+    )
+    if overdue is not None:
+        query = query.where(DealTask.due_at < now if overdue else DealTask.due_at >= now)
+    order = (DealTask.due_at, DealTask.deal_id, DealTask.task_id)
+    after = decode(cursor)
+    if after is not None:
+        try:
+            place = (datetime.fromisoformat(after[0]), str(after[1]), int(after[2]))
+        except (TypeError, ValueError, IndexError) as exc:
+            raise invalid("cursor", "not a cursor this API gave out") from exc
+        query = query.where(tuple_(*order) > tuple_(*place))
+    rows = (await db.execute(query.order_by(*order).limit(limit + 1))).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        TaskOut(
+            deal_id=t.deal_id,
+            deal_title=title,
+            task_id=t.task_id,
+            title=t.title,
+            type=t.type,
+            stage=t.stage,
+            assignee=t.assignee,
+            due_at=t.due_at,
+            blocking=t.blocking,
+            status=t.status,
+            overdue=t.due_at < now and t.status == "open",
+        )
+        for t, title in rows
+    ]
+    last = rows[-1][0] if more else None
+    return Page(
+        items=items,
+        next_cursor=encode([last.due_at.isoformat(), last.deal_id, last.task_id]) if last else None,
+    )

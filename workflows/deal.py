@@ -1,0 +1,306 @@
+"""DealWorkflow: one deal through its pipeline's stages, with the manager's tasks.
+
+Entering a stage generates its tasks (due in business time on the pipeline's calendar).
+`advance` is refused while required fields, cross-field rules or blocking tasks are
+unmet — with every reason. Task reminders and overdue notices ring on durable timers,
+once each. The whole state is carried across continue-as-new before history grows long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from caseflow.deals import (
+        DealAction,
+        DealEvent,
+        DealRegistered,
+        DealSnapshot,
+        DealStart,
+        DealState,
+        DealView,
+        Missing,
+        facts,
+        gate,
+        stage_tasks,
+    )
+    from caseflow.lifecycle import Role
+    from caseflow.payloads import SYSTEM_ACTOR, Actor, Intake
+
+STEP = timedelta(seconds=15)
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+CHANGERS = frozenset({Role.MANAGER, Role.SUPERVISOR, Role.ADMIN})
+
+
+@workflow.defn
+class DealWorkflow:
+    @workflow.init
+    def __init__(self, start: DealStart) -> None:
+        self.start = start
+        self.s: DealState | None = start.carried
+        self.events: list[DealEvent] = []
+        self.notices: list[dict[str, object]] = []
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, start: DealStart) -> DealView:
+        async with self.lock:
+            if self.s is None:
+                registered = await workflow.execute_local_activity(
+                    "register_deal",
+                    start,
+                    result_type=DealRegistered,
+                    start_to_close_timeout=STEP,
+                    retry_policy=RETRY,
+                )
+                self.s = DealState(
+                    terms=registered.terms,
+                    people=registered.people,
+                    fields=dict(start.fields),
+                    created_at=registered.created_at,
+                )
+                self._event("create", start.owner, reason=start.title)
+                self._enter(0)
+                await self._project()
+        while self.state.status == "open":
+            async with self.lock:
+                seen = self.state.seq
+                alarm = self._next_alarm()
+                if alarm is not None and alarm[0] <= workflow.now():
+                    self._ring(alarm[1], alarm[2])
+                    await self._project()
+                    continue
+                if workflow.info().get_current_history_length() > start.max_history:
+                    break
+            try:
+                await workflow.wait_condition(
+                    lambda seen=seen: self.state.seq != seen,  # type: ignore[misc]
+                    timeout=None if alarm is None else alarm[0] - workflow.now(),
+                )
+            except TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.state.status == "open":
+            self.state.runs += 1
+            workflow.continue_as_new(start.model_copy(update={"carried": self.state}))
+        return self.view()
+
+    @property
+    def state(self) -> DealState:
+        assert self.s is not None
+        return self.s
+
+    # --- updates and queries -------------------------------------------------------------
+
+    @workflow.update
+    async def create(self, intake: Intake) -> DealView:
+        await workflow.wait_condition(lambda: self.s is not None)
+        return self.view()
+
+    @create.validator
+    def _check_create(self, intake: Intake) -> None:
+        if intake.body_hash != self.start.body_hash:
+            raise ApplicationError(
+                "this Idempotency-Key was used for another deal",
+                type="idempotency_key_reused",
+                non_retryable=True,
+            )
+
+    @workflow.update
+    async def act(self, action: DealAction) -> DealView:
+        await workflow.wait_condition(lambda: self.s is not None)
+        async with self.lock:
+            self._check(action)
+            self._apply(action)
+            await self._project()
+        return self.view()
+
+    @act.validator
+    def _check_act(self, action: DealAction) -> None:
+        if self.s is not None:
+            self._check(action)
+
+    @workflow.query
+    def view(self) -> DealView:
+        s = self.state
+        stage = s.terms.stages[s.stage]
+        return DealView(
+            id=self.start.deal_id,
+            workflow_id=workflow.info().workflow_id,
+            pipeline=s.terms.name,
+            title=self.start.title,
+            owner=self.start.owner.username,
+            customer_id=self.start.customer_id,
+            amount=self.start.amount,
+            currency=self.start.currency,
+            stage=stage.code,
+            stage_title=stage.title,
+            status=s.status,
+            fields=s.fields,
+            tasks=s.tasks,
+            missing=self._missing() if s.status == "open" else [],
+            created_at=s.created_at,
+            runs=s.runs,
+            last_seq=s.seq,
+        )
+
+    # --- rules ---------------------------------------------------------------------------
+
+    def _missing(self) -> list[Missing]:
+        s = self.state
+        return gate(s.terms.stages[s.stage], facts(self.start, s.fields), s.tasks)
+
+    def _refuse(self, kind: str, message: str, **details: object) -> ApplicationError:
+        return ApplicationError(message, details, type=kind, non_retryable=True)
+
+    def _check(self, action: DealAction) -> None:
+        s, actor = self.state, action.actor
+        if actor.role not in CHANGERS or (
+            actor.role == Role.MANAGER and actor.username != self.start.owner.username
+        ):
+            raise self._refuse("forbidden", f"{actor.username} may not change this deal")
+        if s.status != "open":
+            raise self._refuse("illegal_transition", f"the deal is {s.status}")
+        last = len(s.terms.stages) - 1
+        if action.name == "advance":
+            if s.stage == last:
+                raise self._refuse("illegal_transition", "the last stage: win or lose the deal")
+            target = action.to_stage
+            if target is not None and s.terms.index(target) != s.stage + 1:
+                raise self._refuse("illegal_transition", "advance goes to the next stage only")
+        if action.name in ("advance", "win"):
+            missing = self._missing()
+            if action.name == "win" and s.stage != last:
+                raise self._refuse("illegal_transition", "a deal is won at its last stage")
+            if missing:
+                raise self._refuse(
+                    "stage_requirements_unmet",
+                    f"{len(missing)} requirement(s) of '{s.terms.stages[s.stage].code}' unmet",
+                    missing=[m.model_dump(exclude_none=True) for m in missing],
+                )
+        if action.name == "back":
+            codes = [st.code for st in s.terms.stages[: s.stage]]
+            if action.to_stage not in codes:
+                raise self._refuse("illegal_transition", f"back goes to one of {codes}")
+            if not action.reason:
+                raise self._refuse("illegal_transition", "going back needs a reason")
+        if action.name == "lose" and not action.reason:
+            raise self._refuse("illegal_transition", "losing a deal needs a reason")
+        if action.name in ("complete_task", "cancel_task"):
+            task = next((t for t in s.tasks if t.id == action.task_id), None)
+            if task is None or task.status != "open":
+                raise self._refuse("illegal_transition", f"no open task {action.task_id}")
+
+    # --- changes -------------------------------------------------------------------------
+
+    def _apply(self, action: DealAction) -> None:
+        s, now = self.state, workflow.now()
+        if action.name == "advance":
+            self._leave(f"advanced to {s.terms.stages[s.stage + 1].code}")
+            self._event("advance", action.actor)
+            self._enter(s.stage + 1)
+        elif action.name == "back":
+            assert action.to_stage is not None
+            self._leave(f"moved back: {action.reason}")
+            self._event("back", action.actor, reason=action.reason)
+            self._enter(s.terms.index(action.to_stage))
+        elif action.name in ("win", "lose"):
+            self._leave(f"deal {action.name}")
+            s.status = "won" if action.name == "win" else "lost"
+            s.closed_reason = action.reason
+            self._event(action.name, action.actor, reason=action.reason)
+        elif action.name == "patch":
+            before = {k: s.fields.get(k) for k in action.fields}
+            s.fields.update(action.fields)
+            self._event("patch", action.actor, data={"from": before, "to": action.fields})
+        else:
+            task = next(t for t in s.tasks if t.id == action.task_id)
+            task.status = "done" if action.name == "complete_task" else "cancelled"
+            task.result, task.closed_at, task.reason = action.result, now, action.reason
+            self._event(action.name, action.actor, data={"task": task.id, "result": task.result})
+
+    def _enter(self, index: int) -> None:
+        s = self.state
+        s.stage = index
+        stage = s.terms.stages[index]
+        new = stage_tasks(s.terms, stage, s.people, workflow.now(), s.next_task)
+        s.next_task += len(new)
+        s.tasks.extend(new)
+        self._event("enter", SYSTEM_ACTOR, data={"tasks": [t.id for t in new]})
+
+    def _leave(self, reason: str) -> None:
+        """Unfinished non-blocking tasks of the stage left behind are cancelled, with why."""
+        s, now = self.state, workflow.now()
+        code = s.terms.stages[s.stage].code
+        for task in s.tasks:
+            if task.stage == code and task.status == "open" and not task.blocking:
+                task.status, task.closed_at, task.reason = "cancelled", now, reason
+        if s.status == "open" and reason.startswith("deal"):
+            for task in s.tasks:
+                if task.status == "open":
+                    task.status, task.closed_at, task.reason = "cancelled", now, reason
+        # Old closed tasks stay in the read model; the workflow keeps only what is recent.
+        closed = [t for t in s.tasks if t.status != "open"]
+        if len(closed) > 50:
+            keep = {t.id for t in closed[-50:]}
+            s.tasks = [t for t in s.tasks if t.status == "open" or t.id in keep]
+
+    def _next_alarm(self) -> tuple[datetime, str, int] | None:
+        alarms = []
+        for task in self.state.tasks:
+            if task.status != "open":
+                continue
+            if task.reminder_at is not None and task.reminded_at is None:
+                alarms.append((task.reminder_at, "reminder", task.id))
+            elif task.overdue_at is None:
+                alarms.append((task.due_at, "overdue", task.id))
+        return min(alarms, default=None)
+
+    def _ring(self, what: str, task_id: int) -> None:
+        s, now = self.state, workflow.now()
+        task = next(t for t in s.tasks if t.id == task_id)
+        if what == "reminder":
+            task.reminded_at = now
+            to = task.assignee
+        else:
+            task.overdue_at = now
+            to = s.people["supervisor"]
+        self._event(f"task-{what}", SYSTEM_ACTOR, data={"task": task.id, "to": to})
+        self.notices.append({"to": to, "event": f"deal_task_{what}", "task": task.id})
+
+    def _event(
+        self,
+        action: str,
+        actor: Actor,
+        reason: str | None = None,
+        data: dict[str, object] | None = None,
+    ) -> None:
+        s = self.state
+        s.seq += 1
+        self.events.append(
+            DealEvent(
+                seq=s.seq,
+                at=workflow.now(),
+                actor=actor.username,
+                action=action,
+                stage=s.terms.stages[s.stage].code,
+                reason=reason,
+                data=data or {},
+            )
+        )
+
+    async def _project(self) -> None:
+        """Write the deal, its tasks and the new events to the read model; send notices."""
+        events, notices = self.events, self.notices
+        self.events, self.notices = [], []
+        await workflow.execute_local_activity(
+            "project_deal",
+            DealSnapshot(view=self.view(), events=events, notices=notices),
+            start_to_close_timeout=STEP,
+            retry_policy=RETRY,
+        )
