@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/assignment.py
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/email.py
+	$(BIN)/python bench/deals.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

@@ -42,9 +42,34 @@ class RawIntake:
         self.release = True
 
 
+@workflow.defn
+class RawDeal:
+    """The baseline for bench/deals.py: updates that each run one no-op local activity."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    @workflow.run
+    async def run(self, value: str) -> str:
+        await workflow.wait_condition(lambda: self.closed)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return value
+
+    @workflow.update
+    async def step(self, value: str) -> str:
+        result: str = await workflow.execute_local_activity(
+            noop, value, start_to_close_timeout=timedelta(seconds=10)
+        )
+        if value == "close":
+            self.closed = True
+        return result
+
+
 async def main(address: str, task_queue: str) -> None:
     client = await Client.connect(address)
-    worker = Worker(client, task_queue=task_queue, workflows=[RawIntake], activities=[noop])
+    worker = Worker(
+        client, task_queue=task_queue, workflows=[RawIntake, RawDeal], activities=[noop]
+    )
     await worker.run()
 
 
