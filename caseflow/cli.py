@@ -184,8 +184,8 @@ def demo_seed() -> None:
 
 @rules_app.command("check")
 def rules_check(directory: Path | None = None) -> None:
-    """Validate the routing rules and the SLA policies beside them (sla/)."""
-    from caseflow import routing, sla
+    """Validate the routing rules and the SLA policies and pipelines beside them."""
+    from caseflow import pipelines, routing, sla
 
     rules_dir = directory or get_settings().routing_rules_dir
     try:
@@ -202,6 +202,15 @@ def rules_check(directory: Path | None = None) -> None:
             f"{len(policies.policies)} SLA policies OK on calendars: "
             + ", ".join(policies.calendars)
         )
+        if (rules_dir / "pipelines").is_dir():
+            try:
+                found = pipelines.load(rules_dir / "pipelines", policies)
+            except SourceErrors as exc:
+                _rule_errors(exc)
+            typer.echo(
+                f"{len(found)} pipelines OK: "
+                + ", ".join(f"{n} ({len(p.stages)} stages)" for n, p in found.items())
+            )
 
 
 @rules_app.command("reload")

@@ -164,3 +164,24 @@ async def test_three_hundred_task_cycles_survive_continue_as_new(env, sessions) 
         )
     assert len(done) == 300 and "cycle 299" in done
     await do(handle, "lose", reason="тест")
+
+
+async def test_a_finished_task_rings_no_more(env, sessions) -> None:
+    ts, queue = env
+    handle, view = await open_deal(ts, queue, budget=1, decision_maker="CEO")
+    (call,) = view.tasks
+    await do(handle, "complete_task", task_id=call.id, result="дозвонился")
+    analysis = await do(handle, "advance")
+    meeting = analysis.tasks[-1]
+    await do(handle, "cancel_task", task_id=meeting.id, reason="встреча не нужна")
+    await ts.sleep(meeting.due_at - view.created_at + timedelta(days=1))
+    async with sessions() as session:
+        rung = list(
+            await session.scalars(
+                select(DealEventRow.action).where(
+                    DealEventRow.deal_id == view.id, DealEventRow.action.like("task-%")
+                )
+            )
+        )
+    assert rung == []
+    await do(handle, "lose", reason="тест")
