@@ -41,7 +41,7 @@ bench: install
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/assignment.py
 	$(BIN)/python bench/sla.py
-	$(BIN)/python bench/email.py
+	$(BIN)/python bench/mail.py
 	$(BIN)/python bench/deals.py
 
 clean:

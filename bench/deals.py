@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import PG_ADMIN, Figures, measure, prepare_database, seed_database
+from bench.intake import PG_ADMIN, Figures, in_rounds, prepare_database, seed_database
 from bench.rawflow import RawDeal
 from caseflow.deals import DealAction, DealStart
 from caseflow.demo import DEMO_NAMESPACE
@@ -138,15 +138,14 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], in
             "raw": lambda i: raw_deal(client, "bench-raw"),
             "caseflow": lambda i: drive_deal(client, "bench-deals", histories),
         }
-        for call in calls.values():  # warm up (and wait for both workers)
-            await measure(8, args.concurrency, call, Figures())
-        order = list(calls)
-        for round_no in range(args.rounds):
-            shift = round_no % len(order)
-            for name in order[shift:] + order[:shift]:
-                await measure(
-                    args.deals // args.rounds, args.concurrency, calls[name], figures[name]
-                )
+        await in_rounds(
+            calls,
+            figures,
+            total=args.deals,
+            rounds=args.rounds,
+            concurrency=args.concurrency,
+            warm_up=8,
+        )
     finally:
         for child in children:
             child.terminate()

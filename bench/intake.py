@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -87,6 +87,26 @@ async def measure(n: int, concurrency: int, call: Call, into: Figures) -> None:
     started = time.perf_counter()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     into.elapsed += time.perf_counter() - started
+
+
+async def in_rounds(
+    calls: Mapping[str, Call],
+    figures: dict[str, Figures],
+    *,
+    total: int,
+    rounds: int,
+    concurrency: int,
+    warm_up: int = 16,
+) -> None:
+    """Warm every path up, then `total` calls per path in rounds of rotating order, so no
+    path always meets the fuller server."""
+    for call in calls.values():
+        await measure(warm_up, concurrency, call, Figures())
+    order = list(calls)
+    for round_no in range(rounds):
+        shift = round_no % len(order)
+        for name in order[shift:] + order[:shift]:
+            await measure(total // rounds, concurrency, calls[name], figures[name])
 
 
 def free_port() -> int:
@@ -232,15 +252,13 @@ async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             ).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             calls = make_calls(address, http, headers, raw_client, case_client)
-            for name in figures:  # warm every path up
-                await measure(16, args.concurrency, calls[name], Figures())
-            order = list(figures)
-            for round_no in range(args.rounds):
-                shift = round_no % len(order)
-                for name in order[shift:] + order[:shift]:
-                    await measure(
-                        args.requests // args.rounds, args.concurrency, calls[name], figures[name]
-                    )
+            await in_rounds(
+                {name: calls[name] for name in figures},
+                figures,
+                total=args.requests,
+                rounds=args.rounds,
+                concurrency=args.concurrency,
+            )
     finally:
         for child in children:
             child.terminate()
