@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -84,8 +85,12 @@ class RequestActivities:
         # Posted after the commit (a retry posts again; notifiers drop repeated keys).
         registered = cases.registration_event(data)
         assigned_event = data.assign.event.model_copy(update={"assignee": assigned.assignee})
-        for event in (registered, assigned_event):
-            await self._announce(event, data.request.customer.id, data.request.topic)
+        await asyncio.gather(
+            *(
+                self._announce(event, data.request.customer.id, data.request.topic)
+                for event in (registered, assigned_event)
+            )
+        )
         terms = (await self.sla_terms(data.request)).terms
         return Registered(number=number, registered_at=data.at, assignment=assigned, sla=terms)
 
@@ -198,8 +203,8 @@ class RequestActivities:
             return
         found = [customer_notice(event, customer_id, topic, self.topics)]
         found += [breach_notice(event, name) for name in supervisors]
-        for recipient, notice in filter(None, found):
-            await self.poster.post(recipient, notice)
+        poster = self.poster
+        await asyncio.gather(*(poster.post(to, notice) for to, notice in filter(None, found)))
 
     @activity.defn
     async def record_sla_ledger(self, ledger: SlaLedger) -> None:

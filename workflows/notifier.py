@@ -31,6 +31,13 @@ SEND_RETRY = RetryPolicy(
 )
 
 
+def order(notice: Notice) -> tuple[object, ...]:
+    """Notices posted at once may arrive in any order; e-mails tell them as they happened."""
+    parts = notice.key.split(":")
+    step = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    return (notice.at, parts[0], step, notice.key)
+
+
 @workflow.defn
 class NotifierWorkflow:
     @workflow.init
@@ -63,7 +70,7 @@ class NotifierWorkflow:
                         await workflow.wait_condition(self._critical, timeout=left)
                     except TimeoutError:
                         pass
-            batch, self.pending = self.pending, []
+            batch, self.pending = sorted(self.pending, key=order), []
             await self._send(batch)
             if self.sends >= SENDS_PER_RUN or workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
