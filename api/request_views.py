@@ -12,7 +12,7 @@ from api.deps import actor_of
 from api.problems import not_found
 from caseflow.lifecycle import Line, Role, State, allowed_actions
 from caseflow.models import Customer, Request, User
-from caseflow.payloads import Assignment, RequestView
+from caseflow.payloads import Assignment, RequestStart, RequestView
 from caseflow.topics import rank
 
 
@@ -55,8 +55,11 @@ async def load_visible(db: AsyncSession, user: User, request_id: str) -> Request
     return row
 
 
-def out(view: RequestView, allowed: list[str], row: Request, user: User) -> RequestOut:
-    """An operator does not see fields above what the caller was entitled to hear."""
+def out(
+    view: RequestView, allowed: list[str], row: Request | RequestStart, user: User
+) -> RequestOut:
+    """An operator does not see fields above what the caller was entitled to hear. `row`:
+    the read model's row, or the intake itself (both carry what was asked and allowed)."""
     fields, hidden = dict(row.fields or {}), []
     if user.role == Role.OPERATOR:
         levels = row.field_disclosure or {}

@@ -87,6 +87,8 @@ async def verified_proofs(
     db: AsyncSession, customer: Customer, person: Representative | None, proofs: list[ProofIn]
 ) -> tuple[set[str], list[str]]:
     """The proofs that count, and why the others do not (a phone that is not on file)."""
+    if not any(proof.value for proof in proofs):
+        return {proof.kind for proof in proofs}, []
     contacts: set[tuple[str, str | None]] = {
         (kind, value)
         for kind, value in await db.execute(
@@ -119,9 +121,12 @@ async def evaluate(
     book: TopicBook,
     body: IntakeIn,
     field_prefix: str = "",
+    customer: Customer | None = None,
 ) -> tuple[IntakeCheck, Customer]:
+    """`customer`: already loaded by the caller (registration), else looked up here."""
     topic = topic_of(book, body.topic, f"{field_prefix}topic")
-    customer = await load_visible_customer(db, user, body.customer_id)
+    if customer is None:
+        customer = await load_visible_customer(db, user, body.customer_id)
     person = None
     if body.contact_id is not None:
         person = await db.get(Representative, body.contact_id)

@@ -192,7 +192,7 @@ async def register_request(
             proofs=body.proofs,
             fields=body.fields,
         )
-        result, _ = await evaluate(db, user, app.topics, check_body)
+        result, _ = await evaluate(db, user, app.topics, check_body, customer=customer)
         if result.missing_fields or result.invalid_fields:
             raise fields_problem(result)
         topic = app.topics.topics[body.topic]
@@ -232,6 +232,7 @@ async def register_request(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     await db.commit()  # no transaction held open across the workflow call
+    shown: Request | RequestStart = start
     try:
         view = await temporal.execute_update_with_start_workflow(
             RequestWorkflow.intake,
@@ -249,9 +250,8 @@ async def register_request(
                 409, "idempotency_key_reused", "this Idempotency-Key was used for another request"
             ) from None
         view = view_from_row(row)
-    row = await db.scalar(select(Request).where(Request.id == request_id))
-    assert row is not None  # registered before the update returned
-    answer = out(view, await allowed_for(db, user, view), row, user)
+        shown = row  # the first intake's answer, from its row
+    answer = out(view, await allowed_for(db, user, view), shown, user)
     return JSONResponse(answer.model_dump(mode="json"), status_code=201)
 
 
