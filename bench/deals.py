@@ -21,7 +21,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import psycopg
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -30,7 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import PG_ADMIN, Figures, in_rounds, prepare_database, seed_database
+from bench.intake import Figures, in_rounds, prepare_database, seed_database, tear_down
 from bench.rawflow import RawDeal
 from caseflow.deals import DealAction, DealStart
 from caseflow.demo import DEMO_NAMESPACE
@@ -147,14 +146,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], in
             warm_up=8,
         )
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=30)
-        await server.shutdown()
-        if pg_name:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        await tear_down(children, server, pg_name)
     return {name: f.summary() for name, f in figures.items()}, histories[0]
 
 

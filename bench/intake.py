@@ -109,6 +109,20 @@ async def in_rounds(
             await measure(total // rounds, concurrency, calls[name], figures[name])
 
 
+async def tear_down(
+    children: list[subprocess.Popen[bytes]], server: WorkflowEnvironment, pg_name: str | None
+) -> None:
+    """Stop the benchmark's processes and server and drop its database."""
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.wait(timeout=30)
+    await server.shutdown()
+    if pg_name:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -260,14 +274,7 @@ async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                 concurrency=args.concurrency,
             )
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=30)
-        await server.shutdown()
-        if pg_name:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        await tear_down(children, server, pg_name)
     return {name: f.summary() for name, f in figures.items()}
 
 
