@@ -28,7 +28,7 @@ from caseflow.payloads import (
 from caseflow.routing import Route
 from caseflow.rulebook import RuleHolder
 from caseflow.sla import SlaBook
-from caseflow.sla_terms import SlaLedger
+from caseflow.sla_terms import SlaLedger, SlaTerms
 from caseflow.store import assignment, cases, rules_state, sla_ledger
 from caseflow.store.people import team_codes, unstarted_requests, zone_supervisors
 from caseflow.topics import TopicBook
@@ -47,6 +47,28 @@ def business_errors() -> Iterator[None]:
         raise ApplicationError(
             f"no active user '{exc}'", type="unknown_assignee", non_retryable=True
         ) from exc
+
+
+def first_ledger(data: RegisterInput, assigned: Assignment, terms: SlaTerms) -> SlaLedger:
+    """The clocks a request starts with, exactly as its workflow opens them."""
+    clocks = terms.open_segment(
+        ("first_response", "resolution"),
+        line=assigned.line,
+        at=data.at,
+        segment=1,
+        because="registered",
+        queue=assigned.queue,
+        assignee=assigned.assignee,
+    )
+    calendar = terms.calendar.build()
+    return SlaLedger(
+        workflow_id=data.workflow_id,
+        request_id=data.request.request_id,
+        seq=data.assign.event.seq,
+        at=data.at,
+        open=True,
+        clocks=[clock.status(calendar, data.at) for clock in clocks],
+    )
 
 
 class RequestActivities:
@@ -73,7 +95,9 @@ class RequestActivities:
 
     @activity.defn
     async def register_request(self, data: RegisterInput) -> Registered:
-        """Number the request and assign it in one transaction: both happen, or neither."""
+        """Number the request, assign it and write its first SLA ledger in one transaction:
+        all happen, or none."""
+        terms = (await self.sla_terms(data.request)).terms
         with business_errors():
             async with transaction(self.sessions) as session:
                 earlier = await cases.registered(session, data.workflow_id)
@@ -82,6 +106,8 @@ class RequestActivities:
                 else:
                     assigned = await self._decide(session, data.assign)
                     number = await cases.register(session, data, assigned)
+                if terms is not None:
+                    await sla_ledger.record(session, first_ledger(data, assigned, terms))
         # Posted after the commit (a retry posts again; notifiers drop repeated keys).
         registered = cases.registration_event(data)
         assigned_event = data.assign.event.model_copy(update={"assignee": assigned.assignee})
@@ -91,7 +117,6 @@ class RequestActivities:
                 for event in (registered, assigned_event)
             )
         )
-        terms = (await self.sla_terms(data.request)).terms
         return Registered(number=number, registered_at=data.at, assignment=assigned, sla=terms)
 
     @activity.defn

@@ -62,6 +62,35 @@ class SlaTerms(BaseModel):
         targets = self.targets.get(line)
         return None if targets is None else getattr(targets, kind)
 
+    def open_segment(
+        self,
+        kinds: tuple[ClockKind, ...],
+        *,
+        line: Line,
+        at: datetime,
+        segment: int,
+        because: str,
+        queue: str | None,
+        assignee: str | None,
+    ) -> list[Clock]:
+        """The clocks a line's new segment starts with (kinds without a target: none)."""
+        return [
+            Clock(
+                kind=kind,
+                line=line,
+                policy=self.policy,
+                calendar=self.calendar.name,
+                target=target,
+                started_at=at,
+                segment=segment,
+                opened_because=because,
+                queue=queue,
+                assignee=assignee,
+            )
+            for kind in kinds
+            if (target := self.target(line, kind)) is not None
+        ]
+
 
 class Clock(BaseModel):
     """One SLA clock of one segment (a line's stay with the request): first response or

@@ -52,6 +52,9 @@ ASSIGNING = frozenset({"escalate", "reassign"})
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "critical": 3}
 # Patch ids: histories recorded before a change replay down the old path.
 LEDGER_PATCH = "sla-ledger-projection"
+# The registration activity writes the first ledger itself, in its own transaction: the
+# intake's answer no longer waits for a second local activity.
+LEDGER_AT_REGISTRATION_PATCH = "ledger-written-at-registration"
 
 
 @workflow.defn
@@ -80,7 +83,8 @@ class RequestWorkflow:
     async def run(self, start: RequestStart) -> RequestView:
         async with self.lock:
             await self._register()
-            await self._publish_ledger()
+            if not workflow.patched(LEDGER_AT_REGISTRATION_PATCH):
+                await self._publish_ledger()
         # One scheduler for every timer of the request: auto-close, hold-and-retry and SLA
         # warnings and breaches. It plans under the lock, so an update half-way through its
         # activity is finished before the next alarm is chosen; any recorded change (seq
@@ -376,25 +380,15 @@ class RequestWorkflow:
         """A new segment: the line's targets for each kind of clock, from `at`."""
         if self.sla is None:
             return
-        started = at or workflow.now()
-        segment = max((c.segment for c in self.clocks), default=0) + 1
-        for kind in kinds:
-            target = self.sla.target(self.line, kind)
-            if target is not None:
-                self.clocks.append(
-                    Clock(
-                        kind=kind,
-                        line=self.line,
-                        policy=self.sla.policy,
-                        calendar=self.sla.calendar.name,
-                        target=target,
-                        started_at=started,
-                        segment=segment,
-                        opened_because=because,
-                        queue=self.queue,
-                        assignee=self.assignee,
-                    )
-                )
+        self.clocks += self.sla.open_segment(
+            kinds,
+            line=self.line,
+            at=at or workflow.now(),
+            segment=max((c.segment for c in self.clocks), default=0) + 1,
+            because=because,
+            queue=self.queue,
+            assignee=self.assignee,
+        )
 
     def _running(self, kind: ClockKind | None = None) -> list[Clock]:
         return [c for c in self.clocks if c.stopped_at is None and (kind is None or c.kind == kind)]
