@@ -81,6 +81,9 @@ class DealState(BaseModel):
     created_at: datetime
     closed_reason: str | None = None
     runs: int = 1
+    customer: dict[str, Any] | None = Field(
+        default=None, description="the profile as last sent with an action (else the start's)"
+    )
 
 
 class DealView(BaseModel):
@@ -111,6 +114,9 @@ class DealAction(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     task_id: int | None = None
     result: str | None = None
+    customer: dict[str, Any] | None = Field(
+        default=None, description="the customer's profile as it is now, for the gates"
+    )
 
 
 class DealRegistered(BaseModel):
@@ -127,8 +133,11 @@ class DealSnapshot(BaseModel):
     notices: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def facts(start: DealStart, fields: dict[str, Any]) -> dict[str, Any]:
-    values = {f"customer.{k}": v for k, v in start.customer.items()}
+def facts(
+    start: DealStart, fields: dict[str, Any], customer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    profile = start.customer if customer is None else customer
+    values = {f"customer.{k}": v for k, v in profile.items()}
     values.update(amount=start.amount, currency=start.currency)
     values.update(fields)
     return values

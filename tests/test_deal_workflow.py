@@ -25,11 +25,17 @@ BUDGET_ORG = {"kind": "organization", "segment": "b2b_budget", "inn": "770708389
 
 
 async def open_deal(
-    env, queue: str, *, customer: dict | None = None, max_history: int = 1500, **fields: object
+    env,
+    queue: str,
+    *,
+    customer: dict | None = None,
+    max_history: int = 1500,
+    pipeline: str = "b2b",
+    **fields: object,
 ) -> tuple[WorkflowHandle, DealView]:
     start = DealStart(
         deal_id=str(uuid.uuid4()),
-        pipeline="b2b",
+        pipeline=pipeline,
         title="Поставка 2027",
         owner=OWNER,
         customer=customer or dict(BUDGET_ORG),
@@ -185,3 +191,18 @@ async def test_a_finished_task_rings_no_more(env, sessions) -> None:
         )
     assert rung == []
     await do(handle, "lose", reason="тест")
+
+
+async def test_gates_read_the_profile_sent_with_the_action(env) -> None:
+    ts, queue = env
+    person = {"kind": "person", "segment": "b2c", "email": None}
+    handle, view = await open_deal(ts, queue, customer=person, pipeline="b2c", tariff="basic")
+    await do(handle, "complete_task", task_id=view.tasks[0].id)
+    await do(handle, "advance")
+    contract = await do(handle, "advance")
+    assert contract.stage == "contract"
+    refused = await refusal(handle, "win")
+    assert [m["field"] for m in refused.details[0]["missing"]] == ["customer.email"]
+    # The e-mail was added to the profile since the deal started: the API sends it along.
+    won = await do(handle, "win", customer={**person, "email": "p@example.org"})
+    assert won.status == "won"

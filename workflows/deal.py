@@ -151,9 +151,11 @@ class DealWorkflow:
 
     # --- rules ---------------------------------------------------------------------------
 
-    def _missing(self) -> list[Missing]:
+    def _missing(self, customer: dict[str, object] | None = None) -> list[Missing]:
+        """`customer`: a fresher profile than the one the deal knows (sent with an action)."""
         s = self.state
-        return gate(s.terms.stages[s.stage], facts(self.start, s.fields), s.tasks)
+        profile = customer if customer is not None else s.customer
+        return gate(s.terms.stages[s.stage], facts(self.start, s.fields, profile), s.tasks)
 
     def _refuse(self, kind: str, message: str, **details: object) -> ApplicationError:
         return ApplicationError(message, details, type=kind, non_retryable=True)
@@ -174,7 +176,7 @@ class DealWorkflow:
             if target is not None and s.terms.index(target) != s.stage + 1:
                 raise self._refuse("illegal_transition", "advance goes to the next stage only")
         if action.name in ("advance", "win"):
-            missing = self._missing()
+            missing = self._missing(action.customer)
             if action.name == "win" and s.stage != last:
                 raise self._refuse("illegal_transition", "a deal is won at its last stage")
             if missing:
@@ -200,6 +202,8 @@ class DealWorkflow:
 
     def _apply(self, action: DealAction) -> None:
         s, now = self.state, workflow.now()
+        if action.customer is not None:
+            s.customer = action.customer
         if action.name == "advance":
             self._leave(f"advanced to {s.terms.stages[s.stage + 1].code}")
             self._event("advance", action.actor)

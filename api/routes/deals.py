@@ -260,6 +260,10 @@ async def act(
     db: AsyncSession, user: User, temporal: Any, deal_id: str, action: dict[str, Any]
 ) -> DealOut:
     row = await load_deal(db, user, deal_id)
+    if action["name"] in ("advance", "win"):  # gates read the profile as it is now
+        customer = await db.get(Customer, row.customer_id)
+        if customer is not None:
+            action = {**action, "customer": await customer_facts(db, customer)}
     request = DealAction.model_validate({**action, "actor": await actor_of(user, db)})
     await db.commit()
     try:
