@@ -111,12 +111,9 @@ class RequestActivities:
         # Posted after the commit (a retry posts again; notifiers drop repeated keys).
         registered = cases.registration_event(data)
         assigned_event = data.assign.event.model_copy(update={"assignee": assigned.assignee})
-        await asyncio.gather(
-            *(
-                self._announce(event, data.request.customer.id, data.request.topic)
-                for event in (registered, assigned_event)
-            )
-        )
+        # One after the other: a critical topic's two e-mails go out in this order.
+        for event in (registered, assigned_event):
+            await self._announce(event, data.request.customer.id, data.request.topic)
         return Registered(number=number, registered_at=data.at, assignment=assigned, sla=terms)
 
     @activity.defn
