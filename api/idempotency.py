@@ -1,9 +1,11 @@
-"""Idempotency-Key for creating writes that are not workflows (customers)."""
+"""Idempotency-Key: stored answers for writes that are not workflows (customers), and stable
+workflow ids for those that are (requests, deals)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,6 +19,11 @@ from caseflow.models import IdempotencyKey
 def body_hash(body: BaseModel) -> str:
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def workflow_key(namespace: uuid.UUID, username: str, key: str | None) -> str:
+    """The id of what a create makes: the same for a retried key (per caller), else new."""
+    return str(uuid.uuid5(namespace, f"{username}:{key}") if key else uuid.uuid4())
 
 
 def reused() -> Problem:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
@@ -18,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
+from api.idempotency import body_hash, workflow_key
 from api.pagination import Cursor, Limit, Page, by_key, decode, encode
 from api.problems import Problem, invalid, not_found
 from api.temporal_errors import to_problem
@@ -140,14 +139,8 @@ async def create_deal(
     if customer is None:
         raise invalid("customer_id", "no such customer")
     await check_ownership(db, customer, user.username)
-    digest = hashlib.sha256(
-        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
-    deal_id = str(
-        uuid.uuid5(KEY_NAMESPACE, f"{user.username}:{idempotency_key}")
-        if idempotency_key
-        else uuid.uuid4()
-    )
+    digest = body_hash(body)
+    deal_id = workflow_key(KEY_NAMESPACE, user.username, idempotency_key)
     start = DealStart(
         deal_id=deal_id,
         pipeline=body.pipeline,

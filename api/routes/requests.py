@@ -25,6 +25,7 @@ from temporalio.service import RPCError
 from api.actions import PRIORITIES, perform
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.deps import State as App
+from api.idempotency import workflow_key
 from api.pagination import Cursor, Limit, Page, decode, encode
 from api.problems import Problem, invalid, not_found
 from api.request_views import (
@@ -199,11 +200,7 @@ async def register_request(
         priority = body.priority or topic.default_priority
         unidentified, allowed = not result.authorised, result.disclosure_allowed
         levels = {name: spec.disclosure for name, spec in topic.fields.items()}
-    request_id = str(
-        uuid.uuid5(KEY_NAMESPACE, f"{user.username}:{idempotency_key}")
-        if idempotency_key
-        else uuid.uuid4()
-    )
+    request_id = workflow_key(KEY_NAMESPACE, user.username, idempotency_key)
     start = RequestStart(
         request_id=request_id,
         body_hash=digest,
