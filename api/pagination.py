@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -36,6 +37,30 @@ def decode(cursor: str | None) -> Any:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid("cursor", "not a cursor this API gave out") from exc
+
+
+Place = tuple[Any, ...]
+
+
+def encode_place(place: Place) -> str:
+    """A cursor for a position in a list ordered by several columns (time first)."""
+    return encode([v.isoformat() if isinstance(v, datetime) else v for v in place])
+
+
+def decode_place(cursor: str | None, kinds: tuple[type, ...]) -> Place | None:
+    """The position a cursor from encode_place names, its values as `kinds`; 422 if not."""
+    after = decode(cursor)
+    if after is None:
+        return None
+    try:
+        if not isinstance(after, list) or len(after) != len(kinds):
+            raise ValueError("wrong shape")
+        return tuple(
+            datetime.fromisoformat(v) if kind is datetime else kind(v)
+            for v, kind in zip(after, kinds, strict=True)
+        )
+    except (TypeError, ValueError) as exc:
         raise invalid("cursor", "not a cursor this API gave out") from exc
 
 

@@ -253,5 +253,8 @@ async def test_timeline_has_requests_changes_emails_and_notes_newest_first(
         if cursor is None:
             break
     assert pages == items
+    for bad in ("garbage", "WyJ4Il0"):  # not base64 JSON; a list of the wrong shape
+        refused = await http.get(url, params={"cursor": bad}, headers=tokens["operator"])
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "cursor"
     hidden = await http.get(url, headers=tokens["manager"])
     assert hidden.status_code == 404  # not the manager's customer

@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
-from api.pagination import Cursor, Limit, Page, by_key, decode, encode
+from api.pagination import Cursor, Limit, Page, by_key, decode_place, encode_place
 from api.problems import Problem, invalid, not_found
 from api.temporal_errors import to_problem
 from caseflow.deals import DealAction, DealStart, DealStatus, DealView, Task
@@ -402,12 +402,8 @@ async def tasks(
     if overdue is not None:
         query = query.where(DealTask.due_at < now if overdue else DealTask.due_at >= now)
     order = (DealTask.due_at, DealTask.deal_id, DealTask.task_id)
-    after = decode(cursor)
-    if after is not None:
-        try:
-            place = (datetime.fromisoformat(after[0]), str(after[1]), int(after[2]))
-        except (TypeError, ValueError, IndexError) as exc:
-            raise invalid("cursor", "not a cursor this API gave out") from exc
+    place = decode_place(cursor, (datetime, str, int))
+    if place is not None:
         query = query.where(tuple_(*order) > tuple_(*place))
     rows = (await db.execute(query.order_by(*order).limit(limit + 1))).all()
     more = len(rows) > limit
@@ -431,5 +427,5 @@ async def tasks(
     last = rows[-1][0] if more else None
     return Page(
         items=items,
-        next_cursor=encode([last.due_at.isoformat(), last.deal_id, last.task_id]) if last else None,
+        next_cursor=encode_place((last.due_at, last.deal_id, last.task_id)) if last else None,
     )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String, Subquery, cast, func, literal, select, tuple_, union_all
 
 from api.deps import CurrentUser, DbSession
-from api.pagination import Cursor, Limit, Page, decode, encode
+from api.pagination import Cursor, Limit, Page, decode_place, encode_place
 from api.problems import invalid
 from api.routes.customers import load_visible_customer
 from caseflow.models import Deal, Interaction, Notification, Request, RequestEvent
@@ -146,13 +146,8 @@ async def interactions(
         query = query.where(rows.c.at >= since)
     if until is not None:
         query = query.where(rows.c.at < until)
-    after = decode(cursor)
-    if after is not None:
-        try:
-            at, kind, ref = after
-            place = (datetime.fromisoformat(at), str(kind), str(ref))
-        except (TypeError, ValueError) as exc:
-            raise invalid("cursor", "not a cursor this API gave out") from exc
+    place = decode_place(cursor, (datetime, str, str))
+    if place is not None:
         query = query.where(tuple_(rows.c.at, rows.c.kind, rows.c.ref) < tuple_(*place))
     query = query.order_by(rows.c.at.desc(), rows.c.kind.desc(), rows.c.ref.desc())
     found = (await db.execute(query.limit(limit + 1))).all()
@@ -174,7 +169,7 @@ async def interactions(
     last = found[-1] if more else None
     return Page(
         items=items,
-        next_cursor=encode([last.at.isoformat(), last.kind, last.ref]) if last else None,
+        next_cursor=encode_place((last.at, last.kind, last.ref)) if last else None,
     )
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select
 
 from api.deps import CurrentUser, DbSession, State
-from api.pagination import Cursor, Limit, Page, decode, encode
+from api.pagination import Cursor, Limit, Page, decode_place, encode_place
 from api.problems import invalid
 from api.request_views import visible
 from api.routes.supervisor import require_overseer
@@ -73,20 +73,8 @@ def zone_of(user: User) -> sla_reports.Zone:
     return zone
 
 
-def read_position(cursor: str | None) -> Position | None:
-    after = decode(cursor)
-    if after is None:
-        return None
-    try:
-        when, request_id, segment, kind = after
-        return datetime.fromisoformat(when), str(request_id), int(segment), str(kind)
-    except (TypeError, ValueError) as exc:
-        raise invalid("cursor", "not a cursor this API gave out") from exc
-
-
-def write_position(place: Position) -> str:
-    when, request_id, segment, kind = place
-    return encode([when.isoformat(), request_id, segment, kind])
+# A clock's place in a list: (time, request, segment, kind).
+POSITION = (datetime, str, int, str)
 
 
 @router.get("/breaches", response_model=Page[ClockAlert], operation_id="sla_breaches")
@@ -108,7 +96,7 @@ async def breaches(
         zone_of(user),
         Filters(line, queue, assignee),
         since=since,
-        after=read_position(cursor),
+        after=decode_place(cursor, POSITION),
         limit=limit + 1,
     )
     more = len(rows) > limit
@@ -116,7 +104,7 @@ async def breaches(
     last = rows[-1] if more else None
     return Page(
         items=[alert(clock, now) for clock in rows],
-        next_cursor=write_position(sla_reports.position(last, last.breached_at))
+        next_cursor=encode_place(sla_reports.position(last, last.breached_at))
         if last is not None and last.breached_at is not None
         else None,
     )
@@ -151,7 +139,11 @@ async def at_risk(
         + [c.add(now, forecast.longest()) for c in state.calendars.values()]
     )
     found: list[tuple[ClockAlert, Position]] = []
-    after, filters, zone = read_position(cursor), Filters(line, queue, assignee), zone_of(user)
+    after, filters, zone = (
+        decode_place(cursor, POSITION),
+        Filters(line, queue, assignee),
+        zone_of(user),
+    )
     more = False
     while not more:
         rows = await sla_reports.due_before(
@@ -179,7 +171,7 @@ async def at_risk(
         after = sla_reports.position(last, last.due_at)
     return Page(
         items=[item for item, _ in found],
-        next_cursor=write_position(found[-1][1]) if more else None,
+        next_cursor=encode_place(found[-1][1]) if more else None,
     )
 
 
