@@ -206,3 +206,20 @@ async def test_gates_read_the_profile_sent_with_the_action(env) -> None:
     # The e-mail was added to the profile since the deal started: the API sends it along.
     won = await do(handle, "win", customer={**person, "email": "p@example.org"})
     assert won.status == "won"
+
+
+async def test_going_back_cancels_the_abandoned_stage_and_closing_all(env) -> None:
+    ts, queue = env
+    handle, view = await open_deal(ts, queue, budget=1, decision_maker="CEO")
+    await do(handle, "complete_task", task_id=view.tasks[0].id)
+    analysis = await do(handle, "advance")
+    meeting = analysis.tasks[-1]
+    assert meeting.blocking and meeting.status == "open"
+    back = await do(handle, "back", to_stage="qualification", reason="клиент передумал")
+    tasks = {t.id: t for t in back.tasks}
+    assert tasks[meeting.id].status == "cancelled"
+    assert tasks[meeting.id].reason == "moved back: клиент передумал"
+    fresh = [t for t in back.tasks if t.status == "open"]
+    assert [t.stage for t in fresh] == ["qualification"]  # entering again: a new call
+    lost = await do(handle, "lose", reason="тест")
+    assert {t.reason for t in lost.tasks if t.id == fresh[0].id} == {"deal lose"}

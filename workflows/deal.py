@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -205,16 +206,16 @@ class DealWorkflow:
         if action.customer is not None:
             s.customer = action.customer
         if action.name == "advance":
-            self._leave(f"advanced to {s.terms.stages[s.stage + 1].code}")
+            self._leave(f"advanced to {s.terms.stages[s.stage + 1].code}", scope="forward")
             self._event("advance", action.actor)
             self._enter(s.stage + 1)
         elif action.name == "back":
             assert action.to_stage is not None
-            self._leave(f"moved back: {action.reason}")
+            self._leave(f"moved back: {action.reason}", scope="back")
             self._event("back", action.actor, reason=action.reason)
             self._enter(s.terms.index(action.to_stage))
         elif action.name in ("win", "lose"):
-            self._leave(f"deal {action.name}")
+            self._leave(f"deal {action.name}", scope="deal")
             s.status = "won" if action.name == "win" else "lost"
             s.closed_reason = action.reason
             self._event(action.name, action.actor, reason=action.reason)
@@ -237,17 +238,18 @@ class DealWorkflow:
         s.tasks.extend(new)
         self._event("enter", SYSTEM_ACTOR, data={"tasks": [t.id for t in new]})
 
-    def _leave(self, reason: str) -> None:
-        """Unfinished non-blocking tasks of the stage left behind are cancelled, with why."""
+    def _leave(self, reason: str, *, scope: Literal["forward", "back", "deal"]) -> None:
+        """Cancel, with why, what nobody will finish now: going forward, the stage's optional
+        tasks (its blocking ones are done); going back, all of the stage's; closing the
+        deal, every open task."""
         s, now = self.state, workflow.now()
         code = s.terms.stages[s.stage].code
         for task in s.tasks:
-            if task.stage == code and task.status == "open" and not task.blocking:
+            left = scope == "deal" or (
+                task.stage == code and (scope == "back" or not task.blocking)
+            )
+            if task.status == "open" and left:
                 task.status, task.closed_at, task.reason = "cancelled", now, reason
-        if s.status == "open" and reason.startswith("deal"):
-            for task in s.tasks:
-                if task.status == "open":
-                    task.status, task.closed_at, task.reason = "cancelled", now, reason
         # Old closed tasks stay in the read model; the workflow keeps only what is recent.
         closed = [t for t in s.tasks if t.status != "open"]
         if len(closed) > 50:
