@@ -14,7 +14,7 @@ from activities.notifications import NoticePoster
 from caseflow.db import transaction
 from caseflow.lifecycle import Line, State
 from caseflow.models import Absence, Request
-from caseflow.notices import breach_notice, customer_notice
+from caseflow.notices import breach_notice, breach_tells_supervisors, customer_notice
 from caseflow.payloads import (
     AbsenceStart,
     AssignInput,
@@ -213,7 +213,12 @@ class RequestActivities:
         async with transaction(self.sessions) as session:
             await cases.project(session, event)
             request = await session.get(Request, event.request_id)
-            supervisors = await zone_supervisors(session, event.queue) if self.poster else []
+            # Only a breach that tells supervisors needs to know who they are.
+            supervisors = (
+                await zone_supervisors(session, event.queue)
+                if self.poster and breach_tells_supervisors(event)
+                else []
+            )
         if request is not None:
             await self._announce(event, request.customer_id, request.topic, supervisors)
 

@@ -39,12 +39,16 @@ def customer_notice(
     )
 
 
+def breach_tells_supervisors(event: EventRecord) -> bool:
+    return event.action == "sla-breach" and "supervisor" in event.data.get("notify", [])
+
+
 def breach_notice(event: EventRecord, supervisor: str) -> tuple[str, Notice] | None:
     """A breach the policy says the supervisor must hear about: critical, never digested."""
-    if event.action != "sla-breach" or "supervisor" not in event.data.get("notify", []):
+    if not breach_tells_supervisors(event):
         return None
-    clock = {k: event.data.get(k) for k in ("kind", "line", "target", "policy")}
-    clock["kind"] = event.data.get("clock")
+    data = event.data
+    clock = {"kind": data.get("clock"), **{k: data.get(k) for k in ("line", "target", "policy")}}
     return f"user:{supervisor}", Notice(
         key=f"{event.workflow_id}:{event.seq}:{supervisor}",
         event="sla_breach_supervisor",
