@@ -34,7 +34,8 @@ class Task(BaseModel):
 
 
 class Missing(BaseModel):
-    """One reason a stage cannot be left: a field, a conflict between fields, or a task."""
+    """One reason a stage cannot be left: a field, a conflict between fields, or a task.
+    (The API contract promises `field` or `task` on each; a conflict names all its fields.)"""
 
     field: str | None = None
     fields: list[str] = Field(default_factory=list)
@@ -156,7 +157,13 @@ def gate(stage: Stage, values: dict[str, Any], tasks: list[Task]) -> list[Missin
     ]
     for rule in stage.rules:
         if holds(rule.when, values) and not holds(rule.require, values):
-            missing.append(Missing(fields=rule.fields, reason=f"{rule.name}: {rule.message}"))
+            missing.append(
+                Missing(
+                    field=", ".join(rule.fields),
+                    fields=rule.fields,
+                    reason=f"{rule.name}: {rule.message}",
+                )
+            )
     missing += [
         Missing(task=t.id, reason=f"blocking task '{t.title}' is not done")
         for t in tasks

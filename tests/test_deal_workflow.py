@@ -106,9 +106,9 @@ async def test_stage_entry_tasks_and_gates_list_every_reason(env) -> None:
     ]
     await do(handle, "patch", fields={"tariff": "commercial", "discount": 15})
     conflicts = (await refusal(handle, "advance")).details[0]["missing"]
-    assert [m.get("fields") for m in conflicts if m.get("fields")] == [
-        ["discount", "approval_ref"],
-        ["customer.segment", "tariff"],
+    assert [(m.get("field"), m.get("fields")) for m in conflicts if m.get("fields")] == [
+        ("discount, approval_ref", ["discount", "approval_ref"]),
+        ("customer.segment, tariff", ["customer.segment", "tariff"]),
     ]
     assert (await refusal(handle, "advance", actor=OTHER)).type == "forbidden"
     lost = await do(handle, "lose", reason="выбрали конкурента")

@@ -239,7 +239,7 @@ async def test_timeline_has_requests_changes_emails_and_notes_newest_first(
     items = (await http.get(url, headers=tokens["operator"])).json()["items"]
     assert items[0]["kind"] == "note"
     assert {i["kind"] for i in items} == {"note", "email", "status", "request"}
-    assert [i["at"] for i in items] == sorted((i["at"] for i in items), reverse=True)
+    assert [i["time"] for i in items] == sorted((i["time"] for i in items), reverse=True)
     request_item = next(i for i in items if i["kind"] == "request")
     assert request_item["number"] == case["number"] and request_item["status"] == case["state"]
     phone = (await http.get(url, params={"channel": "phone"}, headers=tokens["operator"])).json()

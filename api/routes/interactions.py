@@ -32,7 +32,7 @@ class InteractionIn(BaseModel):
 
 
 class InteractionOut(BaseModel):
-    at: datetime
+    time: datetime
     kind: Literal["request", "status", "email", "note", "deal"]
     channel: str
     category: str
@@ -155,7 +155,7 @@ async def interactions(
     found = found[:limit]
     items = [
         InteractionOut(
-            at=r.at,
+            time=r.at,
             kind=r.kind,
             channel=r.channel,
             category=r.category,
@@ -198,7 +198,7 @@ async def add_interaction(
     db.add(note)
     await db.commit()
     return InteractionOut(
-        at=note.at,
+        time=note.at,
         kind="note",
         channel=note.channel,
         category=note.category,
