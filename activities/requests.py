@@ -14,7 +14,12 @@ from activities.notifications import NoticePoster
 from caseflow.db import transaction
 from caseflow.lifecycle import Line, State
 from caseflow.models import Absence, Request
-from caseflow.notices import breach_notice, breach_tells_supervisors, customer_notice
+from caseflow.notices import (
+    CUSTOMER_EVENTS,
+    breach_notice,
+    breach_tells_supervisors,
+    customer_notice,
+)
 from caseflow.payloads import (
     AbsenceStart,
     AssignInput,
@@ -210,15 +215,14 @@ class RequestActivities:
 
     @activity.defn
     async def record_request_event(self, event: EventRecord) -> None:
+        breach = breach_tells_supervisors(event)
+        mailed = self.poster is not None and (event.action in CUSTOMER_EVENTS or breach)
         async with transaction(self.sessions) as session:
             await cases.project(session, event)
-            request = await session.get(Request, event.request_id)
-            # Only a breach that tells supervisors needs to know who they are.
-            supervisors = (
-                await zone_supervisors(session, event.queue)
-                if self.poster and breach_tells_supervisors(event)
-                else []
-            )
+            # Only steps someone is mailed about need the request and, for a breach, the
+            # supervisors: most steps stop at the projection.
+            request = await session.get(Request, event.request_id) if mailed else None
+            supervisors = await zone_supervisors(session, event.queue) if mailed and breach else []
         if request is not None:
             await self._announce(event, request.customer_id, request.topic, supervisors)
 
