@@ -19,10 +19,11 @@ from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
 from api.pagination import Cursor, Limit, Page, by_key, decode_place, encode_place
 from api.problems import Problem, invalid, not_found
+from api.routes.customers import contacts_of
 from api.temporal_errors import to_problem
 from caseflow.deals import DealAction, DealStart, DealStatus, DealView, Task
 from caseflow.lifecycle import Role
-from caseflow.models import Customer, CustomerContact, Deal, DealTask, User
+from caseflow.models import Customer, Deal, DealTask, User
 from caseflow.payloads import Intake
 from workflows.deal import DealWorkflow
 
@@ -101,15 +102,7 @@ async def check_ownership(db: AsyncSession, customer: Customer, owner: str) -> N
 
 
 async def customer_facts(db: AsyncSession, customer: Customer) -> dict[str, Any]:
-    contacts = dict(
-        (
-            await db.execute(
-                select(CustomerContact.kind, CustomerContact.value).where(
-                    CustomerContact.customer_id == customer.id
-                )
-            )
-        ).all()
-    )
+    contacts = (await contacts_of(db, [customer.id]))[customer.id]
     return {
         "kind": customer.kind,
         "name": customer.name,
@@ -119,8 +112,8 @@ async def customer_facts(db: AsyncSession, customer: Customer) -> dict[str, Any]
         "segment": customer.segment,
         "tier": customer.tier,
         "region": customer.region,
-        "email": contacts.get("email"),
-        "phone": contacts.get("phone"),
+        "email": next(iter(contacts["email"]), None),
+        "phone": next(iter(contacts["phone"]), None),
     }
 
 

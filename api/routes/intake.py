@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentUser, DbSession, State
 from api.problems import Problem, invalid
-from api.routes.customers import load_visible_customer
+from api.routes.customers import contacts_of, load_visible_customer
 from caseflow import identity
 from caseflow.intake import Authority, IntakeCheck, check
-from caseflow.models import Customer, CustomerContact, Representative, User
+from caseflow.models import Customer, Representative, User
 from caseflow.topics import Disclosure, FieldSpec, Proof, Subtopic, Topic, TopicBook
 
 router = APIRouter(tags=["intake"])
@@ -89,13 +89,9 @@ async def verified_proofs(
     """The proofs that count, and why the others do not (a phone that is not on file)."""
     if not any(proof.value for proof in proofs):
         return {proof.kind for proof in proofs}, []
+    on_file = (await contacts_of(db, [customer.id]))[customer.id]
     contacts: set[tuple[str, str | None]] = {
-        (kind, value)
-        for kind, value in await db.execute(
-            select(CustomerContact.kind, CustomerContact.value).where(
-                CustomerContact.customer_id == customer.id
-            )
-        )
+        (kind, value) for kind, values in on_file.items() for value in values
     }
     if person is not None:
         contacts |= {("phone", person.phone), ("email", person.email)}
