@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deals import DealActivities
 from activities.notifications import NoticePoster, NotificationActivities
 from activities.requests import RequestActivities
+from activities.tickets import TicketActivities
 from caseflow import pipelines as pipelines_module
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.mail_templates import MailTemplates
@@ -32,16 +34,19 @@ from caseflow.sla import SlaBook
 from caseflow.sla import load as load_sla
 from caseflow.store.people import team_codes
 from caseflow.temporal import connect
+from caseflow.ticketing import PollInput, Ticketing
+from caseflow.ticketing import load as load_ticketing
 from caseflow.topics import TopicBook
 from caseflow.topics import load as load_topics
 from workflows.absence import AbsenceWorkflow
 from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow
 from workflows.request import RequestWorkflow
+from workflows.ticket_poller import PollerStart, TicketPollerWorkflow
 
 log = logging.getLogger("caseflow.worker")
 
-WORKFLOWS = [RequestWorkflow, AbsenceWorkflow, NotifierWorkflow, DealWorkflow]
+WORKFLOWS = [RequestWorkflow, AbsenceWorkflow, NotifierWorkflow, DealWorkflow, TicketPollerWorkflow]
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ def build_worker(
     sla: SlaBook | None = None,
     mail: Mail | None = None,
     pipelines: dict[str, PipelineTerms] | None = None,
+    ticketing: Ticketing | None = None,
     max_cached_workflows: int = 1000,
 ) -> Worker:
     """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
@@ -101,6 +107,14 @@ def build_worker(
     ]
     deals = DealActivities(sessions, pipelines or {}, poster)
     activities += [deals.register_deal, deals.project_deal]
+    tickets = TicketActivities(sessions, ticketing or Ticketing([]))
+    activities += [
+        tickets.open_ticket,
+        tickets.post_to_ticket,
+        tickets.fetch_articles,
+        tickets.poll_tickets,
+        tickets.mark_signalled,
+    ]
     if mail is not None:
         notifications = NotificationActivities(
             sessions, mail.templates, mail.smtp, mail.topics, mail.default_locale
@@ -114,6 +128,24 @@ def build_worker(
         max_cached_workflows=max_cached_workflows,
         activities=activities,
     )
+
+
+async def start_pollers(client: Client, task_queue: str, ticketing: Ticketing) -> list[str]:
+    """One poller per connector that is polled (Request Tracker); an existing one is kept."""
+    started = []
+    for config in ticketing.connectors.values():
+        if config.kind != "request_tracker" or config.poll_every is None:
+            continue
+        workflow_id = f"ticket-poller-{config.name}"
+        await client.start_workflow(
+            TicketPollerWorkflow.run,
+            PollerStart(cursor=PollInput(connector=config.name), every=config.poll_every),
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        started.append(workflow_id)
+    return started
 
 
 def load_pipelines(settings: Settings, sla: SlaBook | None) -> dict[str, PipelineTerms]:
@@ -132,6 +164,7 @@ async def run(settings: Settings | None = None) -> None:
     engine = make_engine(settings.database_url)
     async with make_sessionmaker(engine)() as session:
         rules.reload(known_queues=await team_codes(session))  # and a queue nobody staffs
+    ticketing = load_ticketing(settings.ticketing_file)  # a bad connector stops start-up
     client = await connect(settings)
     worker = build_worker(
         client,
@@ -141,7 +174,9 @@ async def run(settings: Settings | None = None) -> None:
         sla=sla,
         mail=Mail.of(settings) if settings.notifications else None,
         pipelines=load_pipelines(settings, sla),
+        ticketing=ticketing,
     )
+    await start_pollers(client, settings.task_queue, ticketing)
     log.info(
         "worker started",
         extra={"task_queue": settings.task_queue, "rules": len(rules.current.rules)},

@@ -17,6 +17,8 @@ from api.temporal_errors import finished, to_problem
 from caseflow.lifecycle import ACTIONS, Role
 from caseflow.models import Request, Team, User
 from caseflow.payloads import Action
+from caseflow.store import tickets
+from caseflow.ticketing import StoredFile, Ticketing
 from workflows.request import RequestWorkflow
 
 PRIORITIES = Literal["low", "normal", "high", "critical"]
@@ -29,6 +31,15 @@ class NoBody(BaseModel):
 class CommentBody(NoBody):
     text: str = Field(min_length=1, max_length=20000)
     public: bool = False
+    files: list[str] = Field(
+        default_factory=list, max_length=20, description="SHA-256 of files uploaded to the request"
+    )
+
+
+class HandoffBody(NoBody):
+    system: str = Field(min_length=1, max_length=32, description="the connector's name")
+    queue: str | None = Field(default=None, description="default: the topic's queue")
+    note: str = Field(min_length=1, max_length=20000)
 
 
 class MessageBody(NoBody):
@@ -75,6 +86,7 @@ BODIES: dict[str, type[NoBody]] = {
     "cancel": ReasonBody,
     "escalate": EscalateBody,
     "return": ReasonBody,
+    "handoff": HandoffBody,
     "reassign": ReassignBody,
     "set-priority": PriorityBody,
 }
@@ -86,13 +98,17 @@ def to_action(name: str, body: NoBody, user: Any) -> Action:
     return Action(
         name=name,
         actor=user,
-        text=fields.get("text") or fields.get("message") or fields.get("resolution"),
+        text=fields.get("text")
+        or fields.get("message")
+        or fields.get("resolution")
+        or fields.get("note"),
         public=fields.get("public", False),
         reason=fields.get("reason"),
         to_line=fields.get("to_line"),
         queue=fields.get("queue"),
         assignee=fields.get("assignee"),
         priority=fields.get("priority"),
+        system=fields.get("system"),
     )
 
 
@@ -127,20 +143,57 @@ def validate_body(model: type[NoBody], payload: dict[str, Any]) -> NoBody:
         raise from_validation(exc.errors()) from exc
 
 
+def check_handoff(body: HandoffBody, ticketing: Ticketing, topic: str) -> HandoffBody:
+    """The system must be configured and the queue one it takes (422 naming the field)."""
+    config = ticketing.get(body.system)
+    if config is None:
+        known = ", ".join(sorted(ticketing.connectors)) or "none is configured"
+        raise invalid("system", f"no external system '{body.system}' (known: {known})")
+    queue = body.queue or config.queue_for(topic)
+    if queue not in config.queues:
+        raise invalid("queue", f"{body.system} takes queues {', '.join(config.queues)}")
+    return body.model_copy(update={"queue": queue})
+
+
+async def comment_files(db: AsyncSession, row: Request, body: CommentBody) -> list[StoredFile]:
+    """The files a comment names must have been uploaded to this request."""
+    kept = {f.sha256: f for f in await tickets.request_files(db, row.id)}
+    found = []
+    for index, sha in enumerate(body.files):
+        if sha not in kept:
+            raise invalid(f"files.{index}", f"no file {sha} on this request; upload it first")
+        f = kept[sha]
+        found.append(
+            StoredFile(sha256=sha, filename=f.filename, content_type=f.content_type, size=f.size)
+        )
+    return found
+
+
 async def perform(
-    db: AsyncSession, user: User, temporal: Client, row: Request, name: str, payload: dict[str, Any]
+    db: AsyncSession,
+    user: User,
+    temporal: Client,
+    row: Request,
+    name: str,
+    payload: dict[str, Any],
+    ticketing: Ticketing | None = None,
 ) -> RequestOut:
     """Validate the body, check what it names, then send the update; problems as raised."""
     model = BODIES.get(name)
     if model is None:
         raise not_found(f"action '{name}'")
     body = validate_body(model, payload)
-    await check_targets(db, body, user)
-    actor = await actor_of(user, db)
+    if isinstance(body, HandoffBody):  # its queue is the external system's, not a team
+        body = check_handoff(body, ticketing or Ticketing([]), row.topic)
+    else:
+        await check_targets(db, body, user)
+    action = to_action(name, body, await actor_of(user, db))
+    if isinstance(body, CommentBody):
+        action.files = await comment_files(db, row, body)
     await db.commit()  # no transaction held open across the workflow call
     try:
         view = await temporal.get_workflow_handle(row.workflow_id).execute_update(
-            RequestWorkflow.act, to_action(name, body, actor)
+            RequestWorkflow.act, action
         )
     except WorkflowUpdateFailedError as exc:
         raise to_problem(exc) from exc

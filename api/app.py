@@ -16,6 +16,7 @@ from api.routes import (
     auth,
     customers,
     deals,
+    files,
     health,
     intake,
     interactions,
@@ -23,6 +24,7 @@ from api.routes import (
     requests,
     supervisor,
     supervisor_sla,
+    webhooks,
 )
 from api.state import AppState, ForecastCache
 from caseflow import sla
@@ -30,6 +32,8 @@ from caseflow.business_time import BusinessCalendar
 from caseflow.db import make_engine, make_sessionmaker
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
+from caseflow.ticketing import Ticketing
+from caseflow.ticketing import load as load_ticketing
 from caseflow.topics import book_beside
 
 
@@ -44,8 +48,10 @@ def create_app(
     *,
     temporal: Client | None = None,
     engine: AsyncEngine | None = None,
+    ticketing: Ticketing | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    connectors = ticketing or load_ticketing(settings.ticketing_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +65,7 @@ def create_app(
             sla_calendars(settings),
             ForecastCache(settings.forecast_ttl),
             book_beside(settings.routing_rules_dir),
+            connectors,
         )
         yield
         if engine is None:
@@ -78,6 +85,7 @@ def create_app(
     for router in (
         auth.router,
         customers.router,
+        files.router,  # before requests': `/requests/{id}/files` is not an action
         requests.router,
         supervisor.router,
         supervisor_sla.router,
@@ -85,6 +93,7 @@ def create_app(
         intake.router,
         interactions.router,
         deals.router,
+        webhooks.router,
         admin.router,
     ):
         v1.include_router(router)

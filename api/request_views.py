@@ -112,6 +112,9 @@ def view_from_row(row: Request) -> RequestView:
 async def allowed_for(db: AsyncSession, user: User, view: RequestView) -> list[str]:
     actor = await actor_of(user, db)
     line_access = actor.role in (Role.SUPERVISOR, Role.ADMIN) or view.line in actor.lines
+    if view.line == Line.EXTERNAL:  # the line that handed it off keeps it
+        handed_by = view.escalations[-1].line if view.escalations else None
+        line_access = line_access or view.assignee == actor.username or handed_by in actor.lines
     return allowed_actions(
         state=view.state,
         role=actor.role,

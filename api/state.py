@@ -11,6 +11,7 @@ from temporalio.client import Client
 from caseflow.business_time import BusinessCalendar
 from caseflow.settings import Settings
 from caseflow.store.sla_reports import Forecast, forecast
+from caseflow.ticketing import Ticketing
 from caseflow.topics import TopicBook
 
 
@@ -37,3 +38,4 @@ class AppState:
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
     forecasts: ForecastCache = field(default_factory=lambda: ForecastCache(timedelta(0)))
     topics: TopicBook = field(default_factory=lambda: TopicBook(topics={}))
+    ticketing: Ticketing = field(default_factory=lambda: Ticketing([]))

@@ -72,6 +72,7 @@ ACTIONS: dict[str, Rule] = {
     "cancel": Rule(OPEN_STATES, State.CANCELLED, STAFF),
     "escalate": Rule(WORKING, State.ASSIGNED, STAFF),
     "return": Rule(WORKING, State.ASSIGNED, STAFF),
+    "handoff": Rule(WORKING, State.ASSIGNED, STAFF),
     "reassign": Rule(OPEN_STATES, State.ASSIGNED, OVERSEERS),
     "set-priority": Rule(OPEN_STATES, None, frozenset({Role.AGENT}) | OVERSEERS),
 }
@@ -101,6 +102,8 @@ def allowed_actions(
         if name == "return" and not can_return:
             continue
         if name == "escalate" and not ESCALATIONS.get(line):
+            continue
+        if name == "handoff" and line == Line.EXTERNAL:
             continue
         result.append(name)
     return result

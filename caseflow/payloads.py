@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from caseflow.lifecycle import Line, Role, State
 from caseflow.sla_terms import SlaTerms, SlaView
+from caseflow.ticketing import ExternalTicket, StoredFile
 
 
 class Actor(BaseModel):
@@ -77,6 +78,8 @@ class Action(BaseModel):
     queue: str | None = None
     assignee: str | None = None
     priority: str | None = None
+    system: str | None = Field(default=None, description="handoff: the connector")
+    files: list[StoredFile] = Field(default_factory=list, description="comment: attached files")
 
 
 class Assignment(BaseModel):
@@ -179,6 +182,9 @@ class RequestView(BaseModel):
     last_seq: int
     sla: SlaView | None = Field(
         default=None, description="policy and clocks: target, elapsed, remaining, due, …"
+    )
+    external: ExternalTicket | None = Field(
+        default=None, description="the adjacent department's ticket, once handed off"
     )
 
 

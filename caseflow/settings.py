@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     digest_window: timedelta = timedelta(seconds=60)
     notifications: bool = True
     default_locale: str = "ru"
+    # External ticket systems (OTRS/Znuny, Request Tracker); secrets as ${ENV} in the file.
+    ticketing_file: Path = ROOT / "routing_rules" / "ticketing" / "connectors.yaml"
+    attachment_max_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
 
     @model_validator(mode="after")

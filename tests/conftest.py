@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import socket
 import uuid
@@ -30,6 +31,8 @@ from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, Settings
 from caseflow.sla import load as load_sla
 from caseflow.temporal import dev_server_path, test_server_path
+from caseflow.ticketing import ConnectorConfig, Ticketing
+from tests import otrs_double, rt_peer
 from tests.mailbox import Mailbox
 
 # Calendar walks take longer on a busy CI machine; a slow example is not a failure.
@@ -142,6 +145,86 @@ PIPELINES = load_pipelines(
 )
 
 
+# Connectors the worker and the API share; the fixtures of the external systems add theirs.
+TICKETING = Ticketing([])
+OTRS_TOKEN = "otrs-webhook-token-for-tests"
+
+
+def otrs_config(base_url: str) -> ConnectorConfig:
+    return ConnectorConfig(
+        name="otrs",
+        kind="otrs",
+        base_url=base_url,
+        username=otrs_double.USER,
+        password=otrs_double.PASSWORD,
+        integration_user=otrs_double.USER,
+        webhook_token=OTRS_TOKEN,
+        queues=["Billing", "Legal"],
+        topic_queues={"complaint": "Legal"},
+        statuses={
+            "new": "open",
+            "open": "open",
+            "pending reminder": "pending",
+            "pending auto": "pending",
+            "closed": "resolved",
+            "merged": "rejected",
+            "removed": "rejected",
+        },
+        closure={"complaint": "close_case"},
+        timeout=1.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def otrs() -> Iterator[otrs_double.OtrsDouble]:
+    """The OTRS contract double on a real port, configured as connector `otrs`."""
+    double = otrs_double.OtrsDouble(free_port())
+    double.start()
+    TICKETING.connectors["otrs"] = otrs_config(double.base_url)
+    yield double
+    TICKETING.connectors.pop("otrs", None)
+    double.stop()
+
+
+RT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"caseflow-rt-webhook-secret-32byt").decode()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def rt(http, dev_env, settings) -> AsyncIterator[rt_peer.Rt]:
+    """A real Request Tracker 5 (skipped only outside CI when it is not installed), its
+    connector `rt`, and the poller workflow reading it every second."""
+    if not rt_peer.installed():
+        if rt_peer.in_ci():
+            pytest.fail("Request Tracker 5 is not installed; .ci/run installs it")
+        pytest.skip("Request Tracker 5 is not installed (../shared/peers/rt5 install)")
+    peer = await asyncio.to_thread(rt_peer.start, free_port())
+    TICKETING.connectors["rt"] = ConnectorConfig(
+        name="rt",
+        kind="request_tracker",
+        base_url=peer.base,
+        token=peer.token,
+        integration_user="root",
+        webhook_secret=RT_WEBHOOK_SECRET,
+        poll_every=timedelta(milliseconds=500),
+        queues=["General"],
+        statuses={
+            "new": "open",
+            "open": "open",
+            "stalled": "pending",
+            "resolved": "resolved",
+            "rejected": "rejected",
+            "deleted": "rejected",
+        },
+        timeout=30.0,
+    )
+    pollers = await worker_module.start_pollers(dev_env.client, settings.task_queue, TICKETING)
+    yield peer
+    for workflow_id in pollers:
+        await dev_env.client.get_workflow_handle(workflow_id).terminate("tests are over")
+    TICKETING.connectors.pop("rt", None)
+    await asyncio.to_thread(rt_peer.stop)
+
+
 def mail_for(port: int) -> worker_module.Mail:
     settings = Settings(smtp_port=port, digest_window=DIGEST_WINDOW)
     return worker_module.Mail.of(settings)
@@ -163,6 +246,7 @@ async def dev_worker(
         sla=load_sla(ROOT / "routing_rules" / "sla"),
         mail=mail_for(mailbox.port),
         pipelines=PIPELINES,
+        ticketing=TICKETING,
     )
     task = asyncio.create_task(worker.run())
     yield worker
@@ -172,7 +256,7 @@ async def dev_worker(
 
 @pytest_asyncio.fixture(scope="session")
 async def http(settings, engine, dev_env, dev_worker) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, temporal=dev_env.client, engine=engine)
+    app = create_app(settings, temporal=dev_env.client, engine=engine, ticketing=TICKETING)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://caseflow") as client:
@@ -212,6 +296,7 @@ async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncI
         rules=rules,
         sla=load_sla(ROOT / "routing_rules" / "sla"),
         pipelines=PIPELINES,
+        ticketing=TICKETING,
     )
     async with worker:
         yield time_skipping_env, task_queue

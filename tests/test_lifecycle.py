@@ -37,6 +37,7 @@ def test_allowed_actions_depend_on_state_role_and_line() -> None:
         "customer-reply",
         "cancel",
         "escalate",
+        "handoff",
     ]
     assert allowed(State.RESOLVED) == ["comment", "close", "reopen"]
     assert allowed(State.CLOSED) == []
@@ -46,6 +47,9 @@ def test_allowed_actions_depend_on_state_role_and_line() -> None:
     assert "escalate" not in allowed(State.IN_PROGRESS, Role.AGENT, line=Line.L3)
     assert "return" in allowed(State.IN_PROGRESS, Role.AGENT, line=Line.L3, can_return=True)
     assert allowed(State.IN_PROGRESS, Role.MANAGER) == []
+    # With the department already: no second hand-off, no escalation; the owner can take it back.
+    external = allowed(State.ASSIGNED, Role.AGENT, line=Line.EXTERNAL, can_return=True)
+    assert "handoff" not in external and "escalate" not in external and "return" in external
 
 
 def test_final_states_allow_nothing() -> None:

@@ -8,7 +8,9 @@ HTTP answer and `GET /requests` agree.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -45,6 +47,17 @@ with workflow.unsafe.imports_passed_through():
         SlaChoice,
     )
     from caseflow.sla_terms import Clock, ClockKind, SlaLedger, SlaTerms, SlaView
+    from caseflow.ticketing import (
+        FINISHED,
+        ArticleFetch,
+        ExternalTicket,
+        TicketChange,
+        TicketOrder,
+        TicketPost,
+        TicketRef,
+        remember,
+        verdict,
+    )
 
 SHORT_STEP = timedelta(seconds=15)
 SHORT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -55,6 +68,26 @@ LEDGER_PATCH = "sla-ledger-projection"
 # The registration activity writes the first ledger itself, in its own transaction: the
 # intake's answer no longer waits for a second local activity.
 LEDGER_AT_REGISTRATION_PATCH = "ledger-written-at-registration"
+# The external system may be down for hours: hand-off and posts retry with backoff, forever,
+# unless the system refuses outright.
+EXTERNAL_STEP = timedelta(seconds=60)
+EXTERNAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["ticket_rejected", "unknown_connector"],
+)
+ARTICLE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=8,
+    non_retryable_error_types=["ticket_rejected", "unknown_connector"],
+)
+
+
+def machine(change: TicketChange) -> Actor:
+    """Who made an external change, as the case history names them."""
+    return Actor(username=f"{change.connector}:{change.author or 'system'}", role=Role.INTEGRATION)
 
 
 @workflow.defn
@@ -77,7 +110,9 @@ class RequestWorkflow:
         self.retry_at: datetime | None = None
         self.sla: SlaTerms | None = None
         self.clocks: list[Clock] = []
+        self.ticket: ExternalTicket | None = None
         self.lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, start: RequestStart) -> RequestView:
@@ -245,6 +280,7 @@ class RequestWorkflow:
             auto_close_at=self.auto_close_at,
             last_seq=self.seq,
             sla=self._sla_view(),
+            external=self.ticket,
         )
 
     # --- rules ---------------------------------------------------------------------------
@@ -288,10 +324,22 @@ class RequestWorkflow:
             return "reassign needs an assignee or a queue"
         if action.name == "set-priority" and not action.priority:
             return "set-priority needs a priority"
+        if action.name == "handoff":
+            if self.line == Line.EXTERNAL:
+                return "this request is already with an external department"
+            if not (action.system and action.queue):
+                return "handoff needs a system and a queue"
         return None
 
     def _line_access(self, actor: Actor) -> bool:
-        return actor.role in OVERSEERS | {Role.INTEGRATION, Role.SYSTEM} or self.line in actor.lines
+        if actor.role in OVERSEERS | {Role.INTEGRATION, Role.SYSTEM} or self.line in actor.lines:
+            return True
+        # The line that handed the request off keeps it while the department works on it.
+        if self.line != Line.EXTERNAL:
+            return False
+        return actor.username == self.assignee or (
+            bool(self.hops) and self.hops[-1].line in actor.lines
+        )
 
     def allowed_for(self, actor: Actor) -> list[str]:
         return allowed_actions(
@@ -343,13 +391,210 @@ class RequestWorkflow:
             event.data = {"from": self.priority, "to": event.priority}
         elif name == "comment":
             event.data = {"public": action.public}
+            if action.files:
+                event.data["files"] = [f.model_dump() for f in action.files]
+        elif name == "handoff":
+            event.line, event.queue = Line.EXTERNAL, f"{action.system}:{action.queue}"
+            event.to_state = State.ASSIGNED
+            event.data = {"system": action.system, "queue": action.queue, "ticket": "pending"}
         await self._record(event)
         if name == "return":
             self.hops.pop()
+            if self.ticket is not None and event.line != Line.EXTERNAL:
+                self.ticket.active = False
+        elif name == "handoff":
+            self.hops.append(Hop(line=self.line, queue=self.queue, assignee=self.assignee))
+            assert action.system is not None and action.queue is not None
+            self.ticket = ExternalTicket(
+                connector=action.system,
+                queue=action.queue,
+                note=action.text or "",
+                closure="return_to_line",
+            )
+            self._spawn(self._open_ticket(self.ticket))
+        elif name == "comment" and action.public and self.ticket is not None:
+            # The department hears the case's public replies even after giving it back.
+            if self.ticket.failed is None:
+                self._spawn(self._post_to_ticket(self.ticket, event.seq, action))
         self.state, self.line, self.queue = event.to_state, event.line, event.queue
         self.assignee, self.priority = event.assignee, event.priority
         resolved = self.state == State.RESOLVED
         self.auto_close_at = workflow.now() + self.start.auto_close_after if resolved else None
+
+    # --- external tickets ------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Long work (an external system may be down for hours) runs beside the handlers."""
+        self.tasks.append(asyncio.create_task(work))
+
+    async def _open_ticket(self, ticket: ExternalTicket) -> None:
+        """Create the ticket (the activity finds one an earlier attempt made), then link it."""
+        order = TicketOrder(
+            connector=ticket.connector,
+            ref=self.start.request_id,
+            number=self.number or self.start.request_id,
+            queue=ticket.queue,
+            subject=self.start.subject,
+            body=f"{ticket.note}\n\n{self.start.description}".strip(),
+            priority=self.priority,
+            request_id=self.start.request_id,
+            workflow_id=self._wf_id(),
+            topic=self.start.topic,
+        )
+        try:
+            ref = await workflow.execute_activity(
+                "open_ticket",
+                order,
+                result_type=TicketRef,
+                start_to_close_timeout=EXTERNAL_STEP,
+                retry_policy=EXTERNAL_RETRY,
+            )
+        except ActivityError as exc:
+            await self._handoff_failed(ticket, str(exc.cause or exc))
+            return
+        async with self.lock:
+            ticket.ticket_id, ticket.number, ticket.url = ref.ticket_id, ref.number, ref.url
+            ticket.closure, ticket.status = ref.closure, "new"
+            event = self._event(
+                "ticket-opened",
+                SYSTEM_ACTOR,
+                self.state,
+                reason=f"{ticket.connector} ticket {ref.number} in {ticket.queue}",
+            )
+            event.data = {**ref.model_dump(), "connector": ticket.connector}
+            await self._record(event)
+
+    async def _handoff_failed(self, ticket: ExternalTicket, why: str) -> None:
+        async with self.lock:
+            ticket.failed, ticket.active = why, False
+            reason = f"{ticket.connector} refused the ticket: {why}"
+            event = self._event("handoff-failed", SYSTEM_ACTOR, self.state, reason=reason)
+            event.data = {"connector": ticket.connector, "queue": ticket.queue}
+            await self._record(event)
+            if self.line == Line.EXTERNAL and self.state in WORKING and self.hops:
+                back = Action(name="return", actor=SYSTEM_ACTOR, reason=reason)
+                await self._transition(back)
+            await self._publish_ledger()
+
+    async def _post_to_ticket(self, ticket: ExternalTicket, seq: int, action: Action) -> None:
+        """A public comment (and its files) to the ticket, once the ticket exists."""
+        await workflow.wait_condition(lambda: not ticket.pending)
+        if ticket.ticket_id is None:
+            return  # the hand-off failed: the comment stays in Caseflow
+        post = TicketPost(
+            connector=ticket.connector,
+            ticket_id=ticket.ticket_id,
+            key=f"{self._wf_id()}:{seq}",
+            text=action.text or "",
+            files=action.files,
+        )
+        await workflow.execute_activity(
+            "post_to_ticket",
+            post,
+            start_to_close_timeout=EXTERNAL_STEP,
+            retry_policy=EXTERNAL_RETRY,
+        )
+
+    @workflow.signal
+    async def ticket_event(self, change: TicketChange) -> None:
+        """A change in the external ticket (webhook or poller); duplicates and stale statuses
+        are recognised here, where the ticket's applied order is kept."""
+        await workflow.wait_condition(lambda: self.ready)
+        # The ticket's link is written before its creation returns: a change can arrive first.
+        await workflow.wait_condition(lambda: self.ticket is None or not self.ticket.pending)
+        async with self.lock:
+            ticket = self.ticket
+            judged = verdict(ticket, change)
+            if ticket is None or judged in ("duplicate", "other_ticket"):
+                return
+            remember(ticket, change.event_id)
+            before = (self.state, self.line)
+            if change.kind == "article":
+                for item in await self._fetch_articles(ticket):
+                    await self._ticket_article(ticket, item)
+            elif change.kind in ("reply", "note"):
+                await self._ticket_article(ticket, change)
+            elif judged != "echo":
+                await self._ticket_status(ticket, change, stale=judged == "stale")
+            if (self.state, self.line) != before:  # only a move touches the clocks
+                await self._publish_ledger()
+
+    async def _fetch_articles(self, ticket: ExternalTicket) -> list[TicketChange]:
+        assert ticket.ticket_id is not None
+        fetch = ArticleFetch(
+            connector=ticket.connector,
+            ticket_id=ticket.ticket_id,
+            request_id=self.start.request_id,
+            known=list(ticket.articles),
+        )
+        try:
+            return await workflow.execute_activity(
+                "fetch_articles",
+                fetch,
+                result_type=list[TicketChange],
+                start_to_close_timeout=EXTERNAL_STEP,
+                retry_policy=ARTICLE_RETRY,
+            )
+        except ActivityError as exc:
+            event = self._event(
+                "external-unreadable",
+                SYSTEM_ACTOR,
+                self.state,
+                reason=f"new articles in {ticket.connector} could not be read: {exc.cause or exc}",
+            )
+            await self._record(event)
+            return []
+
+    async def _ticket_article(self, ticket: ExternalTicket, item: TicketChange) -> None:
+        if item.external_id is not None:
+            if item.external_id in ticket.articles:
+                return
+            ticket.articles.append(item.external_id)
+        actor = Actor(
+            username=f"{item.connector}:{item.author or 'unknown'}", role=Role.INTEGRATION
+        )
+        event = self._event(f"external-{item.kind}", actor, self.state, reason=item.text)
+        event.data = {
+            "connector": item.connector,
+            "ticket_id": item.ticket_id,
+            "external_id": item.external_id,
+            "files": [f.model_dump() for f in item.files],
+            "refused_files": item.refused_files,
+        }
+        await self._record(event)
+
+    async def _ticket_status(
+        self, ticket: ExternalTicket, change: TicketChange, stale: bool
+    ) -> None:
+        actor = Actor(
+            username=f"{change.connector}:{change.author or 'system'}", role=Role.INTEGRATION
+        )
+        data = {"connector": change.connector, "status": change.status, "order": change.order}
+        if stale:
+            reason = f"{change.status} is older than {ticket.status}; recorded, not applied"
+            event = self._event("external-status", actor, self.state, reason=reason)
+            event.data = {**data, "stale": True}
+            await self._record(event)
+            return
+        ticket.status, ticket.meaning, ticket.last_order = (
+            change.status,
+            change.meaning,
+            change.order,
+        )
+        event = self._event(
+            "external-status", actor, self.state, reason=f"ticket is {change.status}"
+        )
+        event.data = {**data, "meaning": change.meaning}
+        await self._record(event)
+        finished = change.meaning in FINISHED
+        if not (finished and ticket.active and self.line == Line.EXTERNAL):
+            return
+        ticket.active = False
+        reason = f"{change.connector} ticket {ticket.number} {change.status}"
+        if ticket.closure == "close_case":
+            await self._transition(Action(name="close", actor=actor, reason=reason))
+        elif self.state in WORKING and self.hops:
+            await self._transition(Action(name="return", actor=actor, reason=reason))
 
     async def _assign(self, data: AssignInput) -> Assignment:
         return await workflow.execute_local_activity(

@@ -354,9 +354,10 @@ async def request_action(
     db: DbSession,
     user: CurrentUser,
     temporal: Temporal,
+    app: App,
     payload: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> RequestOut:
     if action not in ACTIONS:
         raise not_found(f"action '{action}'")
     row = await load_visible(db, user, request_id)
-    return await perform(db, user, temporal, row, action, payload or {})
+    return await perform(db, user, temporal, row, action, payload or {}, app.ticketing)

@@ -1,0 +1,86 @@
+"""Files of a request: uploaded in Caseflow or brought back from an external ticket.
+
+Kept content-addressed (SHA-256), size-limited, and only when the bytes agree with the
+declared type. A comment names uploaded files to send them on (to the external ticket).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Path, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.deps import AppSettings, CurrentUser, DbSession
+from api.problems import invalid, not_found
+from api.request_views import load_visible
+from caseflow.files import FileRefused
+from caseflow.store import tickets
+
+router = APIRouter(prefix="/requests", tags=["files"])
+Sha = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+
+
+class FileOut(BaseModel):
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    source: str
+    added_by: str | None
+    at: datetime
+
+
+class FileList(BaseModel):
+    items: list[FileOut]
+
+
+@router.post("/{request_id}/files", status_code=201, response_model=FileOut)
+async def upload_file(
+    request_id: str,
+    db: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    file: Annotated[UploadFile, File()],
+) -> FileOut:
+    row = await load_visible(db, user, request_id)
+    data = await file.read(settings.attachment_max_bytes + 1)
+    try:
+        stored = await tickets.keep_file(
+            db,
+            row.id,
+            file.filename or "",
+            file.content_type or "application/octet-stream",
+            data,
+            source="caseflow",
+            added_by=user.username,
+            max_bytes=settings.attachment_max_bytes,
+        )
+    except FileRefused as exc:
+        raise invalid("file", str(exc)) from exc
+    await db.commit()
+    kept = [f for f in await tickets.request_files(db, row.id) if f.sha256 == stored.sha256]
+    return FileOut.model_validate(kept[-1], from_attributes=True)
+
+
+@router.get("/{request_id}/files", response_model=FileList)
+async def list_files(request_id: str, db: DbSession, user: CurrentUser) -> FileList:
+    row = await load_visible(db, user, request_id)
+    found = await tickets.request_files(db, row.id)
+    return FileList(items=[FileOut.model_validate(f, from_attributes=True) for f in found])
+
+
+@router.get("/{request_id}/files/{sha256}", response_class=Response)
+async def download_file(request_id: str, sha256: Sha, db: DbSession, user: CurrentUser) -> Response:
+    row = await load_visible(db, user, request_id)
+    kept = [f for f in await tickets.request_files(db, row.id) if f.sha256 == sha256]
+    data = await tickets.file_bytes(db, sha256) if kept else None
+    if data is None:
+        raise not_found("file")
+    disposition = f"attachment; filename*=UTF-8''{quote(kept[0].filename, safe='')}"
+    return Response(
+        data, media_type=kept[0].content_type, headers={"Content-Disposition": disposition}
+    )

@@ -1,0 +1,86 @@
+"""`POST /webhooks/{connector}`: status, replies and notes from external ticket systems.
+
+The delivery is recorded once per (connector, event id) and signalled to its request's
+workflow before the answer: a 2xx means it is durable. A repeated delivery answers 200
+`duplicate`; one whose earlier signal did not go out is signalled again (the workflow
+drops repeats by event id and stale statuses by the external order).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ValidationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import DbSession, Temporal
+from api.deps import State as App
+from api.problems import Problem, from_validation, not_found
+from caseflow.store import tickets
+from caseflow.webhooks import WebhookRefused, authenticate, translate
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class Receipt(BaseModel):
+    status: str  # accepted | duplicate | ignored
+    event_id: str | None = None
+    request_id: str | None = None
+    detail: str | None = None
+
+
+@router.post(
+    "/{connector}",
+    response_model=Receipt,
+    responses={
+        400: {"description": "the body is not JSON"},
+        401: {"description": "bad signature, stale timestamp or wrong token"},
+        404: {"description": "no such connector"},
+        422: {"description": "the body is JSON but not a delivery"},
+    },
+)
+async def receive(
+    connector: Annotated[str, Path(max_length=32)],
+    request: Request,
+    app: App,
+    db: DbSession,
+    temporal: Temporal,
+) -> Receipt:
+    config = app.ticketing.get(connector)
+    if config is None:
+        raise not_found(f"connector '{connector}'")
+    raw = await request.body()
+    try:
+        authenticate(config, request.headers, raw)
+    except WebhookRefused as exc:
+        raise Problem(401, "unauthorized", str(exc)) from exc
+    try:
+        payload: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(400, "malformed_body", "the body is not JSON") from exc
+    try:
+        change = translate(config, payload)
+    except ValidationError as exc:
+        raise from_validation(exc.errors()) from exc
+    if change is None:
+        return Receipt(status="ignored", detail="Caseflow's own change, or not followed")
+    link = await tickets.linked(db, connector, change.ticket_id)
+    request_id = link.request_id if link else None
+    new = await tickets.record_change(db, change, request_id)
+    await db.commit()
+    if link is None:
+        return Receipt(status="ignored", event_id=change.event_id, detail="no case has this ticket")
+    if not new and not await tickets.unsignalled(db, connector, change.event_id):
+        return Receipt(status="duplicate", event_id=change.event_id, request_id=request_id)
+    try:
+        await temporal.get_workflow_handle(link.workflow_id).signal("ticket_event", change)
+        status, detail = "accepted", None
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise  # Temporal unreachable: 503, and the sender retries
+        status, detail = "ignored", "the case is finished"
+    await tickets.mark_signalled(db, connector, [change.event_id])
+    await db.commit()
+    return Receipt(status=status, event_id=change.event_id, request_id=request_id, detail=detail)

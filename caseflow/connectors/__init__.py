@@ -1,0 +1,16 @@
+"""Connectors to external ticket systems over HTTP (httpx): one interface, two systems."""
+
+from __future__ import annotations
+
+import httpx
+
+from caseflow.connectors.base import TicketSystem
+from caseflow.connectors.otrs import OtrsConnector
+from caseflow.connectors.rt import RtConnector
+from caseflow.ticketing import ConnectorConfig
+
+
+def connector_for(config: ConnectorConfig, http: httpx.AsyncClient) -> TicketSystem:
+    if config.kind == "request_tracker":
+        return RtConnector(config, http)
+    return OtrsConnector(config, http)
