@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/mail.py
 	$(BIN)/python bench/deals.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from caseflow.connectors import connector_for
-from caseflow.connectors.base import Incoming, TicketRejected, TicketSystem, Upload
-from caseflow.connectors.rt import RtConnector
+from activities.connectors import connector_for
+from activities.connectors.base import Incoming, TicketRejected, TicketSystem, Upload
+from activities.connectors.rt import RtConnector
 from caseflow.db import transaction
 from caseflow.files import MAX_BYTES, FileRefused
 from caseflow.store import tickets as store

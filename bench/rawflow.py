@@ -65,10 +65,30 @@ class RawDeal:
         return result
 
 
+@workflow.defn
+class RawTicket:
+    """The baseline for bench/webhooks.py: each signal runs one no-op local activity."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, value: str) -> str:
+        await workflow.wait_condition(lambda: False)
+        return value
+
+    @workflow.signal
+    async def event(self, value: str) -> None:
+        async with self.lock:
+            await workflow.execute_local_activity(
+                noop, value, start_to_close_timeout=timedelta(seconds=10)
+            )
+
+
 async def main(address: str, task_queue: str) -> None:
     client = await Client.connect(address)
     worker = Worker(
-        client, task_queue=task_queue, workflows=[RawIntake, RawDeal], activities=[noop]
+        client, task_queue=task_queue, workflows=[RawIntake, RawDeal, RawTicket], activities=[noop]
     )
     await worker.run()
 

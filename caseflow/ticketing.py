@@ -1,7 +1,7 @@
 """External ticket systems: connectors as data, what a ticket's change means for a case.
 
 Pure and deterministic: the workflow imports the models and `verdict`; connectors (I/O)
-live in caseflow.connectors. Connectors are configured in
+live in activities/connectors. Connectors are configured in
 `routing_rules/ticketing/connectors.yaml`; secrets are written `${ENV_VAR}` and read from
 the environment when the file is loaded, never stored in the file.
 """

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from standardwebhooks.webhooks import Webhook
 
-from caseflow.connectors.otrs import webhook_change
-from caseflow.connectors.rt import KINDS, parse_time
 from caseflow.ticketing import ConnectorConfig, TicketChange
+
+# Request Tracker transaction types Caseflow follows, and what they are to a case.
+KINDS = {"Correspond": "reply", "Comment": "note", "Status": "status"}
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def otrs_time(text: str) -> datetime:
+    """`YYYY-MM-DD HH:MM:SS` in the server's local time, taken as written (ordering only)."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
 class WebhookRefused(Exception):
@@ -72,24 +83,32 @@ class RtDelivery(BaseModel):
     status: str | None = None
 
 
+def otrs_change(config: ConnectorConfig, delivery: OtrsDelivery) -> TicketChange:
+    """An invoker's delivery as a change. OTRS sends no event id: it is derived from the
+    ticket, the event and the ticket's `Changed` time, which also gives the order. An
+    ArticleCreate only names the ticket: its articles are fetched by the workflow."""
+    ticket = delivery.Ticket
+    ticket_id, name, changed = str(ticket.TicketID), delivery.Event.Event, ticket.Changed
+    at = otrs_time(changed)
+    article = name == "ArticleCreate"
+    return TicketChange(
+        connector=config.name,
+        ticket_id=ticket_id,
+        event_id=f"{ticket_id}:{name}:{changed}",
+        order=at.timestamp(),
+        kind="article" if article else "status",
+        at=at,
+        status=None if article else ticket.State,
+        status_type=None if article else ticket.StateType,
+        meaning=None if article else config.meaning(ticket.State, ticket.StateType),
+    )
+
+
 def translate(config: ConnectorConfig, payload: Any) -> TicketChange | None:
     """The delivery as a change (pydantic.ValidationError if malformed); None when it is
     Caseflow's own change or nothing Caseflow follows."""
     if config.kind == "otrs":
-        delivery = OtrsDelivery.model_validate(payload)
-        item = webhook_change(config.name, delivery.model_dump(mode="json"))
-        kind: Literal["status", "article"] = "article" if item.kind == "article" else "status"
-        return TicketChange(
-            connector=config.name,
-            ticket_id=item.ticket_id,
-            event_id=item.event_id,
-            order=item.order,
-            kind=kind,
-            at=item.at,
-            status=item.status,
-            status_type=item.status_type,
-            meaning=config.meaning(item.status, item.status_type),
-        )
+        return otrs_change(config, OtrsDelivery.model_validate(payload))
     event = RtDelivery.model_validate(payload)
     found = KINDS.get(event.type)
     if found is None or event.creator == config.integration_user:

@@ -5,6 +5,12 @@ the six operations, errors as HTTP 200 with an `Error` member, string ids, `Chan
 `YYYY-MM-DD HH:MM:SS` local time, configurable state names with their types, and no
 idempotency on TicketCreate. Test controls (`down`, `hang_after_create`) and an agent's
 own actions (`agent_state`, `agent_article`) build the invoker's deliveries for Caseflow.
+
+Beyond the contract's text (read-only here, so listed instead): the connector reads these
+members of TicketGet's `Article` items, as Znuny returns them — `ArticleID`, `From`,
+`CreateBy`, `IsVisibleForCustomer`, `Body`, `CreateTime`, and `Attachment` items with
+`Filename`, `ContentType`, `Content` (base64); TicketUpdate answers `ArticleID` when it
+added an article. The double has exactly these and nothing else.
 """
 
 from __future__ import annotations

@@ -253,6 +253,18 @@ async def test_a_create_answered_too_late_is_found_not_made_twice(
     mine = [t for t in otrs.tickets.values() if t["Title"].startswith(f"[{case.body['number']}]")]
     assert len(mine) == 1 and mine[0]["TicketID"] == ticket["ticket_id"]
 
+    # Taken back in Caseflow: the department gets an internal note and follows no more.
+    back = await case.act("return", {"reason": "клиент передумал"})
+    assert back.status_code == 200 and back.json()["line"] == "L1", back.text
+
+    async def told() -> dict | None:
+        notes = [a for a in mine[0]["Article"] if "клиент передумал" in a["Body"]]
+        return notes[0] if notes else None
+
+    note = await eventually(told, what="the note to the department")
+    assert note["IsVisibleForCustomer"] == 0 and note["Body"].startswith("Caseflow: return by")
+    assert (await case.view())["external"]["active"] is False
+
 
 async def test_bad_deliveries_are_refused_and_nothing_is_recorded(
     http, tokens, otrs: OtrsDouble, sessions

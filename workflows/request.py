@@ -141,6 +141,8 @@ class RequestWorkflow:
             except TimeoutError:
                 pass  # the alarm is due: the next turn rings it
         await workflow.wait_condition(workflow.all_handlers_finished)
+        # Posts to an external ticket still under way (the system may be down) finish first.
+        await asyncio.gather(*self.tasks)
         return self.view()
 
     def _next_alarm(self) -> tuple[datetime, str, int] | None:
@@ -356,6 +358,7 @@ class RequestWorkflow:
         before = (self.state, self.line)
         await self._change(action)
         self._follow_clocks(action, *before)
+        self._tell_department(action)
         if action.name == "set-priority":
             await self._retarget()
 
@@ -400,8 +403,6 @@ class RequestWorkflow:
         await self._record(event)
         if name == "return":
             self.hops.pop()
-            if self.ticket is not None and event.line != Line.EXTERNAL:
-                self.ticket.active = False
         elif name == "handoff":
             self.hops.append(Hop(line=self.line, queue=self.queue, assignee=self.assignee))
             assert action.system is not None and action.queue is not None
@@ -476,7 +477,26 @@ class RequestWorkflow:
                 await self._transition(back)
             await self._publish_ledger()
 
-    async def _post_to_ticket(self, ticket: ExternalTicket, seq: int, action: Action) -> None:
+    def _tell_department(self, action: Action) -> None:
+        """The case was taken back from the department in Caseflow (returned, reassigned,
+        cancelled): the ticket gets an internal note saying so, and follows no more."""
+        ticket = self.ticket
+        if ticket is None or not ticket.active or ticket.failed is not None:
+            return
+        if self.line == Line.EXTERNAL and self.state not in FINAL_STATES:
+            return
+        ticket.active = False
+        why = action.reason or action.text or "-"
+        note = Action(
+            name="comment",
+            actor=action.actor,
+            text=f"Caseflow: {action.name} by {action.actor.username}: {why}",
+        )
+        self._spawn(self._post_to_ticket(ticket, self.seq, note, public=False))
+
+    async def _post_to_ticket(
+        self, ticket: ExternalTicket, seq: int, action: Action, *, public: bool = True
+    ) -> None:
         """A public comment (and its files) to the ticket, once the ticket exists."""
         await workflow.wait_condition(lambda: not ticket.pending)
         if ticket.ticket_id is None:
@@ -486,14 +506,22 @@ class RequestWorkflow:
             ticket_id=ticket.ticket_id,
             key=f"{self._wf_id()}:{seq}",
             text=action.text or "",
+            public=public,
             files=action.files,
         )
-        await workflow.execute_activity(
-            "post_to_ticket",
-            post,
-            start_to_close_timeout=EXTERNAL_STEP,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        try:
+            await workflow.execute_activity(
+                "post_to_ticket",
+                post,
+                start_to_close_timeout=EXTERNAL_STEP,
+                retry_policy=EXTERNAL_RETRY,
+            )
+        except ActivityError as exc:  # refused: say so in the case, keep going
+            async with self.lock:
+                why = f"{ticket.connector} refused the comment: {exc.cause or exc}"
+                await self._record(
+                    self._event("external-post-failed", SYSTEM_ACTOR, self.state, why)
+                )
 
     @workflow.signal
     async def ticket_event(self, change: TicketChange) -> None:

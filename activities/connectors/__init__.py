@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from caseflow.connectors.base import TicketSystem
-from caseflow.connectors.otrs import OtrsConnector
-from caseflow.connectors.rt import RtConnector
+from activities.connectors.base import TicketSystem
+from activities.connectors.otrs import OtrsConnector
+from activities.connectors.rt import RtConnector
 from caseflow.ticketing import ConnectorConfig
 
 

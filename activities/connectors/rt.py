@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from caseflow.connectors.base import (
+from activities.connectors.base import (
     Incoming,
     TicketRejected,
     Upload,
@@ -22,17 +21,13 @@ from caseflow.connectors.base import (
     json_of,
 )
 from caseflow.ticketing import ConnectorConfig, TicketOrder, TicketRef
+from caseflow.webhooks import KINDS, parse_time
 
 HISTORY_FIELDS = "Type,Field,OldValue,NewValue,Creator,Created"
 PAGE = 100
 SYSTEM_USER = "RT_System"
 IGNORED = frozenset({"SystemError", "Create", "EmailRecord", "CommentEmailRecord"})
-KINDS = {"Correspond": "reply", "Comment": "note", "Status": "status"}
 FAILURES = ("isn't a valid", "permission denied", "no permission", "could not", "couldn't")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from caseflow.connectors.base import (
+from activities.connectors.base import (
     Incoming,
     TicketRejected,
     TicketSystemDown,
@@ -23,21 +22,13 @@ from caseflow.connectors.base import (
     json_of,
 )
 from caseflow.ticketing import ConnectorConfig, TicketOrder, TicketRef
+from caseflow.webhooks import otrs_time
 
 REF_FIELD = "CaseflowRef"
 PRIORITIES = {"low": "2 low", "normal": "3 normal", "high": "4 high", "critical": "5 very high"}
 CONTENT_TYPE = "text/plain; charset=utf8"
 # Refusals that a later attempt could get past (a session or a lock, not the request itself).
 TRANSIENT = ("Timeout", "Locked")
-
-
-def otrs_time(text: str) -> datetime:
-    """`YYYY-MM-DD HH:MM:SS` in the server's local time, taken as written (ordering only)."""
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-
-
-def order_of(changed: str) -> float:
-    return otrs_time(changed).timestamp()
 
 
 class OtrsConnector:
@@ -177,22 +168,3 @@ def attachments(files: list[Upload]) -> list[dict[str, str]]:
         }
         for f in files
     ]
-
-
-def webhook_change(connector: str, payload: dict[str, Any]) -> Incoming:
-    """An invoker's delivery as a change. OTRS sends no event id: it is derived from the
-    ticket, the event and the ticket's `Changed` time, which also gives the order."""
-    event = payload["Event"]
-    ticket = payload["Ticket"]
-    ticket_id, name, changed = str(ticket["TicketID"]), str(event["Event"]), str(ticket["Changed"])
-    at = otrs_time(changed)
-    kind = "article" if name == "ArticleCreate" else "status"
-    return Incoming(
-        event_id=f"{ticket_id}:{name}:{changed}",
-        order=at.timestamp(),
-        kind=kind,
-        at=at,
-        ticket_id=ticket_id,
-        status=str(ticket["State"]) if kind == "status" else None,
-        status_type=str(ticket["StateType"]) if ticket.get("StateType") else None,
-    )
