@@ -113,12 +113,16 @@ class TicketActivities:
 
     @activity.defn
     async def open_ticket(self, order: TicketOrder) -> TicketRef:
-        """Look the ticket up by the Caseflow reference first: a timed-out attempt may have
-        created it. Then link it to the request, so changes coming back find the case."""
+        """On a retry, look the ticket up by the Caseflow reference first: a timed-out
+        attempt may have created it. Then link it to the request, so changes coming back
+        find the case."""
         config = self._config(order.connector)
         system = self._system(order.connector)
         with refusals():
-            ref = await system.find(order.ref)
+            # Only an earlier attempt can have made it (say, one that timed out after the
+            # system had created the ticket): the first attempt spares the search.
+            earlier = activity.info().attempt > 1
+            ref = await system.find(order.ref) if earlier else None
             if ref is None:
                 ref = await system.create(order, [])
         ref.closure = config.closure_for(order.topic)

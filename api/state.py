@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from caseflow.business_time import BusinessCalendar
 from caseflow.settings import Settings
+from caseflow.store import tickets
 from caseflow.store.sla_reports import Forecast, forecast
 from caseflow.ticketing import Ticketing
 from caseflow.topics import TopicBook
@@ -29,6 +30,27 @@ class ForecastCache:
         return self.value
 
 
+class TicketLinks:
+    """Which request a ticket belongs to: written once, never changed, so kept in memory
+    after the first lookup (a link not written yet is looked up again next time)."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self.known: dict[tuple[str, str], tuple[str, str]] = {}
+
+    async def get(self, db: AsyncSession, connector: str, ticket_id: str) -> tuple[str, str] | None:
+        """(request id, workflow id) of the ticket, or None."""
+        key = (connector, ticket_id)
+        if key not in self.known:
+            row = await tickets.linked(db, connector, ticket_id)
+            if row is None:
+                return None
+            if len(self.known) >= self.size:
+                self.known.clear()
+            self.known[key] = (row.request_id, row.workflow_id)
+        return self.known[key]
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -39,3 +61,4 @@ class AppState:
     forecasts: ForecastCache = field(default_factory=lambda: ForecastCache(timedelta(0)))
     topics: TopicBook = field(default_factory=lambda: TopicBook(topics={}))
     ticketing: Ticketing = field(default_factory=lambda: Ticketing([]))
+    links: TicketLinks = field(default_factory=TicketLinks)

@@ -222,50 +222,71 @@ def make_calls(
     return {"raw": raw, "direct": direct, "http": over_http}
 
 
+class Stack:
+    """A dev server, Caseflow's worker and API and the baseline worker, as child processes."""
+
+    def __init__(
+        self, server: WorkflowEnvironment, children: list[subprocess.Popen[bytes]], api_port: int
+    ) -> None:
+        self.server, self.children, self.api_port = server, children, api_port
+        self.address = server.client.service_client.config.target_host
+
+    @classmethod
+    async def start(cls, url: str, task_queue: str, **settings: str) -> Stack:
+        server = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=dev_server_path(), dev_server_log_level="error", ui=False
+        )
+        address = server.client.service_client.config.target_host
+        api_port = free_port()
+        env = {
+            **os.environ,
+            "CASEFLOW_DATABASE_URL": url,
+            "CASEFLOW_TEMPORAL_ADDRESS": address,
+            "CASEFLOW_TASK_QUEUE": task_queue,
+            "CASEFLOW_LOG_LEVEL": "WARNING",
+            **{f"CASEFLOW_{name.upper()}": value for name, value in settings.items()},
+        }
+        cli = [sys.executable, "-m", "caseflow.cli"]
+        children = [
+            subprocess.Popen([*cli, "worker"], env=env, cwd=ROOT),
+            subprocess.Popen([*cli, "api", "--port", str(api_port)], env=env, cwd=ROOT),
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "rawflow.py"), address, "bench-raw"],
+                cwd=ROOT,
+            ),
+        ]
+        return cls(server, children, api_port)
+
+    async def operator(self, http: httpx.AsyncClient) -> dict[str, str]:
+        """Once the API is ready: the operator's authorisation header."""
+        wait_for_port(self.api_port)
+        for _ in range(150):
+            if (await http.get(f"http://127.0.0.1:{self.api_port}/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        token = (
+            await http.post("/auth/token", data={"username": "operator", "password": "demo"})
+        ).json()
+        return {"Authorization": f"Bearer {token['access_token']}"}
+
+    def http(self, timeout: float = 60) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.api_port}/api/v1", timeout=timeout
+        )
+
+
 async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
     url, pg_name = prepare_database(args.db, workdir)
     await seed_database(url)
-    server = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(), dev_server_log_level="error", ui=False
-    )
-    address = server.client.service_client.config.target_host
-    api_port = free_port()
-    env = {
-        **os.environ,
-        "CASEFLOW_DATABASE_URL": url,
-        "CASEFLOW_TEMPORAL_ADDRESS": address,
-        "CASEFLOW_TASK_QUEUE": "bench-caseflow",
-        "CASEFLOW_LOG_LEVEL": "WARNING",
-    }
-    children = [
-        subprocess.Popen([sys.executable, "-m", "caseflow.cli", "worker"], env=env, cwd=ROOT),
-        subprocess.Popen(
-            [sys.executable, "-m", "caseflow.cli", "api", "--port", str(api_port)],
-            env=env,
-            cwd=ROOT,
-        ),
-        subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "rawflow.py"), address, "bench-raw"], cwd=ROOT
-        ),
-    ]
+    stack = await Stack.start(url, "bench-caseflow")
     figures = {name: Figures() for name in LABELS if name in args.paths}
     try:
-        wait_for_port(api_port)
-        raw_client = await Client.connect(address)
-        case_client = await Client.connect(address, data_converter=pydantic_data_converter)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{api_port}/api/v1", timeout=60
-        ) as http:
-            for _ in range(150):
-                if (await http.get(f"http://127.0.0.1:{api_port}/readyz")).status_code == 200:
-                    break
-                await asyncio.sleep(0.2)
-            token = (
-                await http.post("/auth/token", data={"username": "operator", "password": "demo"})
-            ).json()
-            headers = {"Authorization": f"Bearer {token['access_token']}"}
-            calls = make_calls(address, http, headers, raw_client, case_client)
+        raw_client = await Client.connect(stack.address)
+        case_client = await Client.connect(stack.address, data_converter=pydantic_data_converter)
+        async with stack.http() as http:
+            headers = await stack.operator(http)
+            calls = make_calls(stack.address, http, headers, raw_client, case_client)
             await in_rounds(
                 {name: calls[name] for name in figures},
                 figures,
@@ -274,7 +295,7 @@ async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                 concurrency=args.concurrency,
             )
     finally:
-        await tear_down(children, server, pg_name)
+        await tear_down(stack.children, stack.server, pg_name)
     return {name: f.summary() for name, f in figures.items()}
 
 

@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +34,6 @@ from typing import Any
 import httpx
 import psycopg
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.intake import (
     PG_ADMIN,
     Figures,
+    Stack,
     free_port,
     measure,
     prepare_database,
@@ -52,8 +50,6 @@ from bench.intake import (
 )
 from bench.rawflow import RawTicket
 from caseflow.demo import DEMO_NAMESPACE
-from caseflow.devstack import wait_for_port
-from caseflow.temporal import dev_server_path
 from tests import otrs_double, rt_peer
 
 OTRS_TOKEN = "bench-otrs-token"
@@ -256,76 +252,50 @@ async def run(args: argparse.Namespace) -> None:
     double = otrs_double.OtrsDouble(free_port())
     double.start()
     rt = None if args.no_rt else await asyncio.to_thread(rt_peer.start, free_port())
-    server = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(), dev_server_log_level="error", ui=False
+    connectors = connectors_file(workdir, double.base_url, rt)
+    stack = await Stack.start(
+        url, "bench-webhooks", notifications="false", ticketing_file=str(connectors)
     )
-    address = server.client.service_client.config.target_host
-    api_port = free_port()
-    env = {
-        **os.environ,
-        "CASEFLOW_DATABASE_URL": url,
-        "CASEFLOW_TEMPORAL_ADDRESS": address,
-        "CASEFLOW_TASK_QUEUE": "bench-webhooks",
-        "CASEFLOW_LOG_LEVEL": "WARNING",
-        "CASEFLOW_NOTIFICATIONS": "false",
-        "CASEFLOW_TICKETING_FILE": str(connectors_file(workdir, double.base_url, rt)),
-    }
-    children = [
-        subprocess.Popen([sys.executable, "-m", "caseflow.cli", "worker"], env=env, cwd=ROOT),
-        subprocess.Popen(
-            [sys.executable, "-m", "caseflow.cli", "api", "--port", str(api_port)],
-            env=env,
-            cwd=ROOT,
-        ),
-        subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "rawflow.py"), address, "bench-raw"], cwd=ROOT
-        ),
-    ]
     try:
-        wait_for_port(api_port)
-        client = await Client.connect(address)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{api_port}/api/v1", timeout=120
-        ) as http:
-            for _ in range(150):
-                if (await http.get(f"http://127.0.0.1:{api_port}/readyz")).status_code == 200:
-                    break
-                await asyncio.sleep(0.2)
-            token = (
-                await http.post("/auth/token", data={"username": "operator", "password": "demo"})
-            ).json()
-            headers = {"Authorization": f"Bearer {token['access_token']}"}
+        client = await Client.connect(stack.address)
+        async with stack.http(timeout=120) as http:
+            headers = await stack.operator(http)
             customer = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))
             figures = await deliveries_bench(args, http, headers, double, client, url, customer)
-            print(
-                f"webhook deliveries: {args.deliveries} for {args.cases} cases (30 % repeats, "
-                f"shuffled), half per path, {args.concurrency} concurrent, PostgreSQL"
-            )
-            print(f"{'path':<52}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}")
-            labels = {
-                "raw": "raw: INSERT ON CONFLICT + signal (no HTTP)",
-                "caseflow": "POST /webhooks/otrs (auth, dedup, record, signal)",
-            }
-            summary = {name: f.summary() for name, f in figures.items()}
-            for name, n in summary.items():
-                print(f"{labels[name]:<52}{n['rps']:>8.1f}{n['p50']:>9.1f}{n['p95']:>9.1f}")
-            print(
-                f"throughput ratio caseflow/raw: "
-                f"{summary['caseflow']['rps'] / summary['raw']['rps']:.2f}"
-            )
+            report_deliveries(args, figures)
             if rt is not None:
-                times = await handoff_bench(args, http, headers, rt, customer)
-                raw_p50 = statistics.median(times["raw"]) * 1000
-                ours_p50 = statistics.median(times["caseflow"]) * 1000
-                print(f"hand-off to Request Tracker 5, {args.handoffs} one after another")
-                print(f"raw httpx POST /ticket:                 p50 {raw_p50:7.1f} ms")
-                print(f"handoff until the view shows the ticket: p50 {ours_p50:7.1f} ms")
-                print(f"latency ratio caseflow/raw: {ours_p50 / raw_p50:.2f}")
+                report_handoffs(args, await handoff_bench(args, http, headers, rt, customer))
     finally:
-        await tear_down(children, server, pg_name)
+        await tear_down(stack.children, stack.server, pg_name)
         double.stop()
         if rt is not None:
             await asyncio.to_thread(rt_peer.stop)
+
+
+def report_deliveries(args: argparse.Namespace, figures: dict[str, Figures]) -> None:
+    print(
+        f"webhook deliveries: {args.deliveries} for {args.cases} cases (30 % repeats, "
+        f"shuffled), half per path, {args.concurrency} concurrent, PostgreSQL"
+    )
+    print(f"{'path':<52}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}")
+    labels = {
+        "raw": "raw: INSERT ON CONFLICT + signal (no HTTP)",
+        "caseflow": "POST /webhooks/otrs (auth, dedup, record, signal)",
+    }
+    summary = {name: f.summary() for name, f in figures.items()}
+    for name, n in summary.items():
+        print(f"{labels[name]:<52}{n['rps']:>8.1f}{n['p50']:>9.1f}{n['p95']:>9.1f}")
+    ratio = summary["caseflow"]["rps"] / summary["raw"]["rps"]
+    print(f"throughput ratio caseflow/raw: {ratio:.2f}")
+
+
+def report_handoffs(args: argparse.Namespace, times: dict[str, list[float]]) -> None:
+    raw_p50 = statistics.median(times["raw"]) * 1000
+    ours_p50 = statistics.median(times["caseflow"]) * 1000
+    print(f"hand-off to Request Tracker 5, {args.handoffs} one after another")
+    print(f"raw httpx POST /ticket:                  p50 {raw_p50:7.1f} ms")
+    print(f"handoff until the view shows the ticket: p50 {ours_p50:7.1f} ms")
+    print(f"latency ratio caseflow/raw: {ours_p50 / raw_p50:.2f}")
 
 
 def main() -> None:

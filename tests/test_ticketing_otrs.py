@@ -325,8 +325,7 @@ async def test_shuffled_duplicated_stale_deliveries_end_in_the_newest_state(
         chunk = deliveries[start : start + 25]
         answers += await asyncio.gather(*(deliver(http, d) for d in chunk))
     statuses = [a.json()["status"] for a in answers]
-    # A repeat racing its original is signalled again (the workflow drops it): never lost.
-    assert set(statuses) == {"accepted", "duplicate"} and statuses.count("accepted") >= 700
+    assert statuses.count("accepted") == 700 and statuses.count("duplicate") == 300
     async with sessions() as session:
         rows = select(func.count()).select_from(TicketEventRow)
         ids = [case.id for case in cases]

@@ -2,8 +2,8 @@
 
 The delivery is recorded once per (connector, event id) and signalled to its request's
 workflow before the answer: a 2xx means it is durable. A repeated delivery answers 200
-`duplicate`; one whose earlier signal did not go out is signalled again (the workflow
-drops repeats by event id and stale statuses by the external order).
+`duplicate` and is signalled again, in case the first signal never went out (the
+workflow drops repeats by event id and stale statuses by the external order).
 """
 
 from __future__ import annotations
@@ -66,21 +66,20 @@ async def receive(
         raise from_validation(exc.errors()) from exc
     if change is None:
         return Receipt(status="ignored", detail="Caseflow's own change, or not followed")
-    link = await tickets.linked(db, connector, change.ticket_id)
-    request_id = link.request_id if link else None
+    link = await app.links.get(db, connector, change.ticket_id)
+    request_id = link[0] if link else None
     new = await tickets.record_change(db, change, request_id)
     await db.commit()
     if link is None:
         return Receipt(status="ignored", event_id=change.event_id, detail="no case has this ticket")
-    if not new and not await tickets.unsignalled(db, connector, change.event_id):
-        return Receipt(status="duplicate", event_id=change.event_id, request_id=request_id)
+    # A repeat is signalled again: its first signal may not have gone out (the sender
+    # retries exactly then), and the workflow drops what it has applied.
+    status = "accepted" if new else "duplicate"
+    detail = None
     try:
-        await temporal.get_workflow_handle(link.workflow_id).signal("ticket_event", change)
-        status, detail = "accepted", None
+        await temporal.get_workflow_handle(link[1]).signal("ticket_event", change)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise  # Temporal unreachable: 503, and the sender retries
         status, detail = "ignored", "the case is finished"
-    await tickets.mark_signalled(db, connector, [change.event_id])
-    await db.commit()
     return Receipt(status=status, event_id=change.event_id, request_id=request_id, detail=detail)
