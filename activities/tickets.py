@@ -141,23 +141,31 @@ class TicketActivities:
         return ref
 
     @activity.defn
-    async def post_to_ticket(self, post: TicketPost) -> None:
-        """Send a Caseflow comment and its files; a post already made is not made again."""
+    async def post_to_ticket(self, post: TicketPost) -> str | None:
+        """Send a Caseflow comment and its files (a post already made is not made again);
+        with `close`, then set the connector's close status. Returns the status set."""
+        config = self._config(post.connector)
         system = self._system(post.connector)
         async with self.sessions() as session:
-            if await store.post_done(session, post.key) is not None:
-                return
+            done = await store.post_done(session, post.key) is not None
             uploads = []
-            for stored in post.files:
+            for stored in [] if done else post.files:
                 data = await store.file_bytes(session, stored.sha256)
                 if data is not None:
                     uploads.append(Upload(stored.filename, stored.content_type, data))
         with refusals():
-            article = await system.post(
-                post.ticket_id, post.text, public=post.public, files=uploads
-            )
-        async with transaction(self.sessions) as session:
-            await store.record_post(session, post.key, post.connector, post.ticket_id, article)
+            if not done:
+                article = await system.post(
+                    post.ticket_id, post.text, public=post.public, files=uploads
+                )
+                async with transaction(self.sessions) as session:
+                    await store.record_post(
+                        session, post.key, post.connector, post.ticket_id, article
+                    )
+            if post.close and config.close_status:
+                await system.set_status(post.ticket_id, config.close_status)
+                return config.close_status
+        return None
 
     @activity.defn
     async def fetch_articles(self, fetch: ArticleFetch) -> list[TicketChange]:

@@ -67,6 +67,9 @@ class ConnectorConfig(BaseModel):
     statuses: dict[str, Meaning] = Field(min_length=1, description="external status → meaning")
     closure: dict[str, Closure] = Field(default_factory=dict, description="per topic")
     default_closure: Closure = "return_to_line"
+    # Set on the ticket when the case is closed or cancelled in Caseflow while the
+    # department still has it (none: the ticket only gets the note).
+    close_status: str | None = None
     poll_every: timedelta | None = Field(default=None, description="Request Tracker polling")
     timeout: float = 15.0
 
@@ -271,6 +274,7 @@ class TicketPost(BaseModel):
     text: str
     public: bool = True
     files: list[StoredFile] = Field(default_factory=list)
+    close: bool = Field(default=False, description="then set the connector's close_status")
 
 
 class ArticleFetch(BaseModel):

@@ -171,6 +171,7 @@ def otrs_config(base_url: str) -> ConnectorConfig:
             "removed": "rejected",
         },
         closure={"complaint": "close_case"},
+        close_status="closed successful",
         timeout=1.0,
     )
 

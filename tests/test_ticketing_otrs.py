@@ -217,6 +217,28 @@ async def test_closing_closes_the_case_where_the_topic_says_so(http, tokens, otr
     assert all(c["stopped_at"] for c in view["sla"]["clocks"])
 
 
+async def test_cancelling_a_handed_off_case_closes_its_ticket_with_a_note(
+    http, tokens, otrs: OtrsDouble
+) -> None:
+    case = await Case.open(http, tokens)
+    await case.handoff()
+    ticket_id = (await case.ticket())["ticket_id"]
+    cancelled = await case.act("cancel", {"reason": "клиент отозвал заявку"})
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+
+    async def closed_there() -> dict | None:
+        ticket = otrs.tickets[ticket_id]
+        return ticket if ticket["State"] == "closed successful" else None
+
+    ticket = await eventually(closed_there, what="the ticket closed in OTRS")
+    note = ticket["Article"][-1]
+    assert note["Body"] == "Caseflow: cancel by operator: клиент отозвал заявку"
+    assert note["IsVisibleForCustomer"] == 0
+    echo = await deliver(http, otrs.delivery(ticket_id, "TicketStateUpdate"))
+    assert echo.status_code == 200 and echo.json()["status"] in ("ignored", "accepted")
+    assert (await case.view())["state"] == "cancelled"
+
+
 async def test_a_system_down_at_handoff_is_retried_and_nothing_is_lost(
     http, tokens, otrs: OtrsDouble
 ) -> None:

@@ -492,10 +492,17 @@ class RequestWorkflow:
             actor=action.actor,
             text=f"Caseflow: {action.name} by {action.actor.username}: {why}",
         )
-        self._spawn(self._post_to_ticket(ticket, self.seq, note, public=False))
+        closing = self.state in FINAL_STATES
+        self._spawn(self._post_to_ticket(ticket, self.seq, note, public=False, close=closing))
 
     async def _post_to_ticket(
-        self, ticket: ExternalTicket, seq: int, action: Action, *, public: bool = True
+        self,
+        ticket: ExternalTicket,
+        seq: int,
+        action: Action,
+        *,
+        public: bool = True,
+        close: bool = False,
     ) -> None:
         """A public comment (and its files) to the ticket, once the ticket exists."""
         await workflow.wait_condition(lambda: not ticket.pending)
@@ -508,14 +515,18 @@ class RequestWorkflow:
             text=action.text or "",
             public=public,
             files=action.files,
+            close=close,
         )
         try:
-            await workflow.execute_activity(
+            pushed = await workflow.execute_activity(
                 "post_to_ticket",
                 post,
+                result_type=str | None,  # type: ignore[arg-type]
                 start_to_close_timeout=EXTERNAL_STEP,
                 retry_policy=EXTERNAL_RETRY,
             )
+            if pushed is not None:  # its echo coming back is not a change
+                ticket.pushed_status = pushed
         except ActivityError as exc:  # refused: say so in the case, keep going
             async with self.lock:
                 why = f"{ticket.connector} refused the comment: {exc.cause or exc}"
