@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -194,7 +195,8 @@ class TicketActivities:
             raise ApplicationError(
                 f"{data.connector} is not polled", type="unknown_connector", non_retryable=True
             )
-        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        # RT reads TicketSQL dates in its own time zone (whole seconds): written in it.
+        started = datetime.now(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M:%S")
         async with self.sessions() as session:
             links = await store.open_links(session, data.connector)
         result = Polled(since=started, txn=data.txn)

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from caseflow.business_time import IanaZone
 from caseflow.yamlsource import SourceError, SourceErrors, parse, validate_data
 
 Meaning = Literal["open", "pending", "resolved", "rejected"]
@@ -71,6 +72,8 @@ class ConnectorConfig(BaseModel):
     # department still has it (none: the ticket only gets the note).
     close_status: str | None = None
     poll_every: timedelta | None = Field(default=None, description="Request Tracker polling")
+    # RT reads the dates in TicketSQL in its own $Timezone: the poller writes them in it.
+    timezone: IanaZone = "UTC"
     timeout: float = 15.0
 
     @model_validator(mode="after")
@@ -193,8 +196,9 @@ class ExternalTicket(BaseModel):
     meaning: Meaning | None = None
     last_order: float = -1.0
     pushed_status: str | None = None
-    seen: list[str] = Field(default_factory=list, description="latest event ids applied")
-    articles: list[str] = Field(default_factory=list, description="articles already synced")
+    # The workflow's own bookkeeping: kept in its memory, left out of views.
+    seen: list[str] = Field(default_factory=list, exclude=True, description="latest events")
+    articles: list[str] = Field(default_factory=list, exclude=True, description="synced")
     active: bool = True
     failed: str | None = None
 
