@@ -24,6 +24,7 @@ POLL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 class PollerStart(BaseModel):
     cursor: PollInput
     every: timedelta = timedelta(seconds=30)
+    rounds: int = ROUNDS_PER_RUN  # then it continues as new, carrying the cursor
 
 
 @workflow.defn
@@ -35,7 +36,7 @@ class TicketPollerWorkflow:
     @workflow.run
     async def run(self, start: PollerStart) -> None:
         cursor = start.cursor
-        for _ in range(ROUNDS_PER_RUN):
+        for _ in range(start.rounds):
             polled = await workflow.execute_activity(
                 "poll_tickets",
                 cursor,
@@ -64,7 +65,7 @@ class TicketPollerWorkflow:
             except TimeoutError:
                 pass
             self.nudged = False
-        workflow.continue_as_new(PollerStart(cursor=cursor, every=start.every))
+        workflow.continue_as_new(PollerStart(cursor=cursor, every=start.every, rounds=start.rounds))
 
     @workflow.signal
     def poll_now(self) -> None:
