@@ -589,10 +589,7 @@ class RequestWorkflow:
             if item.external_id in ticket.articles:
                 return
             ticket.articles.append(item.external_id)
-        actor = Actor(
-            username=f"{item.connector}:{item.author or 'unknown'}", role=Role.INTEGRATION
-        )
-        event = self._event(f"external-{item.kind}", actor, self.state, reason=item.text)
+        event = self._event(f"external-{item.kind}", machine(item), self.state, reason=item.text)
         event.data = {
             "connector": item.connector,
             "ticket_id": item.ticket_id,
