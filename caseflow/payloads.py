@@ -80,6 +80,9 @@ class Action(BaseModel):
     priority: str | None = None
     system: str | None = Field(default=None, description="handoff: the connector")
     files: list[StoredFile] = Field(default_factory=list, description="comment: attached files")
+    share: bool = Field(
+        default=False, description="comment: goes to the external ticket even if internal"
+    )
 
 
 class Assignment(BaseModel):

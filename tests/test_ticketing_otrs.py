@@ -161,6 +161,14 @@ async def test_replies_and_files_come_back_and_closing_returns_the_case(
     )
     assert upload.status_code == 201, upload.text
     sha = upload.json()["sha256"]
+
+    async def shared() -> dict | None:  # the department has the case: the upload goes too
+        notes = [a for a in otrs.tickets[ticket_id]["Article"] if "attached note.txt" in a["Body"]]
+        return notes[0] if notes else None
+
+    attached = await eventually(shared, what="the upload in OTRS")
+    assert attached["IsVisibleForCustomer"] == 0
+    assert [a["Filename"] for a in attached["Attachment"]] == ["note.txt"]
     comment = await case.act("comment", {"text": "Клиент согласен", "public": True, "files": [sha]})
     assert comment.status_code == 200, comment.text
 

@@ -413,10 +413,12 @@ class RequestWorkflow:
                 closure="return_to_line",
             )
             self._spawn(self._open_ticket(self.ticket))
-        elif name == "comment" and action.public and self.ticket is not None:
-            # The department hears the case's public replies even after giving it back.
+        elif name == "comment" and (action.public or action.share) and self.ticket is not None:
+            # The department hears the case's public replies (and gets files attached in
+            # Caseflow) even after giving it back.
             if self.ticket.failed is None:
-                self._spawn(self._post_to_ticket(self.ticket, event.seq, action))
+                post = self._post_to_ticket(self.ticket, event.seq, action, public=action.public)
+                self._spawn(post)
         self.state, self.line, self.queue = event.to_state, event.line, event.queue
         self.assignee, self.priority = event.assignee, event.priority
         resolved = self.state == State.RESOLVED

@@ -1,7 +1,9 @@
 """Files of a request: uploaded in Caseflow or brought back from an external ticket.
 
 Kept content-addressed (SHA-256), size-limited, and only when the bytes agree with the
-declared type. A comment names uploaded files to send them on (to the external ticket).
+declared type. A public comment names uploaded files to send them to the customer's
+external ticket too; while an adjacent department has the case, an upload goes to its
+ticket by itself (as an internal note).
 """
 
 from __future__ import annotations
@@ -13,12 +15,20 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
-from api.deps import AppSettings, CurrentUser, DbSession
+from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.problems import invalid, not_found
 from api.request_views import load_visible
+from api.temporal_errors import to_problem
 from caseflow.files import FileRefused
+from caseflow.models import Request, User
+from caseflow.payloads import Action
 from caseflow.store import tickets
+from caseflow.ticketing import StoredFile
+from workflows.request import RequestWorkflow
 
 router = APIRouter(prefix="/requests", tags=["files"])
 Sha = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
@@ -44,6 +54,7 @@ async def upload_file(
     db: DbSession,
     user: CurrentUser,
     settings: AppSettings,
+    temporal: Temporal,
     file: Annotated[UploadFile, File()],
 ) -> FileOut:
     row = await load_visible(db, user, request_id)
@@ -63,7 +74,34 @@ async def upload_file(
         raise invalid("file", str(exc)) from exc
     await db.commit()
     kept = [f for f in await tickets.request_files(db, row.id) if f.sha256 == stored.sha256]
+    await share_with_department(temporal, row, user, stored, db)
     return FileOut.model_validate(kept[-1], from_attributes=True)
+
+
+async def share_with_department(
+    temporal: Client, row: Request, user: User, stored: StoredFile, db: AsyncSession
+) -> None:
+    """While an adjacent department has the case, a file attached in Caseflow goes to its
+    ticket too: an internal comment naming the file, shared with the ticket."""
+    handle = temporal.get_workflow_handle(row.workflow_id)
+    try:
+        view = await handle.query(RequestWorkflow.view)
+    except RPCError:
+        return  # the case's workflow is gone (finished long ago): nothing to share with
+    external = view.external
+    if external is None or not external.active or external.failed is not None:
+        return
+    action = Action(
+        name="comment",
+        actor=await actor_of(user, db),
+        text=f"Caseflow: {user.username} attached {stored.filename}",
+        files=[stored],
+        share=True,
+    )
+    try:
+        await handle.execute_update(RequestWorkflow.act, action)
+    except WorkflowUpdateFailedError as exc:
+        raise to_problem(exc) from exc
 
 
 @router.get("/{request_id}/files", response_model=FileList)
