@@ -3,6 +3,7 @@ history holds (for the replay tests) and what it does with changes that come bac
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -42,6 +43,7 @@ async def test_handoff_and_its_ticket_coming_back_to_close(env, otrs: OtrsDouble
     await act(handle, "comment", text="ждём отдел", public=True)
     opened = await handle.query(RequestWorkflow.view)
     while opened.external is None or opened.external.ticket_id is None:
+        await asyncio.sleep(0.05)
         opened = await handle.query(RequestWorkflow.view)
     ticket_id = opened.external.ticket_id
     closed = change(ticket_id, "e2", 2.0, "closed successful", "resolved")
@@ -51,6 +53,7 @@ async def test_handoff_and_its_ticket_coming_back_to_close(env, otrs: OtrsDouble
     await handle.signal(RequestWorkflow.ticket_event, older)  # stale: recorded only
     back = await handle.query(RequestWorkflow.view)
     while back.line != "L1" or back.last_seq < opened.last_seq + 3:
+        await asyncio.sleep(0.05)
         back = await handle.query(RequestWorkflow.view)
     assert back.external is not None and back.external.status == "closed successful"
     assert back.assignee == view.assignee or back.assignee == OPERATOR.username
