@@ -39,7 +39,8 @@ class DealActivities:
             )
         async with transaction(self.sessions) as session:
             existing = await session.get(Deal, start.deal_id)
-            now = existing.created_at if existing else datetime.now(UTC)
+            # The workflow's time, so due times of tasks count from the creation shown.
+            now = existing.created_at if existing else (start.at or datetime.now(UTC))
             if existing is None:
                 session.add(
                     Deal(

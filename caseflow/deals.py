@@ -66,6 +66,9 @@ class DealStart(BaseModel):
     body_hash: str
     max_history: int = Field(default=1500, description="continue as new beyond this")
     carried: DealState | None = None
+    at: datetime | None = Field(
+        default=None, description="set by the workflow: the deal is created at its time"
+    )
 
 
 class DealState(BaseModel):

@@ -54,7 +54,7 @@ class DealWorkflow:
             if self.s is None:
                 registered = await workflow.execute_local_activity(
                     "register_deal",
-                    start,
+                    start.model_copy(update={"at": workflow.now()}),
                     result_type=DealRegistered,
                     start_to_close_timeout=STEP,
                     retry_policy=RETRY,
@@ -66,7 +66,8 @@ class DealWorkflow:
                     created_at=registered.created_at,
                 )
                 self._event("create", start.owner, reason=start.title)
-                self._enter(0)
+                # The first stage's tasks are due from the deal's creation, as it is shown.
+                self._enter(0, at=registered.created_at)
                 await self._project()
         while self.state.status == "open":
             async with self.lock:
@@ -229,11 +230,11 @@ class DealWorkflow:
             task.result, task.closed_at, task.reason = action.result, now, action.reason
             self._event(action.name, action.actor, data={"task": task.id, "result": task.result})
 
-    def _enter(self, index: int) -> None:
+    def _enter(self, index: int, at: datetime | None = None) -> None:
         s = self.state
         s.stage = index
         stage = s.terms.stages[index]
-        new = stage_tasks(s.terms, stage, s.people, workflow.now(), s.next_task)
+        new = stage_tasks(s.terms, stage, s.people, at or workflow.now(), s.next_task)
         s.next_task += len(new)
         s.tasks.extend(new)
         self._event("enter", SYSTEM_ACTOR, data={"tasks": [t.id for t in new]})
