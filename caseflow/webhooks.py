@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,12 +30,28 @@ def otrs_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
+TOLERANCE = timedelta(minutes=5)
+
+
 class WebhookRefused(Exception):
     """The sender could not be authenticated."""
 
 
-def authenticate(config: ConnectorConfig, headers: Mapping[str, str], raw: bytes) -> None:
+class StaleDelivery(Exception):
+    """A signed delivery stamped more than five minutes from now (a replay, or a bad clock)."""
+
+
+def authenticate(
+    config: ConnectorConfig, headers: Mapping[str, str], raw: bytes, now: datetime | None = None
+) -> None:
     if config.webhook_secret is not None:
+        stamp = headers.get("webhook-timestamp", "")
+        if stamp.isdigit():
+            sent = datetime.fromtimestamp(int(stamp), UTC)
+            if abs((now or datetime.now(UTC)) - sent) > TOLERANCE:
+                raise StaleDelivery(
+                    f"webhook-timestamp {sent:%Y-%m-%dT%H:%M:%SZ} is not within 5 minutes"
+                )
         try:
             Webhook(config.webhook_secret.get_secret_value()).verify(
                 raw, dict(headers), json_parse=False

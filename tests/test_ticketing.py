@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from caseflow import files
 from caseflow.settings import ROOT
 from caseflow.ticketing import ConnectorConfig, ExternalTicket, TicketChange, verdict
 from caseflow.ticketing import load as load_ticketing
-from caseflow.webhooks import WebhookRefused, authenticate, translate
+from caseflow.webhooks import StaleDelivery, WebhookRefused, authenticate, translate
 from caseflow.yamlsource import SourceErrors
 from tests.conftest import OTRS_TOKEN, otrs_config
 
@@ -128,6 +128,9 @@ def test_senders_are_authenticated_by_token_or_signature() -> None:
         "webhook-signature": Webhook(secret).sign("msg_1", now, raw.decode()),
     }
     authenticate(signed, headers, raw)
+    for off in (timedelta(minutes=-6), timedelta(minutes=6)):  # a replay, or a clock ahead
+        with pytest.raises(StaleDelivery):
+            authenticate(signed, headers, raw, now=now + off)
     for broken in ({**headers, "webhook-signature": "garbage"}, {}, {**headers, "webhook-id": "x"}):
         with pytest.raises(WebhookRefused):
             authenticate(signed, broken, raw)

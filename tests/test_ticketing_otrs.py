@@ -320,7 +320,7 @@ async def test_bad_deliveries_are_refused_and_nothing_is_recorded(
         content=b"{not json",
         headers={**BEARER, "content-type": "application/json"},
     )
-    assert_problem(broken, 400)
+    assert assert_problem(broken, 422)["errors"][0]["field"] == "body"
     bad_time = {**good, "Ticket": {**good["Ticket"], "Changed": "yesterday"}}
     problem = assert_problem(await deliver(http, bad_time), 422)
     assert problem["errors"][0]["field"] == "Ticket.Changed"

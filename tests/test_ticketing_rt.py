@@ -152,7 +152,10 @@ async def test_signed_rt_events_are_verified_and_meet_the_poller_once(
         "status": "stalled",
     }
     raw, headers = signed(event, at=datetime.now(UTC) - timedelta(minutes=6))
-    assert_problem(await http.post("/api/v1/webhooks/rt", content=raw, headers=headers), 401)
+    stale = assert_problem(
+        await http.post("/api/v1/webhooks/rt", content=raw, headers=headers), 400
+    )
+    assert stale["type"] == "stale_timestamp"
     raw, headers = signed(event)
     tampered = raw.replace(b"stalled", b"rejected")
     assert_problem(await http.post("/api/v1/webhooks/rt", content=tampered, headers=headers), 401)

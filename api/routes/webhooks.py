@@ -17,9 +17,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import DbSession, Temporal
 from api.deps import State as App
-from api.problems import Problem, from_validation, not_found
+from api.problems import Problem, from_validation, invalid, not_found
 from caseflow.store import tickets
-from caseflow.webhooks import WebhookRefused, authenticate, translate
+from caseflow.webhooks import StaleDelivery, WebhookRefused, authenticate, translate
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -35,10 +35,10 @@ class Receipt(BaseModel):
     "/{connector}",
     response_model=Receipt,
     responses={
-        400: {"description": "the body is not JSON"},
-        401: {"description": "bad signature, stale timestamp or wrong token"},
+        400: {"description": "stale_timestamp: signed more than 5 minutes from now"},
+        401: {"description": "bad signature or wrong token"},
         404: {"description": "no such connector"},
-        422: {"description": "the body is JSON but not a delivery"},
+        422: {"description": "malformed body: not JSON, or not a delivery (field named)"},
     },
 )
 async def receive(
@@ -56,10 +56,12 @@ async def receive(
         authenticate(config, request.headers, raw)
     except WebhookRefused as exc:
         raise Problem(401, "unauthorized", str(exc)) from exc
+    except StaleDelivery as exc:
+        raise Problem(400, "stale_timestamp", str(exc)) from exc
     try:
         payload: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(400, "malformed_body", "the body is not JSON") from exc
+        raise invalid("body", "not JSON") from exc
     try:
         change = translate(config, payload)
     except ValidationError as exc:
