@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from caseflow.lifecycle import Role
     from caseflow.payloads import SYSTEM_ACTOR, Actor, Intake
+    from workflows.idempotency import same_body
 
 STEP = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -106,12 +107,7 @@ class DealWorkflow:
 
     @create.validator
     def _check_create(self, intake: Intake) -> None:
-        if intake.body_hash != self.start.body_hash:
-            raise ApplicationError(
-                "this Idempotency-Key was used for another deal",
-                type="idempotency_key_reused",
-                non_retryable=True,
-            )
+        same_body(intake.body_hash, self.start.body_hash, "deal")
 
     @workflow.update
     async def act(self, action: DealAction) -> DealView:

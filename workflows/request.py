@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         remember,
         verdict,
     )
+    from workflows.idempotency import same_body
 
 SHORT_STEP = timedelta(seconds=15)
 SHORT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -225,12 +226,7 @@ class RequestWorkflow:
 
     @intake.validator
     def _check_intake(self, data: Intake) -> None:
-        if data.body_hash != self.start.body_hash:
-            raise ApplicationError(
-                "this Idempotency-Key was used for another request",
-                type="idempotency_key_reused",
-                non_retryable=True,
-            )
+        same_body(data.body_hash, self.start.body_hash, "request")
 
     @workflow.update
     async def act(self, action: Action) -> RequestView:
