@@ -67,15 +67,16 @@ def decode_place(cursor: str | None, kinds: tuple[type, ...]) -> Place | None:
 async def by_key(
     db: AsyncSession,
     query: Select[Any],
-    key: InstrumentedAttribute[str],
+    key: InstrumentedAttribute[Any],
     *,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Any], str | None]:
-    """One page of `query` in the order of a unique text column, and the cursor after it."""
+    """One page of `query` in the order of a unique text or integer column, and the cursor
+    after it."""
     after = decode(cursor)
     if after is not None:
-        if not isinstance(after, str):
+        if not isinstance(after, str | int) or isinstance(after, bool):
             raise invalid("cursor", "not a cursor this API gave out")
         query = query.where(key > after)
     rows = list((await db.scalars(query.order_by(key).limit(limit + 1))).all())

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import actor_of
 from api.problems import not_found
-from caseflow.lifecycle import Line, Role, State, allowed_actions
+from caseflow.lifecycle import Line, Role, State, allowed_actions, has_line_access
 from caseflow.models import Customer, Request, User
 from caseflow.payloads import Assignment, RequestStart, RequestView
 from caseflow.topics import rank
@@ -111,10 +111,14 @@ def view_from_row(row: Request) -> RequestView:
 
 async def allowed_for(db: AsyncSession, user: User, view: RequestView) -> list[str]:
     actor = await actor_of(user, db)
-    line_access = actor.role in (Role.SUPERVISOR, Role.ADMIN) or view.line in actor.lines
-    if view.line == Line.EXTERNAL:  # the line that handed it off keeps it
-        handed_by = view.escalations[-1].line if view.escalations else None
-        line_access = line_access or view.assignee == actor.username or handed_by in actor.lines
+    line_access = has_line_access(
+        role=actor.role,
+        lines=actor.lines,
+        line=view.line,
+        username=actor.username,
+        assignee=view.assignee,
+        handed_by=view.escalations[-1].line if view.escalations else None,
+    )
     return allowed_actions(
         state=view.state,
         role=actor.role,

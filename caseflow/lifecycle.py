@@ -89,6 +89,22 @@ def next_state(action: str, current: State) -> State:
     return rule.target or current
 
 
+def has_line_access(
+    *,
+    role: Role,
+    lines: list[Line],
+    line: Line,
+    username: str,
+    assignee: str | None,
+    handed_by: Line | None,
+) -> bool:
+    """Overseers, integrations and the system act on any line, staff on their own; a case
+    with an external department stays with its owner and the line that handed it off."""
+    if role in OVERSEERS | {Role.INTEGRATION, Role.SYSTEM} or line in lines:
+        return True
+    return line == Line.EXTERNAL and (username == assignee or handed_by in lines)
+
+
 def allowed_actions(
     *, state: State, role: Role, line_access: bool, can_return: bool, line: Line
 ) -> list[str]:

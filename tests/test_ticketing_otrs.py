@@ -148,6 +148,7 @@ async def test_replies_and_files_come_back_and_closing_returns_the_case(
     assert got["reason"] == "Счёт пересчитан" and got["data"]["files"][0]["filename"] == "act.pdf"
     files = (await http.get(f"/api/v1/requests/{case.id}/files", headers=case.headers)).json()
     assert [(f["filename"], f["source"]) for f in files["items"]] == [("act.pdf", "otrs")]
+    assert files["next_cursor"] is None  # a list like every other: cursor-paged
     body = await http.get(
         f"/api/v1/requests/{case.id}/files/{files['items'][0]['sha256']}", headers=case.headers
     )

@@ -22,12 +22,12 @@ with workflow.unsafe.imports_passed_through():
         ESCALATIONS,
         FINAL_STATES,
         OPEN_STATES,
-        OVERSEERS,
         WORKING,
         Line,
         Role,
         State,
         allowed_actions,
+        has_line_access,
         next_state,
     )
     from caseflow.payloads import (
@@ -330,13 +330,13 @@ class RequestWorkflow:
         return None
 
     def _line_access(self, actor: Actor) -> bool:
-        if actor.role in OVERSEERS | {Role.INTEGRATION, Role.SYSTEM} or self.line in actor.lines:
-            return True
-        # The line that handed the request off keeps it while the department works on it.
-        if self.line != Line.EXTERNAL:
-            return False
-        return actor.username == self.assignee or (
-            bool(self.hops) and self.hops[-1].line in actor.lines
+        return has_line_access(
+            role=actor.role,
+            lines=actor.lines,
+            line=self.line,
+            username=actor.username,
+            assignee=self.assignee,
+            handed_by=self.hops[-1].line if self.hops else None,
         )
 
     def allowed_for(self, actor: Actor) -> list[str]:

@@ -15,16 +15,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
+from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import invalid, not_found
 from api.request_views import load_visible
 from api.temporal_errors import to_problem
 from caseflow.files import FileRefused
-from caseflow.models import Request, User
+from caseflow.models import Request, RequestFile, User
 from caseflow.payloads import Action
 from caseflow.store import tickets
 from caseflow.ticketing import StoredFile
@@ -42,10 +44,6 @@ class FileOut(BaseModel):
     source: str
     added_by: str | None
     at: datetime
-
-
-class FileList(BaseModel):
-    items: list[FileOut]
 
 
 @router.post("/{request_id}/files", status_code=201, response_model=FileOut)
@@ -73,9 +71,13 @@ async def upload_file(
     except FileRefused as exc:
         raise invalid("file", str(exc)) from exc
     await db.commit()
-    kept = [f for f in await tickets.request_files(db, row.id) if f.sha256 == stored.sha256]
+    (kept,) = [
+        f
+        for f in await tickets.request_files(db, row.id)
+        if (f.sha256, f.filename) == (stored.sha256, stored.filename)
+    ]
     await share_with_department(temporal, row, user, stored, db)
-    return FileOut.model_validate(kept[-1], from_attributes=True)
+    return FileOut.model_validate(kept, from_attributes=True)
 
 
 async def share_with_department(
@@ -104,11 +106,16 @@ async def share_with_department(
         raise to_problem(exc) from exc
 
 
-@router.get("/{request_id}/files", response_model=FileList)
-async def list_files(request_id: str, db: DbSession, user: CurrentUser) -> FileList:
+@router.get("/{request_id}/files", response_model=Page[FileOut])
+async def list_files(
+    request_id: str, db: DbSession, user: CurrentUser, limit: Limit = 50, cursor: Cursor = None
+) -> Page[FileOut]:
     row = await load_visible(db, user, request_id)
-    found = await tickets.request_files(db, row.id)
-    return FileList(items=[FileOut.model_validate(f, from_attributes=True) for f in found])
+    query = select(RequestFile).where(RequestFile.request_id == row.id)
+    found, after = await by_key(db, query, RequestFile.id, limit=limit, cursor=cursor)
+    return Page(
+        items=[FileOut.model_validate(f, from_attributes=True) for f in found], next_cursor=after
+    )
 
 
 @router.get("/{request_id}/files/{sha256}", response_class=Response)
