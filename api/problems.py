@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
+from caseflow.access import NotVisible
+
 MEDIA_TYPE = "application/problem+json"
 
 TITLES = {
@@ -96,6 +98,10 @@ def install(app: FastAPI) -> None:
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem_response(exc, headers)
+
+    @app.exception_handler(NotVisible)
+    async def _not_visible(_: Request, exc: NotVisible) -> JSONResponse:
+        return problem_response(not_found(exc.kind.value))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import actor_of
-from api.problems import not_found
 from caseflow.lifecycle import Line, Role, State, allowed_actions, has_line_access
-from caseflow.models import Customer, Request, User
+from caseflow.models import Request, User
 from caseflow.payloads import Assignment, RequestStart, RequestView
 from caseflow.topics import rank
 
@@ -28,31 +26,6 @@ class RequestOut(RequestView):
         default=False, description="the caller was not entitled to what the topic discloses"
     )
     disclosure_allowed: str = "public"
-
-
-def visible(query: Select[Any], user: User) -> Select[Any]:
-    """Operators see L1 and what they registered; agents their team; supervisors their zone."""
-    role = Role(user.role)
-    mine = or_(Request.created_by == user.username, Request.assignee == user.username)
-    if role == Role.ADMIN:
-        return query
-    if role == Role.OPERATOR:
-        return query.where(or_(Request.line == Line.L1, mine))
-    if role == Role.AGENT:
-        return query.where(or_(Request.queue == user.team_code, mine))
-    if role == Role.SUPERVISOR:
-        in_regions = Request.customer_id.in_(
-            select(Customer.id).where(Customer.region.in_(user.zone_regions or []))
-        )
-        return query.where(or_(Request.queue.in_(user.zone_teams or []), in_regions, mine))
-    return query.where(mine)
-
-
-async def load_visible(db: AsyncSession, user: User, request_id: str) -> Request:
-    row = await db.scalar(visible(select(Request).where(Request.id == request_id), user))
-    if row is None:
-        raise not_found("request")
-    return row
 
 
 def out(

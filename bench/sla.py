@@ -41,9 +41,10 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.request_views import visible
 from bench.intake import PG_ADMIN, prepare_database, register_direct, seed_database
+from caseflow import access
 from caseflow import db as database
+from caseflow.access import Kind
 from caseflow.demo import DEMO_NAMESPACE
 from caseflow.lifecycle import Line, Role
 from caseflow.models import Request, RequestEvent, User
@@ -251,7 +252,7 @@ async def time_queries(session: AsyncSession, rows: int, repeat: int) -> dict[st
         await session.get(Request, some[next(turn) % len(some)], populate_existing=True)
 
     def zone(query: Any) -> Any:
-        return visible(query, supervisor)
+        return query.where(access.where(Kind.REQUEST, supervisor))
 
     async def breaches() -> None:
         found = await sla_reports.breaches(session, zone, Filters(), limit=51)

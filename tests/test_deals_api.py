@@ -37,7 +37,7 @@ async def test_a_deal_starts_with_its_tasks_and_is_seen_by_its_people_only(http,
     assert (await http.get(url, headers=tokens["manager"])).status_code == 200
     assert (await http.get(url, headers=tokens["manager-b"])).status_code == 404
     assert (await http.get(url, headers=tokens["supervisor"])).status_code == 200
-    assert (await http.get(url, headers=tokens["operator"])).status_code == 403
+    assert (await http.get(url, headers=tokens["operator"])).status_code == 404
     mine = await http.get("/api/v1/deals?stage=qualification", headers=tokens["manager"])
     assert deal["id"] in {d["id"] for d in mine.json()["items"]}
     theirs = await http.get("/api/v1/deals?stage=qualification", headers=tokens["manager-b"])
@@ -50,7 +50,13 @@ async def test_a_deal_starts_with_its_tasks_and_is_seen_by_its_people_only(http,
 async def test_a_second_manager_gets_no_deal_with_a_taken_customer(http, tokens) -> None:
     customer = await company_of(http, tokens)
     assert (await new_deal(http, tokens, customer)).status_code == 201
+    # Another manager does not see the customer at all: answered as if there were none.
     second = await new_deal(http, tokens, customer, manager="manager-b")
+    missing = await new_deal(http, tokens, str(uuid.uuid4()), manager="manager-b")
+    assert second.status_code == missing.status_code == 422
+    assert second.json()["errors"] == missing.json()["errors"]
+    # Who sees the customer is told it is taken, by unit.
+    second = await new_deal(http, tokens, customer, manager="supervisor")
     assert second.status_code == 409
     problem = second.json()
     assert problem["type"] == "customer_owned" and problem["unit"]

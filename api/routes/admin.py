@@ -14,7 +14,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, from_validation, invalid, not_found
-from caseflow import routing, whatif
+from caseflow import access, routing, whatif
+from caseflow.access import Kind, NotVisible
 from caseflow.lifecycle import Line, Role
 from caseflow.models import Absence, Team, User
 from caseflow.payloads import AbsenceStart, Requeue
@@ -234,12 +235,10 @@ def person_out(user: User) -> PersonOut:
 async def managed_person(db: DbSession, user: User, username: str) -> User:
     """Admins manage everyone; a supervisor the people of their zone; others nobody."""
     require(user, Role.ADMIN, Role.SUPERVISOR)
-    person = await db.scalar(select(User).where(User.username == username))
-    if person is None or (
-        user.role == Role.SUPERVISOR and person.team_code not in (user.zone_teams or [])
-    ):
-        raise not_found("user")
-    return person
+    try:
+        return await access.person(db, user, username)
+    except NotVisible:
+        raise not_found("user") from None
 
 
 @router.get("/users", response_model=Page[PersonOut], operation_id="list_users")
@@ -247,9 +246,7 @@ async def list_users(
     db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[PersonOut]:
     require(user, Role.ADMIN, Role.SUPERVISOR)
-    query = select(User)
-    if user.role == Role.SUPERVISOR:
-        query = query.where(User.team_code.in_(user.zone_teams or []))
+    query = select(User).where(access.where(Kind.PERSON, user))
     people, next_cursor = await by_key(db, query, User.username, limit=limit, cursor=cursor)
     return Page(items=[person_out(u) for u in people], next_cursor=next_cursor)
 
@@ -360,9 +357,9 @@ async def withdraw_absence(
 ) -> None:
     """Withdraw a planned absence; its timer is cancelled, nothing is given back."""
     person = await managed_person(db, user, username)
-    absence = await db.get(Absence, absence_id)
-    if absence is None or absence.user_id != person.id:
-        raise not_found("absence")
+    absence = await access.seen(
+        db, user, Kind.ABSENCE, Absence.id == absence_id, Absence.user_id == person.id
+    )
     await db.delete(absence)
     await db.commit()
     try:

@@ -11,18 +11,18 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
 from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, by_key
-from api.problems import Problem, invalid, not_found
-from caseflow import identity
+from api.problems import Problem, invalid
+from caseflow import access, identity
+from caseflow.access import Kind, Viewer
 from caseflow.business_time import IanaZone
-from caseflow.lifecycle import Role
-from caseflow.models import Customer, CustomerContact, User, utcnow
+from caseflow.models import Customer, CustomerContact, utcnow
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -214,37 +214,20 @@ def to_out(customer: Customer, contacts: dict[str, list[str]]) -> CustomerOut:
     )
 
 
-def duplicate(found: tuple[str, list[str]]) -> Problem:
+async def duplicate(db: AsyncSession, viewer: Viewer, found: tuple[str, list[str]]) -> Problem:
+    """409 naming the existing customer only to a caller who may see them; to anyone else
+    it says that one exists, never which or whose."""
     customer_id, matched = found
+    shown = await access.may_see(db, viewer, Kind.CUSTOMER, Customer.id == customer_id)
+    named: dict[str, Any] = {"duplicate_of": customer_id} if shown else {}
     return Problem(
         409,
         "duplicate_customer",
         f"a customer with the same {', '.join(matched)} exists",
-        duplicate_of=customer_id,
         matched_on=matched[0],
         matched_all=matched,
+        **named,
     )
-
-
-def visible(query: Select[Any], user: User) -> Select[Any]:
-    """A sales manager sees only the customers that are theirs."""
-    if user.role == Role.MANAGER:
-        return query.where(
-            or_(
-                Customer.personal_manager == user.username,
-                Customer.account_manager == user.username,
-                Customer.created_by == user.username,
-            )
-        )
-    return query
-
-
-async def load_visible_customer(db: AsyncSession, user: User, customer_id: str) -> Customer:
-    """The customer if the caller may see them; 404 otherwise (no hint that they exist)."""
-    customer = await db.scalar(visible(select(Customer).where(Customer.id == customer_id), user))
-    if customer is None:
-        raise not_found("customer")
-    return customer
 
 
 @router.post(
@@ -267,7 +250,7 @@ async def create_customer(
         return JSONResponse(earlier.response, status_code=earlier.status_code)
     found = await find_duplicates(db, body)
     if found:
-        raise duplicate(found)
+        raise await duplicate(db, user, found)
     customer = Customer(
         id=str(uuid.uuid4()),
         kind=body.kind,
@@ -311,13 +294,13 @@ async def create_customer(
         again = await find_duplicates(db, body)
         if again is None:
             raise
-        raise duplicate(again) from None
+        raise await duplicate(db, user, again) from None
     return JSONResponse(payload, status_code=201)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, operation_id="get_customer")
 async def get_customer(customer_id: str, db: DbSession, user: CurrentUser) -> CustomerOut:
-    customer = await load_visible_customer(db, user, customer_id)
+    customer = await access.customer(db, user, customer_id)
     return to_out(customer, (await contacts_of(db, [customer.id]))[customer.id])
 
 
@@ -332,7 +315,7 @@ async def list_customers(
     phone: str | None = None,
     email: str | None = None,
 ) -> Page[CustomerOut]:
-    query = visible(select(Customer), user)
+    query = select(Customer).where(access.where(Kind.CUSTOMER, user))
     if q:
         query = query.where(Customer.name.ilike(f"%{q}%"))
     if inn:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -18,9 +18,11 @@ from temporalio.service import RPCError
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
 from api.pagination import Cursor, Limit, Page, by_key, decode_place, encode_place
-from api.problems import Problem, invalid, not_found
+from api.problems import Problem, invalid
 from api.routes.customers import contacts_of
 from api.temporal_errors import to_problem
+from caseflow import access
+from caseflow.access import Kind, NotVisible
 from caseflow.deals import DealAction, DealStart, DealStatus, DealView, Task
 from caseflow.lifecycle import Role
 from caseflow.models import Customer, Deal, DealTask, User
@@ -48,28 +50,9 @@ class DealOut(DealView):
     pass
 
 
-def visible(query: Select[Any], user: User) -> Select[Any]:
-    """A manager sees their own deals; a supervisor their zone's; an admin all."""
-    if user.role == Role.ADMIN:
-        return query
-    if user.role == Role.SUPERVISOR:
-        owners = select(User.username).where(User.team_code.in_(user.zone_teams or []))
-        regions = select(Customer.id).where(Customer.region.in_(user.zone_regions or []))
-        return query.where(or_(Deal.owner.in_(owners), Deal.customer_id.in_(regions)))
-    return query.where(Deal.owner == user.username)
-
-
 def require_seller(user: User) -> None:
     if user.role not in SELLERS:
         raise Problem(403, "forbidden", "deals are for managers, their supervisors and admins")
-
-
-async def load_deal(db: AsyncSession, user: User, deal_id: str) -> Deal:
-    require_seller(user)
-    deal = await db.scalar(visible(select(Deal).where(Deal.id == deal_id), user))
-    if deal is None:
-        raise not_found("deal")
-    return deal
 
 
 async def owner_unit(db: AsyncSession, username: str, customer: Customer) -> str:
@@ -128,9 +111,10 @@ async def create_deal(
 ) -> JSONResponse:
     """Start the deal; the answer carries its first stage's tasks."""
     require_seller(user)
-    customer = await db.get(Customer, body.customer_id)
-    if customer is None:
-        raise invalid("customer_id", "no such customer")
+    try:  # a customer the caller may not see is answered like one that does not exist
+        customer = await access.customer(db, user, body.customer_id)
+    except NotVisible:
+        raise invalid("customer_id", "no such customer") from None
     await check_ownership(db, customer, user.username)
     digest = body_hash(body)
     deal_id = workflow_key(KEY_NAMESPACE, user.username, idempotency_key)
@@ -179,8 +163,7 @@ async def list_deals(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[DealOut]:
-    require_seller(user)
-    query = visible(select(Deal), user)
+    query = select(Deal).where(access.where(Kind.DEAL, user))
     for column, value in ((Deal.stage, stage), (Deal.owner, owner), (Deal.status, status)):
         if value is not None:
             query = query.where(column == value)
@@ -234,7 +217,7 @@ async def from_row(db: AsyncSession, row: Deal) -> DealOut:
 
 @router.get("/deals/{deal_id}", response_model=DealOut, operation_id="get_deal")
 async def get_deal(deal_id: str, db: DbSession, user: CurrentUser, temporal: Temporal) -> DealOut:
-    row = await load_deal(db, user, deal_id)
+    row = await access.deal(db, user, deal_id)
     try:
         view = await temporal.get_workflow_handle(row.workflow_id).query(DealWorkflow.view)
     except RPCError:
@@ -245,7 +228,7 @@ async def get_deal(deal_id: str, db: DbSession, user: CurrentUser, temporal: Tem
 async def act(
     db: AsyncSession, user: User, temporal: Any, deal_id: str, action: dict[str, Any]
 ) -> DealOut:
-    row = await load_deal(db, user, deal_id)
+    row = await access.deal(db, user, deal_id)
     if action["name"] in ("advance", "win"):  # gates read the profile as it is now
         customer = await db.get(Customer, row.customer_id)
         if customer is not None:
@@ -382,15 +365,14 @@ async def tasks(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[TaskOut]:
-    """Tasks across deals; `assignee=me` for the caller's own."""
+    """Tasks across deals; `assignee=me` for the caller's own. Another person's tasks are
+    listed as far as the caller may see them (on their deals, in their zone)."""
     who = user.username if assignee == "me" else assignee
-    if who != user.username and user.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise Problem(403, "forbidden", "only supervisors see other people's tasks")
     now = datetime.now(UTC)
     query = (
         select(DealTask, Deal.title)
         .join(Deal, Deal.id == DealTask.deal_id)
-        .where(DealTask.assignee == who, DealTask.status == status)
+        .where(DealTask.assignee == who, DealTask.status == status, access.where(Kind.TASK, user))
     )
     if overdue is not None:
         query = query.where(DealTask.due_at < now if overdue else DealTask.due_at >= now)

@@ -23,8 +23,8 @@ from temporalio.service import RPCError
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import invalid, not_found
-from api.request_views import load_visible
 from api.temporal_errors import to_problem
+from caseflow import access
 from caseflow.files import FileRefused
 from caseflow.models import Request, RequestFile, User
 from caseflow.payloads import Action
@@ -55,7 +55,7 @@ async def upload_file(
     temporal: Temporal,
     file: Annotated[UploadFile, File()],
 ) -> FileOut:
-    row = await load_visible(db, user, request_id)
+    row = await access.request(db, user, request_id)
     data = await file.read(settings.attachment_max_bytes + 1)
     try:
         stored = await tickets.keep_file(
@@ -110,7 +110,7 @@ async def share_with_department(
 async def list_files(
     request_id: str, db: DbSession, user: CurrentUser, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[FileOut]:
-    row = await load_visible(db, user, request_id)
+    row = await access.request(db, user, request_id)
     query = select(RequestFile).where(RequestFile.request_id == row.id)
     found, after = await by_key(db, query, RequestFile.id, limit=limit, cursor=cursor)
     return Page(
@@ -120,7 +120,7 @@ async def list_files(
 
 @router.get("/{request_id}/files/{sha256}", response_class=Response)
 async def download_file(request_id: str, sha256: Sha, db: DbSession, user: CurrentUser) -> Response:
-    row = await load_visible(db, user, request_id)
+    row = await access.request(db, user, request_id)
     kept = [f for f in await tickets.request_files(db, row.id) if f.sha256 == sha256]
     data = await tickets.file_bytes(db, sha256) if kept else None
     if data is None:

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentUser, DbSession, State
 from api.problems import Problem, invalid
-from api.routes.customers import contacts_of, load_visible_customer
-from caseflow import identity
+from api.routes.customers import contacts_of
+from caseflow import access, identity
+from caseflow.access import Kind
 from caseflow.intake import Authority, IntakeCheck, check
 from caseflow.models import Customer, Representative, User
 from caseflow.topics import Disclosure, FieldSpec, Proof, Subtopic, Topic, TopicBook
@@ -122,7 +123,7 @@ async def evaluate(
     """`customer`: already loaded by the caller (registration), else looked up here."""
     topic = topic_of(book, body.topic, f"{field_prefix}topic")
     if customer is None:
-        customer = await load_visible_customer(db, user, body.customer_id)
+        customer = await access.customer(db, user, body.customer_id)
     person = None
     if body.contact_id is not None:
         person = await db.get(Representative, body.contact_id)
@@ -188,7 +189,7 @@ async def add_representative(
     customer_id: str, body: RepresentativeIn, db: DbSession, user: CurrentUser, state: State
 ) -> RepresentativeOut:
     """A person who may speak for a company, with their authorities (from a document)."""
-    customer = await load_visible_customer(db, user, customer_id)
+    customer = await access.customer(db, user, customer_id)
     if customer.kind != "organization":
         raise invalid("customer_id", "only organisations have representatives")
     for i, authority in enumerate(body.authorities):
@@ -221,10 +222,10 @@ async def add_representative(
 async def representatives(
     customer_id: str, db: DbSession, user: CurrentUser
 ) -> list[RepresentativeOut]:
-    await load_visible_customer(db, user, customer_id)
+    await access.customer(db, user, customer_id)
     rows = await db.scalars(
         select(Representative)
-        .where(Representative.customer_id == customer_id)
+        .where(Representative.customer_id == customer_id, access.where(Kind.REPRESENTATIVE, user))
         .order_by(Representative.id)
     )
     return [RepresentativeOut.model_validate(r) for r in rows]

@@ -13,7 +13,8 @@ from sqlalchemy import String, Subquery, cast, func, literal, select, tuple_, un
 from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, decode_place, encode_place
 from api.problems import invalid
-from api.routes.customers import load_visible_customer
+from caseflow import access
+from caseflow.access import Kind, NotVisible, Viewer
 from caseflow.models import Deal, Interaction, Notification, Request, RequestEvent
 
 router = APIRouter(prefix="/customers/{customer_id}/interactions", tags=["customers"])
@@ -42,8 +43,10 @@ class InteractionOut(BaseModel):
     link: str | None
 
 
-def timeline(customer_id: str) -> Subquery:
-    """Every kind of contact as the same columns, for one customer."""
+def timeline(customer_id: str, viewer: Viewer) -> Subquery:
+    """Every kind of contact as the same columns, for one customer: only what the viewer
+    may see of each kind."""
+    seen_requests = access.where(Kind.REQUEST, viewer)
     requests = select(
         Request.created_at.label("at"),
         literal("request").label("kind"),
@@ -54,7 +57,7 @@ def timeline(customer_id: str) -> Subquery:
         Request.subject.label("comment"),
         Request.number.label("number"),
         Request.id.label("request_id"),
-    ).where(Request.customer_id == customer_id)
+    ).where(Request.customer_id == customer_id, seen_requests)
     changes = (
         select(
             RequestEvent.at,
@@ -70,6 +73,7 @@ def timeline(customer_id: str) -> Subquery:
         .join(Request, Request.id == RequestEvent.request_id)
         .where(
             Request.customer_id == customer_id,
+            seen_requests,
             RequestEvent.action != "register",
             RequestEvent.from_state.is_distinct_from(RequestEvent.to_state),
         )
@@ -87,7 +91,7 @@ def timeline(customer_id: str) -> Subquery:
             Notification.request_id,
         )
         .outerjoin(Request, Request.id == Notification.request_id)
-        .where(Notification.customer_id == customer_id)
+        .where(Notification.customer_id == customer_id, access.where(Kind.NOTIFICATION, viewer))
     )
     notes = (
         select(
@@ -102,7 +106,7 @@ def timeline(customer_id: str) -> Subquery:
             Interaction.request_id,
         )
         .outerjoin(Request, Request.id == Interaction.request_id)
-        .where(Interaction.customer_id == customer_id)
+        .where(Interaction.customer_id == customer_id, access.where(Kind.NOTE, viewer))
     )
     deals = select(
         Deal.created_at,
@@ -114,7 +118,7 @@ def timeline(customer_id: str) -> Subquery:
         Deal.title,
         literal(None, String),
         literal(None, String),
-    ).where(Deal.customer_id == customer_id)
+    ).where(Deal.customer_id == customer_id, access.where(Kind.DEAL, viewer))
     return union_all(requests, changes, emails, notes, deals).subquery("timeline")
 
 
@@ -137,8 +141,8 @@ async def interactions(
 ) -> Page[InteractionOut]:
     """Everything that happened with the customer, newest first: "what is the status of my
     request?" answered from one call."""
-    await load_visible_customer(db, user, customer_id)
-    rows = timeline(customer_id)
+    await access.customer(db, user, customer_id)
+    rows = timeline(customer_id, user)
     query = select(rows)
     if channel is not None:
         query = query.where(rows.c.channel == channel)
@@ -178,10 +182,13 @@ async def add_interaction(
     customer_id: str, body: InteractionIn, db: DbSession, user: CurrentUser
 ) -> InteractionOut:
     """Write down a call, visit or letter; it joins the customer's timeline."""
-    await load_visible_customer(db, user, customer_id)
+    await access.customer(db, user, customer_id)
     number = None
     if body.request_id is not None:
-        request = await db.get(Request, body.request_id)
+        try:
+            request = await access.request(db, user, body.request_id)
+        except NotVisible:
+            request = None
         if request is None or request.customer_id != customer_id:
             raise invalid("request_id", "not a request of this customer")
         number = request.number

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, by_key
-from api.request_views import load_visible, visible
 from api.routes.requests import RequestId
 from api.routes.supervisor import require_overseer
-from caseflow.models import Notification, Request
+from caseflow import access
+from caseflow.access import Kind
+from caseflow.models import Notification
 
 router = APIRouter(tags=["notifications"])
 
@@ -57,8 +58,10 @@ async def of_request(
     cursor: Cursor = None,
 ) -> Page[NotificationOut]:
     """Every e-mail about this request: sent, waiting to be retried, failed or skipped."""
-    await load_visible(db, user, request_id)
-    query = select(Notification).where(Notification.request_id == request_id)
+    await access.request(db, user, request_id)
+    query = select(Notification).where(
+        Notification.request_id == request_id, access.where(Kind.NOTIFICATION, user)
+    )
     rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
     return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
@@ -77,9 +80,10 @@ async def in_zone(
 ) -> Page[NotificationOut]:
     """E-mails about requests of the caller's zone, by status (failed ones by default)."""
     require_overseer(user)
-    requests = visible(select(Request.id), user).scalar_subquery()
     query = select(Notification).where(
-        Notification.status == status, Notification.request_id.in_(requests)
+        Notification.status == status,
+        Notification.request_id.is_not(None),
+        access.where(Kind.NOTIFICATION, user),
     )
     rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
     return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)

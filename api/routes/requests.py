@@ -31,16 +31,15 @@ from api.problems import Problem, invalid, not_found
 from api.request_views import (
     RequestOut,
     allowed_for,
-    load_visible,
     out,
     view_from_row,
-    visible,
 )
 from api.routes.intake import IntakeIn, ProofIn, evaluate, fields_problem
 from api.temporal_errors import to_problem
-from caseflow import identity
+from caseflow import access, identity
+from caseflow.access import Kind, NotVisible
 from caseflow.lifecycle import ACTIONS, Line, State
-from caseflow.models import Customer, CustomerContact, Request, RequestEvent, SlaClock
+from caseflow.models import Customer, CustomerContact, Request, RequestEvent, SlaClock, User
 from caseflow.payloads import (
     Intake,
     RequestStart,
@@ -122,15 +121,17 @@ class EventOut(BaseModel):
 # --- intake --------------------------------------------------------------------------------
 
 
-async def resolve_customer(db: AsyncSession, body: RequestIn) -> Customer:
+async def resolve_customer(db: AsyncSession, user: User, body: RequestIn) -> Customer:
+    """The customer the request is for, among those the caller may see: one they may not
+    see is answered exactly like one that does not exist."""
     if body.customer_id is not None:
-        customer = await db.get(Customer, body.customer_id)
-        if customer is None:
-            raise invalid("customer_id", "no such customer")
-        return customer
+        try:
+            return await access.customer(db, user, body.customer_id)
+        except NotVisible:
+            raise invalid("customer_id", "no such customer") from None
     assert body.customer is not None
     keys = body.customer
-    query = select(Customer)
+    query = select(Customer).where(access.where(Kind.CUSTOMER, user))
     try:
         if keys.inn and keys.kpp:
             query = query.where(Customer.inn_kpp_key == f"{identity.inn(keys.inn)}/{keys.kpp}")
@@ -181,7 +182,7 @@ async def register_request(
     app: App,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
-    customer = await resolve_customer(db, body)
+    customer = await resolve_customer(db, user, body)
     actor = await actor_of(user, db)
     digest = intake_hash(body, customer.id)
     priority, unidentified, allowed, levels = body.priority or "normal", False, "public", {}
@@ -270,7 +271,7 @@ async def list_requests(
         bool | None, Query(description="with (true) or without (false) a breached SLA clock")
     ] = None,
 ) -> Page[RequestOut]:
-    query = visible(select(Request), user)
+    query = select(Request).where(access.where(Kind.REQUEST, user))
     if breached is not None:
         has_breach = exists().where(
             SlaClock.request_id == Request.id, SlaClock.breached_at.is_not(None)
@@ -307,7 +308,7 @@ RequestId = Annotated[str, Path(max_length=64)]
 async def get_request(
     request_id: RequestId, db: DbSession, user: CurrentUser, temporal: Temporal
 ) -> RequestOut:
-    row = await load_visible(db, user, request_id)
+    row = await access.request(db, user, request_id)
     try:
         view = await temporal.get_workflow_handle(row.workflow_id).query(RequestWorkflow.view)
     except RPCError:
@@ -323,7 +324,7 @@ async def request_events(
     limit: Limit = 200,
     cursor: Cursor = None,
 ) -> Page[EventOut]:
-    row = await load_visible(db, user, request_id)
+    row = await access.request(db, user, request_id)
     query = select(RequestEvent).where(RequestEvent.workflow_id == row.workflow_id)
     after = decode(cursor)
     if after is not None:
@@ -359,5 +360,5 @@ async def request_action(
 ) -> RequestOut:
     if action not in ACTIONS:
         raise not_found(f"action '{action}'")
-    row = await load_visible(db, user, request_id)
+    row = await access.request(db, user, request_id)
     return await perform(db, user, temporal, row, action, payload or {}, app.ticketing)

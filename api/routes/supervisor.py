@@ -13,7 +13,9 @@ from api.actions import perform
 from api.deps import CurrentUser, DbSession, Temporal
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem
-from api.request_views import RequestOut, load_visible
+from api.request_views import RequestOut
+from caseflow import access
+from caseflow.access import Kind, NotVisible
 from caseflow.lifecycle import Role
 from caseflow.models import User
 from caseflow.store.assignment import Need, candidates
@@ -45,9 +47,9 @@ async def workload(
     db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[AgentLoad]:
     require_overseer(user)
-    query = select(User).where(User.active.is_(True), User.team_code.is_not(None))
-    if user.role == Role.SUPERVISOR:
-        query = query.where(User.team_code.in_(user.zone_teams or []))
+    query = select(User).where(
+        User.active.is_(True), User.team_code.is_not(None), access.where(Kind.PERSON, user)
+    )
     page, next_cursor = await by_key(db, query, User.username, limit=limit, cursor=cursor)
     people = {u.username: u for u in page}
     need = Need(at=datetime.now(UTC))
@@ -106,8 +108,16 @@ async def bulk_reassign(
     results = []
     for request_id in dict.fromkeys(body.request_ids):
         try:
-            row = await load_visible(db, user, request_id)
+            row = await access.request(db, user, request_id)
             view = await perform(db, user, temporal, row, "reassign", payload)
+        except NotVisible:
+            results.append(
+                ReassignResult(
+                    id=request_id,
+                    status=404,
+                    problem={"type": "not_found", "detail": "request not found"},
+                )
+            )
         except Problem as problem:
             results.append(
                 ReassignResult(

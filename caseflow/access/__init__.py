@@ -1,0 +1,26 @@
+"""The one access policy: who may see which record, for every edge (API, console, exports).
+
+`rules` declares it as data, `where` turns it into SQL predicates for lists, `records`
+loads one record or says it is not there. No route decides visibility by itself.
+"""
+
+from caseflow.access.records import customer, deal, may_see, person, request, seen
+from caseflow.access.rules import DERIVED, GRANTS, Grant, Kind, NotVisible, Viewer, grants
+from caseflow.access.where import where
+
+__all__ = [
+    "DERIVED",
+    "GRANTS",
+    "Grant",
+    "Kind",
+    "NotVisible",
+    "Viewer",
+    "customer",
+    "deal",
+    "grants",
+    "may_see",
+    "person",
+    "request",
+    "seen",
+    "where",
+]
