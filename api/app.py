@@ -30,6 +30,7 @@ from api.state import AppState, ForecastCache
 from caseflow import sla
 from caseflow.business_time import BusinessCalendar
 from caseflow.db import make_engine, make_sessionmaker
+from caseflow.pipelines import load as load_pipelines
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
 from caseflow.ticketing import Ticketing
@@ -41,6 +42,15 @@ def sla_calendars(settings: Settings) -> dict[str, BusinessCalendar]:
     """The SLA calendars, for forecasts in business time; none if the policies are missing."""
     directory = settings.routing_rules_dir / "sla"
     return sla.load(directory).calendars if directory.is_dir() else {}
+
+
+def pipeline_names(settings: Settings) -> frozenset[str]:
+    """The deal pipelines the worker runs (same files), so a deal for an unknown one is
+    refused before any workflow starts."""
+    rules = settings.routing_rules_dir
+    if not (rules / "pipelines").is_dir() or not (rules / "sla").is_dir():
+        return frozenset()
+    return frozenset(load_pipelines(rules / "pipelines", sla.load(rules / "sla")))
 
 
 def create_app(
@@ -66,6 +76,7 @@ def create_app(
             ForecastCache(settings.forecast_ttl),
             book_beside(settings.routing_rules_dir),
             connectors,
+            pipelines=pipeline_names(settings),
         )
         yield
         if engine is None:

@@ -13,6 +13,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from api.bounds import fits, representable
 from api.problems import invalid
 
 T = TypeVar("T")
@@ -35,9 +36,12 @@ def decode(cursor: str | None) -> Any:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid("cursor", "not a cursor this API gave out") from exc
+    if not fits(value):
+        raise invalid("cursor", "not a cursor this API gave out")
+    return value
 
 
 Place = tuple[Any, ...]
@@ -56,10 +60,13 @@ def decode_place(cursor: str | None, kinds: tuple[type, ...]) -> Place | None:
     try:
         if not isinstance(after, list) or len(after) != len(kinds):
             raise ValueError("wrong shape")
-        return tuple(
-            datetime.fromisoformat(v) if kind is datetime else kind(v)
+        place = tuple(
+            representable(datetime.fromisoformat(v)) if kind is datetime else kind(v)
             for v, kind in zip(after, kinds, strict=True)
         )
+        if not fits(list(place)):
+            raise ValueError("out of range")
+        return place
     except (TypeError, ValueError) as exc:
         raise invalid("cursor", "not a cursor this API gave out") from exc
 

@@ -62,3 +62,4 @@ class AppState:
     topics: TopicBook = field(default_factory=lambda: TopicBook(topics={}))
     ticketing: Ticketing = field(default_factory=lambda: Ticketing([]))
     links: TicketLinks = field(default_factory=TicketLinks)
+    pipelines: frozenset[str] = frozenset()

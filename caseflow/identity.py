@@ -7,6 +7,7 @@ e-mails lower case, INN and OGRN must pass their checksums, KPP must have its fo
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 from stdnum.exceptions import ValidationError as StdnumError
@@ -14,7 +15,7 @@ from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
 
 DEFAULT_PHONE_REGION = "RU"
-KPP_FORM = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+KPP_FORM = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$")
 EMAIL_FORM = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -22,9 +23,15 @@ class InvalidIdentifier(ValueError):
     """A value that cannot be an identifier of its kind; the message says why."""
 
 
+def _plain(value: str) -> str:
+    """Full-width and other compatibility forms as plain ASCII digits and letters, so
+    `７７３６０１００１` is the KPP 773601001 and not a second company."""
+    return unicodedata.normalize("NFKC", value)
+
+
 def phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     try:
-        parsed = phonenumbers.parse(value, region)
+        parsed = phonenumbers.parse(_plain(value), region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidIdentifier(f"not a phone number: {exc}") from exc
     if not phonenumbers.is_valid_number(parsed):
@@ -33,7 +40,7 @@ def phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
 
 
 def email(value: str) -> str:
-    cleaned = value.strip().lower()
+    cleaned = _plain(value).strip().lower()
     if not EMAIL_FORM.match(cleaned):
         raise InvalidIdentifier("not an e-mail address")
     return cleaned
@@ -41,20 +48,20 @@ def email(value: str) -> str:
 
 def inn(value: str) -> str:
     try:
-        return str(stdnum_inn.validate(value))
+        return str(stdnum_inn.validate(_plain(value)))
     except StdnumError as exc:
         raise InvalidIdentifier(f"not a valid INN: {exc}") from exc
 
 
 def ogrn(value: str) -> str:
     try:
-        return str(stdnum_ogrn.validate(value))
+        return str(stdnum_ogrn.validate(_plain(value)))
     except StdnumError as exc:
         raise InvalidIdentifier(f"not a valid OGRN: {exc}") from exc
 
 
 def kpp(value: str) -> str:
-    cleaned = re.sub(r"\s", "", value).upper()
+    cleaned = re.sub(r"\s", "", _plain(value)).upper()
     if not KPP_FORM.match(cleaned):
         raise InvalidIdentifier("a KPP has 9 characters: 4 digits, 2 digits or letters, 3 digits")
     return cleaned

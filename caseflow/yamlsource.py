@@ -29,6 +29,42 @@ class SourceErrors(Exception):
         self.errors = errors
 
 
+# What one document may cost: rule files are a few hundred lines. Aliases make a graph
+# that expands on walking ("billion laughs"): its expanded size is counted on the graph
+# (each node once) before anything is built, and nesting is limited before recursion.
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+# libyaml composes in C (and refuses nesting deeper than 1000 by itself); the pure-Python
+# loader is the fallback where PyYAML was built without it.
+LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _refuse(name: str, node: yaml.Node, reason: str) -> SourceErrors:
+    return SourceErrors([SourceError(name, node.start_mark.line + 1, reason)])
+
+
+def _expanded(node: yaml.Node, name: str, depth: int, sizes: dict[int, int]) -> int:
+    """How many values `node` stands for once its aliases are expanded."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if depth > MAX_DEPTH:
+        raise _refuse(name, node, f"nested deeper than {MAX_DEPTH}")
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _refuse(name, key_node, "a key must be plain text")
+            size += _expanded(value_node, name, depth + 1, sizes)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded(item, name, depth + 1, sizes) for item in node.value)
+    if size > MAX_NODES:
+        raise _refuse(name, node, f"more than {MAX_NODES} values once aliases are expanded")
+    sizes[id(node)] = size
+    return size
+
+
 def _walk(
     node: yaml.Node, loc: Loc, lines: dict[Loc, int], constructor: yaml.constructor.SafeConstructor
 ) -> Any:
@@ -45,18 +81,28 @@ def _walk(
     return constructor.construct_object(node, deep=True)
 
 
+def _not_yaml(name: str, exc: yaml.YAMLError) -> SourceErrors:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    return SourceErrors([SourceError(name, line, f"not valid YAML: {exc}")])
+
+
 def parse(text: str, name: str) -> tuple[Any, dict[Loc, int]]:
     """The document and, for every path inside it, the line it starts on."""
-    lines: dict[Loc, int] = {}
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise SourceErrors([SourceError(name, 1, f"larger than {MAX_BYTES} bytes")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise SourceErrors([SourceError(name, line, f"not valid YAML: {exc}")]) from exc
+        raise _not_yaml(name, exc) from exc
     if node is None:
         return {}, {(): 1}
-    return _walk(node, (), lines, yaml.constructor.SafeConstructor()), lines
+    _expanded(node, name, 0, {})
+    lines: dict[Loc, int] = {}
+    try:
+        return _walk(node, (), lines, yaml.constructor.SafeConstructor()), lines
+    except yaml.YAMLError as exc:  # a value the safe constructor refuses (an unknown tag)
+        raise _not_yaml(name, exc) from exc
 
 
 def line_of(loc: Loc, lines: dict[Loc, int]) -> int:

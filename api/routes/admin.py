@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import select
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.bounds import Moment, RowIdPath
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, from_validation, invalid, not_found
@@ -105,10 +113,12 @@ async def validate_rules(
     """Check a proposed rule set: the files on disk with the given ones in place."""
     require(user, Role.ADMIN, Role.SUPERVISOR)
     body = await rules_body(request)
-    try:
-        book = routing.load_texts(
+    queues = await team_codes(db)
+    try:  # parsing and checking are CPU work: off the event loop
+        book = await asyncio.to_thread(
+            routing.load_texts,
             proposed_texts(body, settings.routing_rules_dir),
-            known_queues=await team_codes(db),
+            known_queues=queues,
             known_topics=book_beside(settings.routing_rules_dir),
         )
     except SourceErrors as exc:
@@ -130,7 +140,8 @@ async def dry_run(
     queues = await team_codes(db)
     try:
         current = routing.load(settings.routing_rules_dir, known_queues=queues)
-        proposed = routing.load_texts(
+        proposed = await asyncio.to_thread(
+            routing.load_texts,
             proposed_texts(body, settings.routing_rules_dir),
             known_queues=queues,
             known_topics=book_beside(settings.routing_rules_dir),
@@ -261,6 +272,14 @@ class PersonPatch(BaseModel):
     team: str | None = None
     active: bool | None = None
 
+    @field_validator("availability", "capacity", "skills", "active", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out means "unchanged"; null would blank a value every person must have.
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep it")
+        return value
+
     @model_validator(mode="after")
     def _levels(self) -> PersonPatch:
         for skill, level in (self.skills or {}).items():
@@ -298,14 +317,12 @@ async def update_user(
 class AbsenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     reason: str = Field(default="", max_length=200)
 
     @model_validator(mode="after")
     def _order(self) -> AbsenceIn:
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("give times with their offset (RFC 3339)")
         if self.ends_at <= self.starts_at:
             raise ValueError("an absence ends after it starts")
         return self
@@ -353,7 +370,7 @@ async def add_absence(
     "/users/{username}/absences/{absence_id}", status_code=204, operation_id="withdraw_absence"
 )
 async def withdraw_absence(
-    username: str, absence_id: int, db: DbSession, user: CurrentUser, temporal: Temporal
+    username: str, absence_id: RowIdPath, db: DbSession, user: CurrentUser, temporal: Temporal
 ) -> None:
     """Withdraw a planned absence; its timer is cancelled, nothing is given back."""
     person = await managed_person(db, user, username)

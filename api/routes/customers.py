@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
+from api.bounds import Count
 from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, invalid
@@ -57,7 +58,7 @@ class CustomerIn(BaseModel):
     personal_manager: str | None = None
     contract_unit: str | None = None
     status: Literal["prospect", "client"] = "client"
-    planned_volume: int | None = Field(default=None, ge=0)
+    planned_volume: Count | None = None
     account_manager: str | None = None
     locale: str = Field(default="ru", min_length=2, max_length=16)
     gender: Literal["male", "female"] | None = Field(
@@ -310,10 +311,10 @@ async def list_customers(
     user: CurrentUser,
     limit: Limit = 50,
     cursor: Cursor = None,
-    q: Annotated[str | None, Query(description="part of the name")] = None,
-    inn: str | None = None,
-    phone: str | None = None,
-    email: str | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
+    inn: Annotated[str | None, Query(max_length=32)] = None,
+    phone: Annotated[str | None, Query(max_length=64)] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
 ) -> Page[CustomerOut]:
     query = select(Customer).where(access.where(Kind.CUSTOMER, user))
     if q:

@@ -13,9 +13,11 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
+from api.bounds import RowIdPath
+from api.deps import AppSettings, CurrentUser, DbSession, State, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
 from api.pagination import Cursor, Limit, Page, by_key, decode_place, encode_place
 from api.problems import Problem, invalid
@@ -36,7 +38,8 @@ Scalar = str | int | float | bool | None
 
 
 class DealIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Infinity and NaN are not amounts (JSON has no such numbers; they were stored as null).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     customer_id: str
     pipeline: str = Field(min_length=1, max_length=64)
@@ -107,10 +110,14 @@ async def create_deal(
     user: CurrentUser,
     temporal: Temporal,
     settings: AppSettings,
+    app: State,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Start the deal; the answer carries its first stage's tasks."""
     require_seller(user)
+    if body.pipeline not in app.pipelines:
+        known = ", ".join(sorted(app.pipelines)) or "none"
+        raise invalid("pipeline", f"no pipeline '{body.pipeline}' (known: {known})")
     try:  # a customer the caller may not see is answered like one that does not exist
         customer = await access.customer(db, user, body.customer_id)
     except NotVisible:
@@ -130,9 +137,7 @@ async def create_deal(
         fields=body.fields,
         body_hash=digest,
     )
-    if customer.account_manager is None and user.role == Role.MANAGER:
-        customer.account_manager = user.username  # the deal makes the customer theirs
-    await db.commit()
+    await db.commit()  # no transaction held open across the workflow call
     operation = WithStartWorkflowOperation(
         DealWorkflow.run,
         start,
@@ -150,7 +155,27 @@ async def create_deal(
         if problem.code == "unknown_pipeline":
             raise invalid("pipeline", problem.detail) from exc
         raise problem from exc
+    except WorkflowAlreadyStartedError:
+        # The key's deal is over (won, lost or failed to start): answer it, never a 5xx.
+        return await finished_deal(db, deal_id, body)
+    if customer.account_manager is None and user.role == Role.MANAGER:
+        customer.account_manager = user.username  # the deal makes the customer theirs
+        await db.commit()
     return JSONResponse(DealOut(**dict(view)).model_dump(mode="json"), status_code=201)
+
+
+async def finished_deal(db: AsyncSession, deal_id: str, body: DealIn) -> JSONResponse:
+    row = await db.get(Deal, deal_id)
+    same = row is not None and (row.customer_id, row.pipeline, row.title) == (
+        body.customer_id,
+        body.pipeline,
+        body.title,
+    )
+    if row is None or not same:
+        raise Problem(
+            409, "idempotency_key_reused", "this Idempotency-Key was used for another deal"
+        )
+    return JSONResponse((await from_row(db, row)).model_dump(mode="json"), status_code=201)
 
 
 @router.get("/deals", response_model=Page[DealOut], operation_id="list_deals")
@@ -247,7 +272,7 @@ async def act(
 
 
 class FieldsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     fields: dict[str, Scalar] = Field(min_length=1)
 
@@ -328,7 +353,7 @@ async def close(
 )
 async def task_action(
     deal_id: str,
-    task_id: int,
+    task_id: RowIdPath,
     verb: Literal["complete", "cancel"],
     db: DbSession,
     user: CurrentUser,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.bounds import RowId
 from api.deps import CurrentUser, DbSession, State
 from api.problems import Problem, invalid
 from api.routes.customers import contacts_of
@@ -66,7 +67,7 @@ class IntakeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str
-    contact_id: int | None = Field(default=None, description="the representative calling")
+    contact_id: RowId | None = Field(default=None, description="the representative calling")
     topic: str
     proofs: list[ProofIn] = Field(default_factory=list, max_length=20)
     fields: dict[str, Any] = Field(default_factory=dict)

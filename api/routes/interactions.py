@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String, Subquery, cast, func, literal, select, tuple_, union_all
 
+from api.bounds import Moment
 from api.deps import CurrentUser, DbSession
 from api.pagination import Cursor, Limit, Page, decode_place, encode_place
 from api.problems import invalid
@@ -29,7 +30,7 @@ class InteractionIn(BaseModel):
     category: Literal["call", "visit", "letter", "note"] = "call"
     comment: str = Field(min_length=1, max_length=10000)
     request_id: str | None = Field(default=None, max_length=36)
-    at: datetime | None = Field(default=None, description="when it happened; now if not given")
+    at: Moment | None = Field(default=None, description="when it happened; now if not given")
 
 
 class InteractionOut(BaseModel):
@@ -134,8 +135,8 @@ async def interactions(
     db: DbSession,
     user: CurrentUser,
     channel: Channel | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[InteractionOut]:

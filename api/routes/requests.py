@@ -23,6 +23,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.actions import PRIORITIES, perform
+from api.bounds import RowId
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.deps import State as App
 from api.idempotency import workflow_key
@@ -85,7 +86,7 @@ class RequestIn(BaseModel):
     )
     subject: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=20000)
-    contact_id: int | None = Field(default=None, description="the representative calling")
+    contact_id: RowId | None = Field(default=None, description="the representative calling")
     proofs: list[ProofIn] = Field(
         default_factory=list, max_length=20, description="what the caller proved"
     )

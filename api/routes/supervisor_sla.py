@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select
 
+from api.bounds import Moment
 from api.deps import CurrentUser, DbSession, State
 from api.pagination import Cursor, Limit, Page, decode_place, encode_place
 from api.problems import invalid
@@ -85,7 +86,7 @@ async def breaches(
     line: Line | None = None,
     queue: str | None = None,
     assignee: str | None = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[ClockAlert]:
@@ -201,14 +202,12 @@ def seconds(value: float | None) -> timedelta | None:
 async def stats(
     db: DbSession,
     user: CurrentUser,
-    start: Annotated[datetime, Query(alias="from")],
-    to: datetime,
+    start: Annotated[Moment, Query(alias="from")],
+    to: Moment,
     group_by: Literal["line", "queue", "agent"] = "line",
 ) -> SlaStats:
     """Per group, the clocks started in [from, to): met %, breached, median business times."""
     require_overseer(user)
-    if start.tzinfo is None or to.tzinfo is None:
-        raise invalid("from" if start.tzinfo is None else "to", "give a time zone (Z or ±HH:MM)")
     if to <= start:
         raise invalid("to", "must be after from")
     rows = await sla_reports.stats(db, zone_of(user), group_by, start, to)

@@ -1,0 +1,42 @@
+"""Edge types that keep out what the database or the calendar cannot hold: a bad value is
+a 422 naming the field, never a 5xx from deeper down."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import AfterValidator, AwareDatetime, Field
+
+# Row ids and counters are 32-bit integers in the schema.
+MAX_INT = 2**31 - 1
+
+
+def representable(value: datetime) -> datetime:
+    """In UTC, as the database keeps it; a time without an offset, or whose UTC falls off
+    the calendar, is refused."""
+    if value.tzinfo is None:
+        raise ValueError("give a time zone (Z or ±HH:MM)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("outside the calendar once converted to UTC") from None
+
+
+# A moment with its offset (RFC 3339), in UTC from here on.
+Moment = Annotated[AwareDatetime, AfterValidator(representable)]
+RowId = Annotated[int, Field(ge=1, le=MAX_INT)]
+RowIdPath = Annotated[int, Path(ge=1, le=MAX_INT)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+
+
+def fits(value: Any) -> bool:
+    """Whether every integer inside a decoded cursor fits a column."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_INT - 1 <= value <= MAX_INT
+    if isinstance(value, list):
+        return all(fits(v) for v in value)
+    return True
