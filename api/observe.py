@@ -23,6 +23,35 @@ HTTP_LATENCY = Histogram(
 )
 
 
+# Every answer: no type sniffing, no framing, no referrer. A strict policy for what a page
+# may load (the console serves its own assets; nothing from elsewhere). The interactive
+# API docs are left without it: their pages are not ours.
+ALWAYS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
+DOC_PAGES = ("/docs", "/redoc")
+
+
+def secured(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The answer's headers with the security headers added; an answer to a request that
+    carried credentials is never stored by a cache (it holds someone's data)."""
+    names = {name.lower() for name, _ in headers}
+    added = [h for h in ALWAYS if h[0] not in names]
+    if not scope["path"].startswith(DOC_PAGES) and CSP[0] not in names:
+        added.append(CSP)
+    credentials = any(name == b"authorization" for name, _ in scope.get("headers", []))
+    if credentials and b"cache-control" not in names:
+        added.append((b"cache-control", b"no-store"))
+    return [*headers, *added]
+
+
 class Observe:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,6 +68,7 @@ class Observe:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 status, answered = message["status"], True
+                message = {**message, "headers": secured(scope, list(message.get("headers", [])))}
             await send(message)
 
         try:
@@ -47,7 +77,7 @@ class Observe:
             log.exception("unhandled error", extra={"path": scope["path"]})
             if not answered:
                 response = problem_response(Problem(500, "internal_error", "an internal error"))
-                await response(scope, receive, send)
+                await response(scope, receive, tracking_send)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")

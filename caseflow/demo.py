@@ -145,7 +145,7 @@ CUSTOMERS: list[dict[str, Any]] = [
         "segment": "b2b_budget",
         "tier": "standard",
         "status": "client",
-        "contract_unit": "regions",
+        "contract_unit": "acquisition-regions",
         "account_manager": "manager",
         "locale": "ru",
         "phone": "+74822123456",

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     ticketing_file: Path = ROOT / "routing_rules" / "ticketing" / "connectors.yaml"
     attachment_max_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
+    # Prometheus scrapes /metrics with this bearer token; without one, /metrics is off.
+    metrics_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:

@@ -39,6 +39,7 @@ from tests.mailbox import Mailbox
 hypothesis_settings.register_profile("caseflow", deadline=None)
 hypothesis_settings.load_profile("caseflow")
 
+METRICS_TOKEN = "scraper-token-for-tests"
 PG_ADMIN_URL = os.environ.get("CASEFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # Histories of workflows the tests finished; the replay test runs them through today's code.
@@ -87,6 +88,7 @@ def settings(pg_database: str) -> Settings:
         database_url=pg_url(pg_database),
         task_queue=f"caseflow-{uuid.uuid4().hex}",
         routing_rules_dir=ROOT / "routing_rules",
+        metrics_token=METRICS_TOKEN,
     )
 
 

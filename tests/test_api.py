@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from caseflow.demo import DEMO_NAMESPACE
 from caseflow.models import Customer
+from tests.conftest import METRICS_TOKEN
 from tests.helpers import PETROV, ROMASHKA
 
 PROBLEM = "application/problem+json"
@@ -343,7 +344,8 @@ async def test_health_and_docs(http) -> None:
     assert ready.status_code == 200 and ready.json()["temporal"] == "ok"
     spec = (await http.get("/openapi.json")).json()
     assert "/api/v1/requests/{request_id}/{action}" in spec["paths"]
-    assert "caseflow_http_requests_total" in (await http.get("/metrics")).text
+    scraper = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    assert "caseflow_http_requests_total" in (await http.get("/metrics", headers=scraper)).text
 
 
 async def test_a_manager_sees_only_their_customers(http, tokens, sessions) -> None:

@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import idempotency
 from api.bounds import Count
 from api.deps import CurrentUser, DbSession
+from api.owners import check_owners
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, invalid
 from caseflow import access, identity
-from caseflow.access import Kind, Viewer
+from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
 from caseflow.business_time import IanaZone
 from caseflow.models import Customer, CustomerContact, utcnow
 
@@ -245,6 +246,7 @@ async def create_customer(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     _consistency(body)
+    await check_owners(db, user, body.model_dump(include=set(OWNERSHIP_FIELDS)))
     scope, digest = f"customers:{user.username}", idempotency.body_hash(body)
     earlier = await idempotency.replay(db, scope=scope, key=idempotency_key, digest=digest)
     if earlier is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -37,5 +39,13 @@ async def readyz(state: State) -> dict[str, str]:
 
 
 @router.get("/metrics", operation_id="metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request, state: State) -> Response:
+    """For the scraper that holds CASEFLOW_METRICS_TOKEN; off when no token is set."""
+    token = state.settings.metrics_token
+    if token is None:
+        raise Problem(404, "not_found", "metrics are off: set CASEFLOW_METRICS_TOKEN")
+    given = request.headers.get("authorization", "")
+    wanted = f"Bearer {token.get_secret_value()}"
+    if not hmac.compare_digest(given.encode(), wanted.encode()):
+        raise Problem(401, "unauthorized", "metrics need the scraper's bearer token")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

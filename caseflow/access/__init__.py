@@ -4,6 +4,7 @@
 loads one record or says it is not there. No route decides visibility by itself.
 """
 
+from caseflow.access.ownership import HOLDERS, OWNERSHIP_FIELDS, may_set
 from caseflow.access.records import customer, deal, may_see, person, request, seen
 from caseflow.access.rules import DERIVED, GRANTS, Grant, Kind, NotVisible, Viewer, grants
 from caseflow.access.where import where
@@ -11,6 +12,8 @@ from caseflow.access.where import where
 __all__ = [
     "DERIVED",
     "GRANTS",
+    "HOLDERS",
+    "OWNERSHIP_FIELDS",
     "Grant",
     "Kind",
     "NotVisible",
@@ -19,6 +22,7 @@ __all__ = [
     "deal",
     "grants",
     "may_see",
+    "may_set",
     "person",
     "request",
     "seen",
