@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import problems
+from api.login_guard import LoginGuard
 from api.observe import Observe
 from api.routes import (
     admin,
@@ -24,6 +25,7 @@ from api.routes import (
     requests,
     supervisor,
     supervisor_sla,
+    tokens,
     webhooks,
 )
 from api.state import AppState, ForecastCache
@@ -77,6 +79,10 @@ def create_app(
             book_beside(settings.routing_rules_dir),
             connectors,
             pipelines=pipeline_names(settings),
+            login_guard=LoginGuard(
+                per_user=settings.login_failures_per_user,
+                per_address=settings.login_failures_per_address,
+            ),
         )
         yield
         if engine is None:
@@ -106,6 +112,7 @@ def create_app(
         deals.router,
         webhooks.router,
         admin.router,
+        tokens.router,
     ):
         v1.include_router(router)
     app.include_router(v1)

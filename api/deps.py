@@ -18,6 +18,7 @@ from caseflow.lifecycle import Line, Role
 from caseflow.models import Team, User
 from caseflow.payloads import Actor
 from caseflow.settings import Settings
+from caseflow.store import tokens
 
 
 async def app_state(request: Request) -> AppState:
@@ -59,6 +60,8 @@ async def current_user(
     claims = read_token(credentials.credentials, settings.jwt_secret)
     if claims is None:
         raise Problem(401, "unauthorized", "the token is invalid or expired")
+    if claims.get("kind") == "integration" and not await tokens.active(db, str(claims["jti"])):
+        raise Problem(401, "unauthorized", "the token was revoked")
     user = await db.scalar(select(User).where(User.username == claims.get("sub")))
     if user is None or not user.active:
         raise Problem(401, "unauthorized", "the token's user is not active")

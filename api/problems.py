@@ -23,6 +23,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     415: "Unsupported media type",
+    429: "Too many requests",
     422: "Invalid input",
     500: "Internal error",
     503: "Service unavailable",
@@ -97,6 +98,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if "retry_after" in exc.extensions:
+            headers = {"Retry-After": str(exc.extensions["retry_after"])}
         return problem_response(exc, headers)
 
     @app.exception_handler(NotVisible)

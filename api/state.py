@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.login_guard import LoginGuard
 from caseflow.business_time import BusinessCalendar
 from caseflow.settings import Settings
 from caseflow.store import tickets
@@ -63,3 +64,6 @@ class AppState:
     ticketing: Ticketing = field(default_factory=lambda: Ticketing([]))
     links: TicketLinks = field(default_factory=TicketLinks)
     pipelines: frozenset[str] = frozenset()
+    login_guard: LoginGuard = field(
+        default_factory=lambda: LoginGuard(per_user="5/minute", per_address="30/minute")
+    )

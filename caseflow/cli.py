@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow import db as database
+from caseflow.cli_tokens import tokens_app
 from caseflow.settings import get_settings
 from caseflow.yamlsource import SourceErrors
 
@@ -28,6 +29,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(rules_app, name="rules")
 app.add_typer(teams_app, name="teams")
+app.add_typer(tokens_app, name="tokens")
 templates_app = typer.Typer(help="E-mail templates.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 
@@ -148,29 +150,32 @@ def users_create(
     capacity: int = 20,
 ) -> None:
     """Create or update a user; an integration account gets a long-lived API token."""
-    from caseflow.auth import INTEGRATION_TTL, issue_token
     from caseflow.lifecycle import Role
+    from caseflow.store import tokens
     from caseflow.store.people import upsert_user
 
     parsed = _choice(Role, role, "role")
 
-    async def work(session: AsyncSession) -> object:
-        return await upsert_user(
+    async def work(session: AsyncSession) -> str | None:
+        await upsert_user(
             session, username=name, role=parsed, team=team, password=password, capacity=capacity
+        )
+        if parsed != Role.INTEGRATION:
+            return None
+        secret = get_settings().jwt_secret
+        issued = await tokens.issue(session, username=name, role=parsed, secret=secret)
+        return (
+            f"token id {issued.jti}, until {issued.expires_at:%Y-%m-%d}\nAPI token: {issued.token}"
         )
 
     try:
-        asyncio.run(_in_transaction(work))
+        token = asyncio.run(_in_transaction(work))
     except LookupError as exc:
         typer.echo(str(exc).strip("'\""), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"user {name} ({parsed}) saved")
-    if parsed == Role.INTEGRATION:
-        settings = get_settings()
-        token = issue_token(
-            username=name, role=parsed, secret=settings.jwt_secret, ttl=INTEGRATION_TTL
-        )
-        typer.echo(f"API token: {token}")
+    if token is not None:
+        typer.echo(token)
 
 
 @demo_app.command("seed")

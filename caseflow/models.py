@@ -92,6 +92,25 @@ class User(Base):
     zone_teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     zone_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Wrong passwords since the last right one; past the limit the account is locked until
+    # an admin lifts it.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """A long-lived integration token, by its id (`jti`): listed, and revoked one by one."""
+
+    __tablename__ = "api_tokens"
+
+    jti: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str | None] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Absence(Base):

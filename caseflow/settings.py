@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Prometheus scrapes /metrics with this bearer token; without one, /metrics is off.
     metrics_token: SecretStr | None = None
+    # Password logins: failures heard per username and per client address (limits' syntax),
+    # and wrong passwords in a row that lock an account until an admin lifts it.
+    login_failures_per_user: str = "5/minute"
+    login_failures_per_address: str = "30/minute"
+    login_lockout_after: int = 10
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:

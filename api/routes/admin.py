@@ -25,7 +25,7 @@ from api.problems import Problem, from_validation, invalid, not_found
 from caseflow import access, routing, whatif
 from caseflow.access import Kind, NotVisible
 from caseflow.lifecycle import Line, Role
-from caseflow.models import Absence, Team, User
+from caseflow.models import Absence, Team, User, utcnow
 from caseflow.payloads import AbsenceStart, Requeue
 from caseflow.schedule import WorkSchedule
 from caseflow.store import rules_state
@@ -227,6 +227,7 @@ class PersonOut(BaseModel):
     skills: dict[str, int]
     schedule: WorkSchedule | None
     active: bool
+    locked: bool = Field(description="locked after repeated wrong passwords; an admin lifts it")
 
 
 def person_out(user: User) -> PersonOut:
@@ -240,6 +241,7 @@ def person_out(user: User) -> PersonOut:
         skills=user.skills or {},
         schedule=WorkSchedule.model_validate(user.schedule) if user.schedule else None,
         active=user.active,
+        locked=user.locked_at is not None,
     )
 
 
@@ -271,8 +273,9 @@ class PersonPatch(BaseModel):
     schedule: WorkSchedule | None = Field(default=None, description="null: always on shift")
     team: str | None = None
     active: bool | None = None
+    locked: bool | None = Field(default=None, description="false lifts a lockout")
 
-    @field_validator("availability", "capacity", "skills", "active", mode="before")
+    @field_validator("availability", "capacity", "skills", "active", "locked", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Left out means "unchanged"; null would blank a value every person must have.
@@ -294,8 +297,12 @@ async def update_user(
 ) -> PersonOut:
     person = await managed_person(db, user, username)
     changes = body.model_dump(exclude_unset=True)
-    if ("team" in changes or "active" in changes) and user.role != Role.ADMIN:
-        raise Problem(403, "forbidden", "only an admin moves people between teams")
+    if {"team", "active", "locked"} & set(changes) and user.role != Role.ADMIN:
+        raise Problem(403, "forbidden", "only an admin changes teams, accounts and lockouts")
+    if "locked" in changes:
+        locked = changes.pop("locked")
+        person.failed_logins = 0
+        person.locked_at = (person.locked_at or utcnow()) if locked else None
     if "team" in changes:
         if changes["team"] is not None and await db.get(Team, changes["team"]) is None:
             raise invalid("team", f"no team '{changes['team']}'")
