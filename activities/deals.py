@@ -149,4 +149,5 @@ def _copy(task: Task, row: DealTask) -> None:
     row.stage, row.title, row.type = task.stage, task.title, task.type
     row.assignee, row.due_at, row.blocking = task.assignee, task.due_at, task.blocking
     row.status, row.result, row.reason = task.status, task.result, task.reason
+    row.closed_by = task.closed_by
     row.reminded_at, row.overdue_at = task.reminded_at, task.overdue_at

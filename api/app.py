@@ -16,6 +16,7 @@ from api.routes import (
     admin,
     auth,
     customers,
+    deal_events,
     deals,
     files,
     health,
@@ -32,6 +33,7 @@ from api.state import AppState, ForecastCache
 from caseflow import sla
 from caseflow.business_time import BusinessCalendar
 from caseflow.db import make_engine, make_sessionmaker
+from caseflow.pipelines import PipelineTerms
 from caseflow.pipelines import load as load_pipelines
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
@@ -46,13 +48,13 @@ def sla_calendars(settings: Settings) -> dict[str, BusinessCalendar]:
     return sla.load(directory).calendars if directory.is_dir() else {}
 
 
-def pipeline_names(settings: Settings) -> frozenset[str]:
-    """The deal pipelines the worker runs (same files), so a deal for an unknown one is
-    refused before any workflow starts."""
+def pipeline_terms(settings: Settings) -> dict[str, PipelineTerms]:
+    """The deal pipelines the worker runs (same files), so a deal for an unknown one, or
+    one that sets approval fields by hand, is refused before any workflow starts."""
     rules = settings.routing_rules_dir
     if not (rules / "pipelines").is_dir() or not (rules / "sla").is_dir():
-        return frozenset()
-    return frozenset(load_pipelines(rules / "pipelines", sla.load(rules / "sla")))
+        return {}
+    return load_pipelines(rules / "pipelines", sla.load(rules / "sla"))
 
 
 def create_app(
@@ -78,7 +80,7 @@ def create_app(
             ForecastCache(settings.forecast_ttl),
             book_beside(settings.routing_rules_dir),
             connectors,
-            pipelines=pipeline_names(settings),
+            pipelines=pipeline_terms(settings),
             login_guard=LoginGuard(
                 per_user=settings.login_failures_per_user,
                 per_address=settings.login_failures_per_address,
@@ -109,6 +111,7 @@ def create_app(
         notifications.router,
         intake.router,
         interactions.router,
+        deal_events.router,
         deals.router,
         webhooks.router,
         admin.router,

@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from api.login_guard import LoginGuard
 from caseflow.business_time import BusinessCalendar
+from caseflow.pipelines import PipelineTerms
 from caseflow.settings import Settings
 from caseflow.store import tickets
 from caseflow.store.sla_reports import Forecast, forecast
@@ -63,7 +64,7 @@ class AppState:
     topics: TopicBook = field(default_factory=lambda: TopicBook(topics={}))
     ticketing: Ticketing = field(default_factory=lambda: Ticketing([]))
     links: TicketLinks = field(default_factory=TicketLinks)
-    pipelines: frozenset[str] = frozenset()
+    pipelines: dict[str, PipelineTerms] = field(default_factory=dict)
     login_guard: LoginGuard = field(
         default_factory=lambda: LoginGuard(per_user="5/minute", per_address="30/minute")
     )

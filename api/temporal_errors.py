@@ -27,7 +27,10 @@ def to_problem(exc: WorkflowUpdateFailedError) -> Problem:
         return Problem(409, "conflict", str(exc.cause or exc))
     details = error.details[0] if error.details and isinstance(error.details[0], dict) else {}
     if error.type == "forbidden":
-        return Problem(403, "forbidden", error.message)
+        named = [
+            {"field": f"fields.{f}", "reason": error.message} for f in details.get("fields", [])
+        ]
+        return Problem(403, "forbidden", error.message, errors=named)
     if error.type in FIELD_OF:
         field = FIELD_OF[error.type]
         return Problem(

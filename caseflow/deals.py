@@ -30,6 +30,7 @@ class Task(BaseModel):
     reminded_at: datetime | None = None
     overdue_at: datetime | None = None
     closed_at: datetime | None = None
+    closed_by: str | None = None
     reason: str | None = None
 
 

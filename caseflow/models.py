@@ -410,6 +410,7 @@ class DealTask(Base):
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(String(300))
+    closed_by: Mapped[str | None] = mapped_column(String(64))
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

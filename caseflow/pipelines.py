@@ -37,6 +37,10 @@ class CrossRule(BaseModel):
     message: str
 
 
+# Always set by approval, whatever a pipeline says.
+APPROVAL_FIELDS = ("approval_ref",)
+
+
 class TaskTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,6 +70,10 @@ class PipelineFile(BaseModel):
     calendar: str = Field(description="an SLA calendar: due offsets count its working time")
     legal: str = Field(description="the user who does legal tasks")
     stages: list[Stage] = Field(min_length=1)
+    approval_fields: list[str] = Field(
+        default_factory=lambda: list(APPROVAL_FIELDS),
+        description="fields set only by completing an approval task, never by hand",
+    )
 
 
 class PipelineTerms(BaseModel):
@@ -76,6 +84,8 @@ class PipelineTerms(BaseModel):
     calendar: CalendarTerms
     legal: str
     stages: list[Stage]
+    # Older deals carried terms without it: they get the default.
+    approval_fields: list[str] = Field(default_factory=lambda: list(APPROVAL_FIELDS))
 
     def index(self, code: str) -> int:
         return next(i for i, s in enumerate(self.stages) if s.code == code)
@@ -115,6 +125,7 @@ def load(directory: Path, sla: SlaBook) -> dict[str, PipelineTerms]:
             calendar=CalendarTerms.of(calendar),
             legal=source.legal,
             stages=source.stages,
+            approval_fields=sorted(set(source.approval_fields) | set(APPROVAL_FIELDS)),
         )
     if errors:
         raise SourceErrors(errors)

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         DealState,
         DealView,
         Missing,
+        Task,
         facts,
         gate,
         stage_tasks,
@@ -37,6 +38,11 @@ with workflow.unsafe.imports_passed_through():
 STEP = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 CHANGERS = frozenset({Role.MANAGER, Role.SUPERVISOR, Role.ADMIN})
+# Deals started before this patch let any changer close any task; from it on, a task is
+# closed by its assignee, the deal's supervisor or an admin, records who closed it, and
+# approval fields are set only by completing the approval task.
+TASK_CLOSERS = "deal-task-closers"
+TASK_ACTIONS = frozenset({"complete_task", "cancel_task"})
 
 
 @workflow.defn
@@ -113,8 +119,9 @@ class DealWorkflow:
     async def act(self, action: DealAction) -> DealView:
         await workflow.wait_condition(lambda: self.s is not None)
         async with self.lock:
-            self._check(action)
-            self._apply(action)
+            strict = workflow.patched(TASK_CLOSERS)
+            self._check(action, strict=strict)
+            self._apply(action, strict=strict)
             await self._project()
         return self.view()
 
@@ -158,12 +165,28 @@ class DealWorkflow:
     def _refuse(self, kind: str, message: str, **details: object) -> ApplicationError:
         return ApplicationError(message, details, type=kind, non_retryable=True)
 
-    def _check(self, action: DealAction) -> None:
+    def _check(self, action: DealAction, strict: bool = True) -> None:
+        """`strict`: today's rules (validators never run on replay, so they always are)."""
         s, actor = self.state, action.actor
-        if actor.role not in CHANGERS or (
+        if strict and action.name in TASK_ACTIONS:
+            task = next((t for t in s.tasks if t.id == action.task_id), None)
+            if task is not None and not self._may_close(task, actor):
+                raise self._refuse(
+                    "forbidden",
+                    f"task {task.id} is closed by its assignee ({task.assignee}), the deal's "
+                    "supervisor or an admin",
+                )
+        elif actor.role not in CHANGERS or (
             actor.role == Role.MANAGER and actor.username != self.start.owner.username
         ):
             raise self._refuse("forbidden", f"{actor.username} may not change this deal")
+        guarded = sorted(set(action.fields) & set(s.terms.approval_fields))
+        if strict and action.name == "patch" and guarded:
+            raise self._refuse(
+                "forbidden",
+                f"{', '.join(guarded)}: set by completing the approval task, not by hand",
+                fields=guarded,
+            )
         if s.status != "open":
             raise self._refuse("illegal_transition", f"the deal is {s.status}")
         last = len(s.terms.stages) - 1
@@ -196,9 +219,15 @@ class DealWorkflow:
             if task is None or task.status != "open":
                 raise self._refuse("illegal_transition", f"no open task {action.task_id}")
 
+    def _may_close(self, task: Task, actor: Actor) -> bool:
+        return (
+            actor.username in (task.assignee, self.state.people.get("supervisor"))
+            or actor.role == Role.ADMIN
+        )
+
     # --- changes -------------------------------------------------------------------------
 
-    def _apply(self, action: DealAction) -> None:
+    def _apply(self, action: DealAction, strict: bool = True) -> None:
         s, now = self.state, workflow.now()
         if action.customer is not None:
             s.customer = action.customer
@@ -224,6 +253,11 @@ class DealWorkflow:
             task = next(t for t in s.tasks if t.id == action.task_id)
             task.status = "done" if action.name == "complete_task" else "cancelled"
             task.result, task.closed_at, task.reason = action.result, now, action.reason
+            if strict:
+                task.closed_by = action.actor.username
+                if task.type == "approval" and action.name == "complete_task":
+                    approval = action.result or f"task {task.id}, {action.actor.username}"
+                    s.fields.update({name: approval for name in s.terms.approval_fields})
             self._event(action.name, action.actor, data={"task": task.id, "result": task.result})
 
     def _enter(self, index: int, at: datetime | None = None) -> None:

@@ -115,9 +115,19 @@ async def create_deal(
 ) -> JSONResponse:
     """Start the deal; the answer carries its first stage's tasks."""
     require_seller(user)
-    if body.pipeline not in app.pipelines:
+    terms = app.pipelines.get(body.pipeline)
+    if terms is None:
         known = ", ".join(sorted(app.pipelines)) or "none"
         raise invalid("pipeline", f"no pipeline '{body.pipeline}' (known: {known})")
+    guarded = sorted(set(body.fields) & set(terms.approval_fields))
+    if guarded:
+        reason = "set by completing the approval task, not by hand"
+        raise Problem(
+            403,
+            "forbidden",
+            f"{', '.join(guarded)}: {reason}",
+            errors=[{"field": f"fields.{name}", "reason": reason} for name in guarded],
+        )
     try:  # a customer the caller may not see is answered like one that does not exist
         customer = await access.customer(db, user, body.customer_id)
     except NotVisible:
@@ -227,6 +237,7 @@ async def from_row(db: AsyncSession, row: Deal) -> DealOut:
                     "status": t.status,
                     "result": t.result,
                     "reason": t.reason,
+                    "closed_by": t.closed_by,
                     "reminded_at": t.reminded_at,
                     "overdue_at": t.overdue_at,
                 }
