@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import problems
+from api.audit import AuditTrail, AuditWriter
 from api.login_guard import LoginGuard
 from api.observe import Observe
 from api.routes import (
     admin,
+    audit,
     auth,
     customers,
     deal_events,
@@ -71,10 +73,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine or make_engine(settings.database_url)
         client = temporal or await connect(settings)
+        sessions = make_sessionmaker(own_engine)
+        writer = AuditWriter(sessions) if settings.audit else None
+        if writer is not None:
+            writer.start()
         app.state.caseflow = AppState(
             settings,
             own_engine,
-            make_sessionmaker(own_engine),
+            sessions,
             client,
             sla_calendars(settings),
             ForecastCache(settings.forecast_ttl),
@@ -85,8 +91,11 @@ def create_app(
                 per_user=settings.login_failures_per_user,
                 per_address=settings.login_failures_per_address,
             ),
+            audit=writer,
         )
         yield
+        if writer is not None:
+            await writer.close()
         if engine is None:
             await own_engine.dispose()
 
@@ -98,6 +107,7 @@ def create_app(
     )
     problems.install(app)
 
+    app.add_middleware(AuditTrail)
     app.add_middleware(Observe)
 
     v1 = APIRouter(prefix="/api/v1")
@@ -116,6 +126,7 @@ def create_app(
         webhooks.router,
         admin.router,
         tokens.router,
+        audit.router,
     ):
         v1.include_router(router)
     app.include_router(v1)

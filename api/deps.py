@@ -51,6 +51,7 @@ bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/aut
 
 
 async def current_user(
+    request: Request,
     db: DbSession,
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -65,6 +66,7 @@ async def current_user(
     user = await db.scalar(select(User).where(User.username == claims.get("sub")))
     if user is None or not user.active:
         raise Problem(401, "unauthorized", "the token's user is not active")
+    request.state.actor, request.state.role = user.username, user.role  # for the audit trail
     return user
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.audit import AuditWriter
 from api.login_guard import LoginGuard
 from caseflow.business_time import BusinessCalendar
 from caseflow.pipelines import PipelineTerms
@@ -65,6 +66,7 @@ class AppState:
     ticketing: Ticketing = field(default_factory=lambda: Ticketing([]))
     links: TicketLinks = field(default_factory=TicketLinks)
     pipelines: dict[str, PipelineTerms] = field(default_factory=dict)
+    audit: AuditWriter | None = None
     login_guard: LoginGuard = field(
         default_factory=lambda: LoginGuard(per_user="5/minute", per_address="30/minute")
     )

@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow import db as database
+from caseflow.cli_audit import audit_app
 from caseflow.cli_tokens import tokens_app
 from caseflow.settings import get_settings
 from caseflow.yamlsource import SourceErrors
@@ -30,6 +31,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(rules_app, name="rules")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 templates_app = typer.Typer(help="E-mail templates.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 

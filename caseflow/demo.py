@@ -55,6 +55,7 @@ USERS = [
     ("manager-b", Role.MANAGER, "Борис Сделкин", None, {}, "available"),
     ("lawyer", Role.AGENT, "Юлиана Юристова", None, {}, "available"),
     ("admin", Role.ADMIN, "Администратор", None, {}, "available"),
+    ("auditor", Role.SECURITY, "Ирина Проверяева", None, {}, "available"),
 ]
 SUPERVISED_REGIONS = ["RU-MOW", "RU-SPE", "RU-LEN"]
 # Working hours where they matter for the demo; everyone else is on shift around the clock.

@@ -34,6 +34,7 @@ class Role(StrEnum):
     MANAGER = "manager"
     ADMIN = "admin"
     INTEGRATION = "integration"
+    SECURITY = "security"  # reads the audit log; sees no customer's records
     SYSTEM = "system"
 
 

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     login_failures_per_user: str = "5/minute"
     login_failures_per_address: str = "30/minute"
     login_lockout_after: int = 10
+    # Every state change and read of customer data goes to the hash-chained audit log.
+    audit: bool = True
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:

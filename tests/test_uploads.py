@@ -9,7 +9,7 @@ import pytest
 
 from caseflow import files
 from tests.test_api import assert_problem
-from tests.test_bad_input import first_request
+from tests.test_bad_input import cancel, first_request
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -78,3 +78,4 @@ async def test_the_api_refuses_them_and_keeps_nothing(http, tokens) -> None:
         assert reason in problem["detail"] and problem["errors"][0]["field"] == "file"
     kept = await http.get(url, headers=headers)
     assert kept.json()["items"] == []
+    await cancel(http, tokens, request_id)
