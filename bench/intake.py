@@ -5,11 +5,14 @@ processes, then sends the same load to every path in one run, in rounds of rotat
 (so no path always meets the fuller server), and prints the figures:
 
     .venv/bin/python bench/intake.py [--requests 200] [--concurrency 8] [--rounds 4]
-                                     [--db postgresql|sqlite] [--paths raw,direct,http]
+                                     [--db postgresql|sqlite]
+                                     [--paths raw,direct,http,http-unaudited]
 
 Paths: `raw` is update-with-start on a workflow running one no-op activity; `direct` is
-update-with-start on RequestWorkflow through the SDK (no HTTP); `http` is POST /requests.
-Goal (issue 3): Caseflow ≥ 0.8× raw throughput and p95 ≤ 1.5× raw p95.
+update-with-start on RequestWorkflow through the SDK (no HTTP); `http` is POST /requests;
+`http-unaudited` is the same on a second API process with the audit log off.
+Goals: Caseflow ≥ 0.8× raw throughput and p95 ≤ 1.5× raw p95 (issue 3); with the audit
+log on, throughput within 5 % of it off (issue 14).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ LABELS = {
     "raw": "raw update-with-start + activity",
     "direct": "caseflow RequestWorkflow via SDK",
     "http": "caseflow POST /api/v1/requests",
+    "http-unaudited": "same, audit log off",
 }
 Call = Callable[[int], Awaitable[None]]
 
@@ -176,6 +180,7 @@ async def register_direct(
 def make_calls(
     address: str,
     http: httpx.AsyncClient,
+    unaudited: httpx.AsyncClient,
     headers: dict[str, str],
     raw_client: Client,
     case_client: Client,
@@ -206,29 +211,42 @@ def make_calls(
     async def direct(i: int) -> None:
         await register_direct(case_client, "bench-caseflow", facts, actor, f"bench {i}")
 
-    async def over_http(i: int) -> None:
-        body = {
-            "customer_id": customer,
-            "channel": "phone",
-            "topic": "consultation",
-            "subject": f"bench {i}",
-            "description": "benchmark intake",
-        }
-        answer = await http.post(
-            "/requests", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
-        )
-        assert answer.status_code == 201, answer.text
+    def over(client: httpx.AsyncClient) -> Call:
+        async def call(i: int) -> None:
+            body = {
+                "customer_id": customer,
+                "channel": "phone",
+                "topic": "consultation",
+                "subject": f"bench {i}",
+                "description": "benchmark intake",
+            }
+            answer = await client.post(
+                "/requests", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+            )
+            assert answer.status_code == 201, answer.text
 
-    return {"raw": raw, "direct": direct, "http": over_http}
+        return call
+
+    return {
+        "raw": raw,
+        "direct": direct,
+        "http": over(http),
+        "http-unaudited": over(unaudited),
+    }
 
 
 class Stack:
     """A dev server, Caseflow's worker and API and the baseline worker, as child processes."""
 
     def __init__(
-        self, server: WorkflowEnvironment, children: list[subprocess.Popen[bytes]], api_port: int
+        self,
+        server: WorkflowEnvironment,
+        children: list[subprocess.Popen[bytes]],
+        api_port: int,
+        unaudited_port: int,
     ) -> None:
         self.server, self.children, self.api_port = server, children, api_port
+        self.unaudited_port = unaudited_port
         self.address = server.client.service_client.config.target_host
 
     @classmethod
@@ -237,7 +255,7 @@ class Stack:
             dev_server_existing_path=dev_server_path(), dev_server_log_level="error", ui=False
         )
         address = server.client.service_client.config.target_host
-        api_port = free_port()
+        api_port, unaudited_port = free_port(), free_port()
         env = {
             **os.environ,
             "CASEFLOW_DATABASE_URL": url,
@@ -251,28 +269,33 @@ class Stack:
             subprocess.Popen([*cli, "worker"], env=env, cwd=ROOT),
             subprocess.Popen([*cli, "api", "--port", str(api_port)], env=env, cwd=ROOT),
             subprocess.Popen(
+                [*cli, "api", "--port", str(unaudited_port)],
+                env={**env, "CASEFLOW_AUDIT": "false"},
+                cwd=ROOT,
+            ),
+            subprocess.Popen(
                 [sys.executable, str(ROOT / "bench" / "rawflow.py"), address, "bench-raw"],
                 cwd=ROOT,
             ),
         ]
-        return cls(server, children, api_port)
+        return cls(server, children, api_port, unaudited_port)
 
     async def operator(self, http: httpx.AsyncClient) -> dict[str, str]:
         """Once the API is ready: the operator's authorisation header."""
-        wait_for_port(self.api_port)
-        for _ in range(150):
-            if (await http.get(f"http://127.0.0.1:{self.api_port}/readyz")).status_code == 200:
-                break
-            await asyncio.sleep(0.2)
+        for port in (self.api_port, self.unaudited_port):
+            wait_for_port(port)
+            for _ in range(150):
+                if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
         token = (
             await http.post("/auth/token", data={"username": "operator", "password": "demo"})
         ).json()
         return {"Authorization": f"Bearer {token['access_token']}"}
 
-    def http(self, timeout: float = 60) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{self.api_port}/api/v1", timeout=timeout
-        )
+    def http(self, timeout: float = 60, audited: bool = True) -> httpx.AsyncClient:
+        port = self.api_port if audited else self.unaudited_port
+        return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=timeout)
 
 
 async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
@@ -284,9 +307,9 @@ async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     try:
         raw_client = await Client.connect(stack.address)
         case_client = await Client.connect(stack.address, data_converter=pydantic_data_converter)
-        async with stack.http() as http:
+        async with stack.http() as http, stack.http(audited=False) as unaudited:
             headers = await stack.operator(http)
-            calls = make_calls(stack.address, http, headers, raw_client, case_client)
+            calls = make_calls(stack.address, http, unaudited, headers, raw_client, case_client)
             await in_rounds(
                 {name: calls[name] for name in figures},
                 figures,
@@ -314,6 +337,10 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> No
         raw, ours = results["raw"], results["http"]
         print(f"throughput ratio caseflow/raw: {ours['rps'] / raw['rps']:.2f} (goal >= 0.80)")
         print(f"p95 ratio caseflow/raw:        {ours['p95'] / raw['p95']:.2f} (goal <= 1.50)")
+    if "http" in results and "http-unaudited" in results:
+        on, off = results["http"], results["http-unaudited"]
+        print(f"throughput ratio audit on/off: {on['rps'] / off['rps']:.2f} (goal >= 0.95)")
+        print(f"p95 ratio audit on/off:        {on['p95'] / off['p95']:.2f}")
 
 
 def main() -> None:
@@ -324,7 +351,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
-    parser.add_argument("--paths", default="raw,direct,http")
+    parser.add_argument("--paths", default="raw,direct,http,http-unaudited")
     args = parser.parse_args()
     args.paths = set(args.paths.split(","))
     report(args, asyncio.run(run(args)))
