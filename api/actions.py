@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -30,7 +37,7 @@ class NoBody(BaseModel):
 
 class CommentBody(NoBody):
     text: str = Field(min_length=1, max_length=20000)
-    public: bool = False
+    public: StrictBool = False
     files: list[str] = Field(
         default_factory=list, max_length=20, description="SHA-256 of files uploaded to the request"
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import problems
+from api import openapi, problems
 from api.audit import AuditTrail, AuditWriter
 from api.login_guard import LoginGuard
 from api.observe import Observe
@@ -25,6 +25,7 @@ from api.routes import (
     intake,
     interactions,
     notifications,
+    request_actions,
     requests,
     supervisor,
     supervisor_sla,
@@ -115,6 +116,7 @@ def create_app(
         auth.router,
         customers.router,
         files.router,  # before requests': `/requests/{id}/files` is not an action
+        request_actions.router,
         requests.router,
         supervisor.router,
         supervisor_sla.router,
@@ -131,4 +133,5 @@ def create_app(
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(health.router)
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app

@@ -3,12 +3,14 @@ a 422 naming the field, never a 5xx from deeper down."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
+NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 # Row ids and counters are 32-bit integers in the schema.
 MAX_INT = 2**31 - 1
 
@@ -24,8 +26,17 @@ def representable(value: datetime) -> datetime:
         raise ValueError("outside the calendar once converted to UTC") from None
 
 
+def rfc3339_only(value: Any) -> Any:
+    """A time is written as RFC 3339 text, never a bare number of seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or NUMBER.fullmatch(value.strip()):
+        raise ValueError("give a time as RFC 3339, e.g. 2026-12-01T09:00:00+03:00")
+    return value
+
+
 # A moment with its offset (RFC 3339), in UTC from here on.
-Moment = Annotated[AwareDatetime, AfterValidator(representable)]
+Moment = Annotated[AwareDatetime, BeforeValidator(rfc3339_only), AfterValidator(representable)]
 RowId = Annotated[int, Field(ge=1, le=MAX_INT)]
 RowIdPath = Annotated[int, Path(ge=1, le=MAX_INT)]
 Count = Annotated[int, Field(ge=0, le=MAX_INT)]

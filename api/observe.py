@@ -11,7 +11,7 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import Problem, problem_response
+from api.problems import NulInBody, Problem, nul_problem, problem_response
 
 log = logging.getLogger("caseflow.api")
 
@@ -52,6 +52,31 @@ def secured(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
     return [*headers, *added]
 
 
+# Text with a NUL character cannot be stored (PostgreSQL refuses it in text), so it is
+# refused at the door, before anything is started or written.
+NUL_IN_JSON = b"\\u0000"
+NUL_IN_URL = b"%00"
+
+
+def guarded(scope: Scope, receive: Receive) -> Receive:
+    """`receive`, refusing a JSON or form body that carries a NUL character."""
+    headers = dict(scope.get("headers", []))
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    pattern = (
+        NUL_IN_JSON if kind.endswith(b"json") else NUL_IN_URL if b"urlencoded" in kind else None
+    )
+    if pattern is None:
+        return receive
+
+    async def checked() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and pattern in message.get("body", b"").lower():
+            raise NulInBody("body")
+        return message
+
+    return checked
+
+
 class Observe:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -63,6 +88,14 @@ class Observe:
         started = time.perf_counter()
         status = 500
         answered = False
+        for where, raw in (
+            ("path", scope.get("raw_path") or b""),
+            ("query", scope["query_string"]),
+        ):
+            if NUL_IN_URL in raw or b"\x00" in raw:
+                await problem_response(nul_problem(where))(scope, receive, send)
+                return
+        receive = guarded(scope, receive)
 
         async def tracking_send(message: Message) -> None:
             nonlocal status, answered

@@ -29,6 +29,7 @@ TITLES = {
     503: "Service unavailable",
 }
 CODES = {
+    400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
@@ -57,6 +58,14 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors or []
         self.extensions = extensions
+
+
+class NulInBody(ValueError):
+    """A JSON or form body holds a NUL character, which no text column can keep."""
+
+
+def nul_problem(where: str) -> Problem:
+    return invalid(where, "text may not hold a NUL character (\\u0000)")
 
 
 def invalid(field: str, reason: str) -> Problem:
@@ -94,6 +103,15 @@ def from_validation(errors: Sequence[Any], detail: str | None = None) -> Problem
     return Problem(422, "validation_error", summary, errors=listed)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -121,6 +139,19 @@ def install(app: FastAPI) -> None:
         raise exc
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            return problem_response(
+                Problem(405, "method_not_allowed", f"{request.method} is not allowed here"),
+                {"Allow": ", ".join(allowed_methods(request))},
+            )
+        if isinstance(exc.__cause__, NulInBody):  # FastAPI wraps what reading the body raised
+            return problem_response(nul_problem("body"))
         code = CODES.get(exc.status_code, "error")
-        return problem_response(Problem(exc.status_code, code, str(exc.detail)))
+        # Keep the exception's headers: a 405 says what is allowed (`Allow`).
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(Problem(exc.status_code, code, str(exc.detail)), headers)
+
+    @app.exception_handler(NulInBody)
+    async def _nul(_: Request, exc: NulInBody) -> JSONResponse:
+        return problem_response(nul_problem("body"))

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 # Holiday-free stretches longer than this mean a calendar with no working time at all.
 SEARCH_LIMIT_DAYS = 3 * 366
@@ -101,3 +101,28 @@ class BusinessCalendar:
 
 
 ALWAYS = BusinessCalendar("24x7", "UTC", {d: (time(0), time(0)) for d in range(7)})
+
+
+def iso_seconds(value: timedelta) -> str:
+    """An ISO 8601 duration in whole seconds (`PT1H30M`, `P1DT2H`, `PT0S`): what people and
+    the OpenAPI `duration` format read; a fraction of a second is rounded off."""
+    total = round(value.total_seconds())
+    sign, total = ("-", -total) if total < 0 else ("", total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time_part = "".join(
+        f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n
+    )
+    day_part = f"{days}D" if days else ""
+    if not day_part and not time_part:
+        time_part = "0S"
+    return f"{sign}P{day_part}{'T' + time_part if time_part else ''}"
+
+
+# A duration shown in whole seconds (in JSON), still `format: duration` in the schema.
+WholeSeconds = Annotated[
+    timedelta,
+    PlainSerializer(iso_seconds, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "duration"}),
+]

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from caseflow import identity
 from caseflow.topics import Disclosure, FieldSpec, Topic, rank
+
+
+def _date_text(value: Any) -> Any:
+    """A date is written as text (2027-12-31), never a number of seconds."""
+    if isinstance(value, date) or (isinstance(value, str) and not value.strip().isdigit()):
+        return value
+    raise ValueError("give a date as YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_date_text)]
 
 LEVELS: tuple[Disclosure, ...] = ("public", "customer_confidential", "commercial_confidential")
 
@@ -23,8 +33,8 @@ class Authority(BaseModel):
 
     topics: list[str] = Field(default_factory=list, description="empty: every topic")
     disclosure: Disclosure = "customer_confidential"
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
     document: str = Field(default="", max_length=200, description="e.g. доверенность № 12")
 
     def covers(self, topic: str) -> bool:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from caseflow.business_time import IanaZone
+
+# A wall-clock time of day in the schedule's own zone (no offset): `09:00`.
+ClockTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}),
+]
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -19,8 +26,8 @@ class WorkSchedule(BaseModel):
 
     timezone: IanaZone
     days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], min_length=1)
-    start: time = time(9, 0)
-    end: time = time(18, 0)
+    start: ClockTime = time(9, 0)
+    end: ClockTime = time(18, 0)
 
     @field_validator("days")
     @classmethod

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from caseflow.business_time import BusinessCalendar
+from caseflow.business_time import BusinessCalendar, WholeSeconds
 from caseflow.lifecycle import Line
 
 ClockKind = Literal["first_response", "resolution"]
@@ -194,9 +194,9 @@ class ClockStatus(BaseModel):
     line: Line
     policy: str
     calendar: str
-    target: timedelta
-    elapsed: timedelta
-    remaining: timedelta
+    target: WholeSeconds
+    elapsed: WholeSeconds
+    remaining: WholeSeconds
     paused: bool
     stopped: bool
     due: datetime | None

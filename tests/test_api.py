@@ -343,7 +343,13 @@ async def test_health_and_docs(http) -> None:
     ready = await http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["temporal"] == "ok"
     spec = (await http.get("/openapi.json")).json()
-    assert "/api/v1/requests/{request_id}/{action}" in spec["paths"]
+    escalate = spec["paths"]["/api/v1/requests/{request_id}/escalate"]["post"]
+    body = escalate["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/EscalateBody")
+    assert spec["components"]["schemas"]["EscalateBody"]["required"] == ["reason", "to_line"]
+    for code in ("401", "403", "404", "409", "422"):
+        content = escalate["responses"][code]["content"]
+        assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
     scraper = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     assert "caseflow_http_requests_total" in (await http.get("/metrics", headers=scraper)).text
 

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -60,7 +61,7 @@ class RulesIn(BaseModel):
     files: dict[str, str] = Field(
         default_factory=dict, description="file name → YAML; replaces the file of that name"
     )
-    replace_all: bool = Field(default=False, description="the given files are the whole set")
+    replace_all: StrictBool = Field(default=False, description="the given files are the whole set")
 
     @model_validator(mode="after")
     def _yaml_names(self) -> RulesIn:
@@ -102,7 +103,9 @@ async def rules_body(request: Request) -> RulesIn:
         "requestBody": {
             "content": {
                 "application/json": {"schema": RulesIn.model_json_schema()},
-                "application/yaml": {"schema": {"type": "string"}},
+                "application/yaml": {
+                    "schema": {"type": "object", "description": "one rules file, as YAML"}
+                },
             }
         }
     },
@@ -175,7 +178,7 @@ class TeamIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     line: Line
     region: str | None = None
-    requeue_when_away: bool = False
+    requeue_when_away: StrictBool = False
 
 
 @router.get("/teams", response_model=Page[TeamIn], operation_id="list_teams")
@@ -272,8 +275,8 @@ class PersonPatch(BaseModel):
     skills: dict[str, int] | None = None
     schedule: WorkSchedule | None = Field(default=None, description="null: always on shift")
     team: str | None = None
-    active: bool | None = None
-    locked: bool | None = Field(default=None, description="false lifts a lockout")
+    active: StrictBool | None = None
+    locked: StrictBool | None = Field(default=None, description="false lifts a lockout")
 
     @field_validator("availability", "capacity", "skills", "active", "locked", mode="before")
     @classmethod

@@ -346,7 +346,6 @@ async def back(
     return await act(db, user, temporal, deal_id, {"name": "back", **body.model_dump()})
 
 
-@router.post("/deals/{deal_id}/{outcome}", response_model=DealOut, operation_id="close_deal")
 async def close(
     deal_id: str,
     outcome: Literal["win", "lose"],
@@ -359,22 +358,77 @@ async def close(
     return await act(db, user, temporal, deal_id, {"name": outcome, "reason": reason})
 
 
-@router.post(
-    "/deals/{deal_id}/tasks/{task_id}/{verb}", response_model=DealOut, operation_id="deal_task"
-)
-async def task_action(
+@router.post("/deals/{deal_id}/win", response_model=DealOut, operation_id="win_deal")
+async def win(
     deal_id: str,
-    task_id: RowIdPath,
-    verb: Literal["complete", "cancel"],
     db: DbSession,
     user: CurrentUser,
     temporal: Temporal,
-    body: ResultIn | None = None,
+    body: ReasonIn | None = None,
+) -> DealOut:
+    """Close the deal as won: at its last stage, with every requirement met."""
+    return await close(deal_id, "win", db, user, temporal, body)
+
+
+@router.post("/deals/{deal_id}/lose", response_model=DealOut, operation_id="lose_deal")
+async def lose(
+    deal_id: str,
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    body: ReasonIn | None = None,
+) -> DealOut:
+    """Close the deal as lost (the reason is required)."""
+    return await close(deal_id, "lose", db, user, temporal, body)
+
+
+async def task_action(
+    deal_id: str,
+    task_id: int,
+    verb: Literal["complete", "cancel"],
+    db: AsyncSession,
+    user: User,
+    temporal: Any,
+    body: ResultIn | None,
 ) -> DealOut:
     data = (body or ResultIn()).model_dump()
     return await act(
         db, user, temporal, deal_id, {"name": f"{verb}_task", "task_id": task_id, **data}
     )
+
+
+@router.post(
+    "/deals/{deal_id}/tasks/{task_id}/complete",
+    response_model=DealOut,
+    operation_id="complete_deal_task",
+)
+async def complete_task(
+    deal_id: str,
+    task_id: RowIdPath,
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    body: ResultIn | None = None,
+) -> DealOut:
+    """By the task's assignee, the deal's supervisor or an admin."""
+    return await task_action(deal_id, task_id, "complete", db, user, temporal, body)
+
+
+@router.post(
+    "/deals/{deal_id}/tasks/{task_id}/cancel",
+    response_model=DealOut,
+    operation_id="cancel_deal_task",
+)
+async def cancel_task(
+    deal_id: str,
+    task_id: RowIdPath,
+    db: DbSession,
+    user: CurrentUser,
+    temporal: Temporal,
+    body: ResultIn | None = None,
+) -> DealOut:
+    """By the task's assignee, the deal's supervisor or an admin."""
+    return await task_action(deal_id, task_id, "cancel", db, user, temporal, body)
 
 
 class TaskOut(BaseModel):

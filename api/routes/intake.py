@@ -16,7 +16,7 @@ from api.deps import CurrentUser, DbSession, State
 from api.problems import Problem, invalid
 from api.routes.customers import contacts_of
 from caseflow import access, identity
-from caseflow.access import Kind
+from caseflow.access import Kind, NotVisible
 from caseflow.intake import Authority, IntakeCheck, check
 from caseflow.models import Customer, Representative, User
 from caseflow.topics import Disclosure, FieldSpec, Proof, Subtopic, Topic, TopicBook
@@ -123,8 +123,11 @@ async def evaluate(
 ) -> tuple[IntakeCheck, Customer]:
     """`customer`: already loaded by the caller (registration), else looked up here."""
     topic = topic_of(book, body.topic, f"{field_prefix}topic")
-    if customer is None:
-        customer = await access.customer(db, user, body.customer_id)
+    if customer is None:  # named in the body: one the caller may not see is "no such" one
+        try:
+            customer = await access.customer(db, user, body.customer_id)
+        except NotVisible:
+            raise invalid(f"{field_prefix}customer_id", "no such customer") from None
     person = None
     if body.contact_id is not None:
         person = await db.get(Representative, body.contact_id)

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
@@ -22,13 +22,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.actions import PRIORITIES, perform
+from api.actions import PRIORITIES
 from api.bounds import RowId
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.deps import State as App
 from api.idempotency import workflow_key
 from api.pagination import Cursor, Limit, Page, decode, encode
-from api.problems import Problem, invalid, not_found
+from api.problems import Problem, invalid
 from api.request_views import (
     RequestOut,
     allowed_for,
@@ -39,7 +39,7 @@ from api.routes.intake import IntakeIn, ProofIn, evaluate, fields_problem
 from api.temporal_errors import to_problem
 from caseflow import access, identity
 from caseflow.access import Kind, NotVisible
-from caseflow.lifecycle import ACTIONS, Line, State
+from caseflow.lifecycle import Line, State
 from caseflow.models import Customer, CustomerContact, Request, RequestEvent, SlaClock, User
 from caseflow.payloads import (
     Intake,
@@ -339,27 +339,3 @@ async def request_events(
         items=[EventOut.model_validate(e, from_attributes=True) for e in events],
         next_cursor=encode(events[-1].seq) if more else None,
     )
-
-
-@router.post(
-    "/{request_id}/{action}",
-    response_model=RequestOut,
-    operation_id="request_action",
-    responses={
-        403: {"description": "forbidden"},
-        409: {"description": "illegal_transition, with `allowed`"},
-    },
-)
-async def request_action(
-    request_id: RequestId,
-    action: Annotated[str, Path(description=", ".join(ACTIONS))],
-    db: DbSession,
-    user: CurrentUser,
-    temporal: Temporal,
-    app: App,
-    payload: Annotated[dict[str, Any] | None, Body()] = None,
-) -> RequestOut:
-    if action not in ACTIONS:
-        raise not_found(f"action '{action}'")
-    row = await access.request(db, user, request_id)
-    return await perform(db, user, temporal, row, action, payload or {}, app.ticketing)

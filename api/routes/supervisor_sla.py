@@ -16,6 +16,7 @@ from api.problems import invalid
 from api.routes.supervisor import require_overseer
 from caseflow import access
 from caseflow.access import Kind
+from caseflow.business_time import WholeSeconds
 from caseflow.lifecycle import Line
 from caseflow.models import User
 from caseflow.store import sla_reports
@@ -35,12 +36,12 @@ class ClockAlert(BaseModel):
     queue: str | None
     assignee: str | None
     policy: str
-    target: timedelta
-    elapsed: timedelta = Field(description="business time used when the request last moved")
+    target: WholeSeconds
+    elapsed: WholeSeconds = Field(description="business time used when the request last moved")
     due: datetime | None
     breached_at: datetime | None = None
-    overdue_by: timedelta | None = Field(default=None, description="now − due, if past due")
-    remaining: timedelta | None = Field(default=None, description="due − now, if not yet due")
+    overdue_by: WholeSeconds | None = Field(default=None, description="now − due, if past due")
+    remaining: WholeSeconds | None = Field(default=None, description="due − now, if not yet due")
     predicted: bool = Field(
         default=False,
         description="not due within the window, but the assignee's queue depth × the "
