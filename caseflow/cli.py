@@ -77,6 +77,7 @@ def api(host: str | None = None, port: int | None = None) -> None:
         port=port or settings.api_port,
         log_config=None,
         access_log=False,
+        http="api.server:ProblemHttpToolsProtocol",  # its own 400s in problem+json too
     )
 
 

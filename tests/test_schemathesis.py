@@ -8,6 +8,7 @@ demo), so nothing the fuzzer creates or changes reaches the other tests.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import uuid
@@ -113,3 +114,18 @@ async def test_no_input_breaks_the_api(live_api, role, tmp_path) -> None:
     print(f"schemathesis as {role}: {'; '.join(s.strip() for s in summary[-2:])}")
     # On failure, the report names each failing case and how to reproduce it.
     assert process.returncode == 0, text[text.find("FAILURES") :][:20000] or text[-6000:]
+
+
+async def test_a_request_the_server_cannot_parse_is_a_problem_too(live_api) -> None:
+    """A query string of 210 KB never reaches the app: the server's answer is problem+json."""
+    port = int(live_api.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /api/v1/customers?q={'a' * 210_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 30)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"content-type: application/problem+json" in head.lower()
+    problem = json.loads(body)
+    assert problem["status"] == 400 and problem["type"] == "bad_request" and problem["detail"]
