@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import openapi, problems
-from api.audit import AuditTrail, AuditWriter
+from api.audit import AuditWriter
 from api.login_guard import LoginGuard
 from api.observe import Observe
 from api.routes import (
@@ -108,7 +108,6 @@ def create_app(
     )
     problems.install(app)
 
-    app.add_middleware(AuditTrail)
     app.add_middleware(Observe)
 
     v1 = APIRouter(prefix="/api/v1")

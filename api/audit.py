@@ -1,5 +1,6 @@
 """The audit trail at the edge: every state-changing call and every read of a customer's
-data is handed to a writer that chains it into the audit log.
+data is handed (by the Observe middleware, once answered) to a writer that chains it into
+the audit log.
 
 The writer batches what arrives within `flush_every` into one transaction (so auditing
 costs intake a few per cent, not a transaction each); a batch that fails is retried, and
@@ -15,7 +16,7 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from caseflow import audit
 from caseflow.db import transaction
@@ -108,32 +109,13 @@ def audited(method: str, route: str) -> bool:
     )
 
 
-class AuditTrail:
-    """ASGI middleware: after the app answered, hands the call to the app's writer."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        finally:
-            route = template(scope)
-            writer = getattr(scope["app"].state, "caseflow", None)
-            if route and writer is not None and writer.audit is not None:
-                if audited(scope["method"], route):
-                    writer.audit.add(call_of(scope, route, status))
+def hand_over(scope: Scope, status: int) -> None:
+    """After the app answered: give the call to the app's writer, if it is audited."""
+    route = template(scope)
+    state = getattr(scope["app"].state, "caseflow", None)
+    if route and state is not None and state.audit is not None:
+        if audited(scope["method"], route):
+            state.audit.add(call_of(scope, route, status))
 
 
 def template(scope: Scope) -> str | None:

@@ -11,6 +11,7 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.audit import hand_over
 from api.problems import NulInBody, Problem, nul_problem, problem_response
 
 log = logging.getLogger("caseflow.api")
@@ -112,6 +113,7 @@ class Observe:
                 response = problem_response(Problem(500, "internal_error", "an internal error"))
                 await response(scope, receive, tracking_send)
         finally:
+            hand_over(scope, status)
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             HTTP_REQUESTS.labels(scope["method"], route, status).inc()
