@@ -14,7 +14,7 @@ from caseflow.db import transaction
 from caseflow.deals import DealRegistered, DealSnapshot, DealStart, Task
 from caseflow.lifecycle import Role
 from caseflow.mail_context import Notice
-from caseflow.models import Deal, DealEventRow, DealTask, User
+from caseflow.models import Customer, Deal, DealEventRow, DealTask, User
 from caseflow.pipelines import PipelineTerms
 from caseflow.store.people import zone_supervisors
 
@@ -92,6 +92,12 @@ class DealActivities:
                     updated_at=datetime.now(UTC),
                 )
             )
+            if view.status == "won":  # a won deal makes the prospect a client
+                await session.execute(
+                    update(Customer)
+                    .where(Customer.id == view.customer_id, Customer.status == "prospect")
+                    .values(status="client")
+                )
             known = {
                 row.task_id: row
                 for row in await session.scalars(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import openapi, problems
 from api.audit import AuditWriter
+from api.deps import known_query
 from api.login_guard import LoginGuard
 from api.observe import Observe
 from api.routes import (
@@ -110,7 +111,7 @@ def create_app(
 
     app.add_middleware(Observe)
 
-    v1 = APIRouter(prefix="/api/v1")
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(known_query)])
     for router in (
         auth.router,
         customers.router,

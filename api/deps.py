@@ -86,3 +86,33 @@ async def actor_of(user: User, db: AsyncSession) -> Actor:
     else:
         lines = []
     return Actor(username=user.username, role=role, lines=lines, team=user.team_code)
+
+
+# Per route: the query parameters it declares (its own and its dependencies').
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+async def known_query(request: Request) -> None:
+    """A query parameter the operation does not have is a mistake worth saying (`?asignee=`
+    silently listing everything is not): 422 naming each."""
+    route = request.scope.get("route")
+    if route is None or not request.query_params or not hasattr(route, "dependant"):
+        return
+    names = _DECLARED.get(id(route))
+    if names is None:
+        found: set[str] = set()
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            found |= {field.alias for field in dependant.query_params}
+            pending.extend(dependant.dependencies)
+        names = _DECLARED[id(route)] = frozenset(found)
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        reason = "not a parameter of this operation"
+        raise Problem(
+            422,
+            "validation_error",
+            f"{', '.join(unknown)}: {reason}",
+            errors=[{"field": name, "reason": reason} for name in unknown],
+        )

@@ -29,6 +29,12 @@ def _plain(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+def search_key(text: str) -> str:
+    """Text as searches compare it, the same on every database: Unicode case folded, compatibility
+    forms plain, ё as е (`Сценарий`, `СЦЕНАРИЙ` and `сценарий` are one word)."""
+    return _plain(text).casefold().replace("ё", "е")
+
+
 def phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     try:
         parsed = phonenumbers.parse(_plain(value), region)

@@ -20,8 +20,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.types import TypeDecorator
+
+from caseflow.identity import search_key
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -191,6 +193,14 @@ class Customer(Base):
     contact_person: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The name as searches compare it (identity.search_key): case-insensitive for Cyrillic on
+    # SQLite too, where LOWER() knows only ASCII.
+    name_folded: Mapped[str | None] = mapped_column(String(300))
+
+    @validates("name")
+    def _fold_name(self, _: str, value: str) -> str:
+        self.name_folded = search_key(value)
+        return value
 
 
 class CustomerContact(Base):

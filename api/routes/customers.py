@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from api.problems import Problem, invalid
 from caseflow import access, identity
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
 from caseflow.business_time import IanaZone
+from caseflow.identity import search_key
 from caseflow.models import Customer, CustomerContact, utcnow
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -131,6 +132,11 @@ class CustomerOut(BaseModel):
     address_name: str | None
     contact_person: str | None
     created_at: datetime
+
+
+def name_matches(text: str) -> ColumnElement[bool]:
+    """Customers whose name holds `text`, in any case and script, on every database."""
+    return Customer.name_folded.contains(search_key(text), autoescape=True)
 
 
 def _consistency(body: CustomerIn) -> None:
@@ -320,7 +326,7 @@ async def list_customers(
 ) -> Page[CustomerOut]:
     query = select(Customer).where(access.where(Kind.CUSTOMER, user))
     if q:
-        query = query.where(Customer.name.ilike(f"%{q}%"))
+        query = query.where(name_matches(q))
     if inn:
         query = query.where(Customer.inn == inn.strip())
     for kind, raw, norm in (("phone", phone, identity.phone), ("email", email, identity.email)):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WithStartWorkflowOperation,
@@ -35,6 +35,7 @@ from api.request_views import (
     out,
     view_from_row,
 )
+from api.routes.customers import name_matches
 from api.routes.intake import IntakeIn, ProofIn, evaluate, fields_problem
 from api.temporal_errors import to_problem
 from caseflow import access, identity
@@ -271,8 +272,31 @@ async def list_requests(
     breached: Annotated[
         bool | None, Query(description="with (true) or without (false) a breached SLA clock")
     ] = None,
+    number: Annotated[str | None, Query(max_length=32, description="REQ-000212")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="number, part of the subject or of the customer's name",
+        ),
+    ] = None,
 ) -> Page[RequestOut]:
+    """`assignee=me`: the caller's own."""
     query = select(Request).where(access.where(Kind.REQUEST, user))
+    if assignee == "me":
+        assignee = user.username
+    if number is not None:
+        query = query.where(Request.number == number.strip().upper())
+    if q is not None:
+        named = select(Customer.id).where(name_matches(q))
+        query = query.where(
+            or_(
+                Request.number == q.strip().upper(),
+                Request.subject.icontains(q, autoescape=True),
+                Request.customer_id.in_(named),
+            )
+        )
     if breached is not None:
         has_breach = exists().where(
             SlaClock.request_id == Request.id, SlaClock.breached_at.is_not(None)
