@@ -4,11 +4,19 @@ a 422 naming the field, never a 5xx from deeper down."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 # Row ids and counters are 32-bit integers in the schema.
@@ -40,6 +48,27 @@ Moment = Annotated[AwareDatetime, BeforeValidator(rfc3339_only), AfterValidator(
 RowId = Annotated[int, Field(ge=1, le=MAX_INT)]
 RowIdPath = Annotated[int, Path(ge=1, le=MAX_INT)]
 Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
+
+
+def day_or_moment(value: str, field: str, zone: ZoneInfo, *, end: bool = False) -> datetime:
+    """A query value that is a date (the day's start in `zone`; with `end`, the next day's
+    start, so `to=2026-12-01` takes that whole day in) or an RFC 3339 time."""
+    if DATE.fullmatch(value.strip()):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{field}: not a date") from exc
+        if end:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(0), zone).astimezone(UTC)
+    try:
+        return MOMENT.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(f"{field}: give a date (2026-12-01) or a time with its offset") from exc
 
 
 def fits(value: Any) -> bool:

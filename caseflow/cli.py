@@ -246,7 +246,10 @@ def rules_what_if(
     proposed: Annotated[Path, typer.Argument(help="a rules file, or a directory of them")],
     sample: Annotated[int, typer.Option(help="the newest N requests")] = 100,
 ) -> None:
-    """Route the newest requests through the proposed rules and show what would change."""
+    """Route the newest requests through the proposed rules and show what would change.
+
+    A directory replaces the live rules; a single file joins them under its own name, and
+    replaces the live file of the same name (so name a changed copy like the original)."""
     from caseflow import routing, whatif
     from caseflow.store.people import team_codes
     from caseflow.store.samples import recent_intakes
@@ -254,10 +257,18 @@ def rules_what_if(
 
     directory = get_settings().routing_rules_dir
     texts = routing.read_texts(directory)
-    if proposed.is_dir():
-        texts = routing.read_texts(proposed)
-    else:
-        texts[proposed.name] = proposed.read_text(encoding="utf-8")
+    try:
+        if proposed.is_dir():
+            texts = routing.read_texts(proposed)
+        else:
+            replaces = proposed.name in texts
+            texts[proposed.name] = proposed.read_text(encoding="utf-8")
+            how = "replaces the live file of that name" if replaces else "joins the live rules"
+            typer.echo(f"{proposed.name} {how}")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        typer.echo(f"cannot read {proposed}: {reason}", err=True)
+        raise typer.Exit(2) from None
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         queues = await team_codes(session)

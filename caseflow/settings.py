@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     digest_window: timedelta = timedelta(seconds=60)
     notifications: bool = True
     default_locale: str = "ru"
+    # Where "today" is for people without working hours of their own (reports by date).
+    default_timezone: str = "Europe/Moscow"
     # External ticket systems (OTRS/Znuny, Request Tracker); secrets as ${ENV} in the file.
     ticketing_file: Path = ROOT / "routing_rules" / "ticketing" / "connectors.yaml"
     attachment_max_bytes: int = 10 * 1024 * 1024

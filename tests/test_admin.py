@@ -179,6 +179,7 @@ async def test_cli_what_if_and_users_set(monkeypatch, settings, tmp_path: Path, 
     finally:
         get_settings.cache_clear()
     assert report.exit_code == 0, report.output
+    assert "10-intake.yaml replaces the live file of that name" in report.output
     assert "decisions would change" in report.output and "l2-vip" in report.output
     assert updated.exit_code == 0 and wrong.exit_code == 2
 
@@ -325,3 +326,16 @@ async def test_people_and_teams_lists_are_paged_like_every_list(http, tokens) ->
         assert len(seen) > 3 and seen == sorted(set(seen)), path
     bad = await http.get("/api/v1/admin/users", params={"cursor": "@@"}, headers=tokens["admin"])
     assert bad.status_code == 422
+
+
+def test_what_if_with_a_missing_file_says_so_in_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["rules", "what-if", str(tmp_path / "new-rules.yaml")])
+    assert missing.exit_code == 2
+    lines = [line for line in missing.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot read" in lines[0] and "new-rules.yaml" in lines[0]
+    assert "Traceback" not in missing.output
+    binary = tmp_path / "10-intake.yaml"
+    binary.write_bytes(b"\xff\xfe\x00rules")
+    unreadable = runner.invoke(cli, ["rules", "what-if", str(binary)])
+    assert unreadable.exit_code == 2 and "cannot read" in unreadable.output

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -143,3 +145,27 @@ async def test_a_won_deal_makes_the_prospect_a_client(http, tokens) -> None:
     assert won.status_code == 200, won.text
     after = (await http.get(f"{API}/customers/{customer}", headers=manager)).json()
     assert after["status"] == "client"
+
+
+async def test_sla_stats_take_dates_and_default_to_today(http, tokens) -> None:
+    supervisor = tokens["supervisor"]
+    day = await http.get(
+        f"{API}/supervisor/sla/stats?from=2026-12-01&to=2026-12-01", headers=supervisor
+    )
+    assert day.status_code == 200, day.text
+    # Whole days in the supervisor's time zone (Moscow, UTC+3, by default).
+    assert (day.json()["from"], day.json()["to"]) == (
+        "2026-11-30T21:00:00Z",
+        "2026-12-01T21:00:00Z",
+    )
+    today = await http.get(f"{API}/supervisor/sla/stats", headers=supervisor)
+    assert today.status_code == 200, today.text
+    started = datetime.fromisoformat(today.json()["from"])
+    assert started.astimezone(ZoneInfo("Europe/Moscow")).time() == time(0)
+    assert datetime.fromisoformat(today.json()["to"]) - started == timedelta(days=1)
+    exact = await http.get(
+        f"{API}/supervisor/sla/stats?from=2026-12-01T09:00:00%2B03:00", headers=supervisor
+    )
+    assert exact.json()["from"] == "2026-12-01T06:00:00Z"
+    wrong = await http.get(f"{API}/supervisor/sla/stats?from=yesterday", headers=supervisor)
+    assert [e["field"] for e in assert_problem(wrong, 422)["errors"]] == ["from"]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select
 
-from api.bounds import Moment
+from api.bounds import Moment, day_or_moment
 from api.deps import CurrentUser, DbSession, State
 from api.pagination import Cursor, Limit, Page, decode_place, encode_place
 from api.problems import invalid
@@ -203,12 +204,39 @@ def seconds(value: float | None) -> timedelta | None:
 async def stats(
     db: DbSession,
     user: CurrentUser,
-    start: Annotated[Moment, Query(alias="from")],
-    to: Moment,
+    app: State,
+    start_at: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=40,
+            description="a date (its start in the caller's time zone) or an RFC 3339 time; "
+            "default: today",
+        ),
+    ] = None,
+    to_at: Annotated[
+        str | None,
+        Query(
+            alias="to",
+            max_length=40,
+            description="a date (taken in whole) or an RFC 3339 time; default: a day after from",
+        ),
+    ] = None,
     group_by: Literal["line", "queue", "agent"] = "line",
 ) -> SlaStats:
     """Per group, the clocks started in [from, to): met %, breached, median business times."""
     require_overseer(user)
+    zone = ZoneInfo((user.schedule or {}).get("timezone") or app.settings.default_timezone)
+    try:
+        start = (
+            day_or_moment(start_at, "from", zone)
+            if start_at
+            else datetime.combine(datetime.now(zone).date(), time(0), zone).astimezone(UTC)
+        )
+        to = day_or_moment(to_at, "to", zone, end=True) if to_at else start + timedelta(days=1)
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise invalid(field, reason) from None
     if to <= start:
         raise invalid("to", "must be after from")
     rows = await sla_reports.stats(db, zone_of(user), group_by, start, to)
