@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres smtp-sink bench clean
+.PHONY: install run test lint typecheck pytest postgres smtp-sink shell-tools bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/caseflow dev
 
-test: install postgres smtp-sink lint typecheck pytest
+test: install postgres smtp-sink shell-tools lint typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,7 +26,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres smtp-sink
+pytest: install postgres smtp-sink shell-tools
 	$(BIN)/pytest
 
 # Tests run against a real PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down.
@@ -36,6 +36,10 @@ postgres:
 # SMTP fault tests need Postfix's smtp-sink; installed (not started) if missing.
 smtp-sink:
 	@scripts/ensure-smtp-sink
+
+# The README's "Try it" runs in the tests with curl and jq; installed if missing.
+shell-tools:
+	@scripts/ensure-shell-tools
 
 bench: install
 	$(BIN)/python bench/intake.py

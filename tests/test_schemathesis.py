@@ -64,6 +64,32 @@ async def live_api(make_pg_database, dev_env) -> AsyncIterator[str]:
             await asyncio.wait_for(child.wait(), 30)
 
 
+def try_it_block(base: str) -> str:
+    """The README's "Try it" shell block, pointed at `base` instead of port 8000."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Try it") :]
+    block = section[section.index("```sh\n") + 6 :]
+    return block[: block.index("```")].replace("http://127.0.0.1:8000", base)
+
+
+async def test_the_readme_try_it_runs_twice_in_a_row(live_api, tmp_path) -> None:
+    """Before the fuzzer below touches this stack: a newcomer's first steps, twice."""
+    script = tmp_path / "try-it.sh"
+    script.write_text(try_it_block(live_api))
+    numbers = []
+    for _ in range(2):
+        run = await asyncio.create_subprocess_exec(
+            "bash", str(script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(run.communicate(), 120)
+        assert run.returncode == 0 and err == b"", err.decode()
+        text = out.decode()
+        assert '"in_progress"' in text and '"line": "L2"' in text, text[-2000:]
+        assert text.count('"action":') >= 4  # register, assign, start, escalate
+        numbers.append(text.split('"number": "', 1)[1].split('"', 1)[0])
+    assert numbers[0] != numbers[1]  # each run a request of its own, the customer reused
+
+
 async def token(base: str, username: str) -> str:
     async with httpx.AsyncClient(base_url=base) as client:
         answer = await client.post(
