@@ -133,5 +133,7 @@ def inspect_archive(name: str, data: bytes) -> None:
                     head = member.read(64)
                 if is_program(entry.filename.rsplit("/", 1)[-1], head):
                     raise FileRefused(f"{name} holds a program ({entry.filename})")
+    # zipfile raises NotImplementedError for a compression method it cannot read: such an
+    # entry cannot be checked, so the archive is refused like a broken one.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise FileRefused(f"{name} is not an archive that can be read") from exc

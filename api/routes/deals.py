@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.bounds import RowIdPath
 from api.deps import AppSettings, CurrentUser, DbSession, State, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
-from api.pagination import Cursor, Limit, Page, by_key, decode_place, encode_place
+from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, invalid
 from api.routes.customers import contacts_of
 from api.temporal_errors import to_problem
@@ -307,13 +305,6 @@ class ReasonIn(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class ResultIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    result: str | None = Field(default=None, max_length=10000)
-    reason: str | None = Field(default=None, max_length=2000)
-
-
 @router.patch("/deals/{deal_id}", response_model=DealOut, operation_id="patch_deal")
 async def patch_deal(
     deal_id: str, body: FieldsIn, db: DbSession, user: CurrentUser, temporal: Temporal
@@ -380,117 +371,3 @@ async def lose(
 ) -> DealOut:
     """Close the deal as lost (the reason is required)."""
     return await close(deal_id, "lose", db, user, temporal, body)
-
-
-async def task_action(
-    deal_id: str,
-    task_id: int,
-    verb: Literal["complete", "cancel"],
-    db: AsyncSession,
-    user: User,
-    temporal: Any,
-    body: ResultIn | None,
-) -> DealOut:
-    data = (body or ResultIn()).model_dump()
-    return await act(
-        db, user, temporal, deal_id, {"name": f"{verb}_task", "task_id": task_id, **data}
-    )
-
-
-@router.post(
-    "/deals/{deal_id}/tasks/{task_id}/complete",
-    response_model=DealOut,
-    operation_id="complete_deal_task",
-)
-async def complete_task(
-    deal_id: str,
-    task_id: RowIdPath,
-    db: DbSession,
-    user: CurrentUser,
-    temporal: Temporal,
-    body: ResultIn | None = None,
-) -> DealOut:
-    """By the task's assignee, the deal's supervisor or an admin."""
-    return await task_action(deal_id, task_id, "complete", db, user, temporal, body)
-
-
-@router.post(
-    "/deals/{deal_id}/tasks/{task_id}/cancel",
-    response_model=DealOut,
-    operation_id="cancel_deal_task",
-)
-async def cancel_task(
-    deal_id: str,
-    task_id: RowIdPath,
-    db: DbSession,
-    user: CurrentUser,
-    temporal: Temporal,
-    body: ResultIn | None = None,
-) -> DealOut:
-    """By the task's assignee, the deal's supervisor or an admin."""
-    return await task_action(deal_id, task_id, "cancel", db, user, temporal, body)
-
-
-class TaskOut(BaseModel):
-    deal_id: str
-    deal_title: str
-    task_id: int
-    title: str
-    type: str
-    stage: str
-    assignee: str
-    due_at: datetime
-    blocking: bool
-    status: str
-    overdue: bool
-
-
-@router.get("/tasks", response_model=Page[TaskOut], operation_id="list_tasks")
-async def tasks(
-    db: DbSession,
-    user: CurrentUser,
-    assignee: str = "me",
-    overdue: bool | None = None,
-    status: Literal["open", "done", "cancelled"] = "open",
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> Page[TaskOut]:
-    """Tasks across deals; `assignee=me` for the caller's own. Another person's tasks are
-    listed as far as the caller may see them (on their deals, in their zone)."""
-    who = user.username if assignee == "me" else assignee
-    now = datetime.now(UTC)
-    query = (
-        select(DealTask, Deal.title)
-        .join(Deal, Deal.id == DealTask.deal_id)
-        .where(DealTask.assignee == who, DealTask.status == status, access.where(Kind.TASK, user))
-    )
-    if overdue is not None:
-        query = query.where(DealTask.due_at < now if overdue else DealTask.due_at >= now)
-    order = (DealTask.due_at, DealTask.deal_id, DealTask.task_id)
-    place = decode_place(cursor, (datetime, str, int))
-    if place is not None:
-        query = query.where(tuple_(*order) > tuple_(*place))
-    rows = (await db.execute(query.order_by(*order).limit(limit + 1))).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [
-        TaskOut(
-            deal_id=t.deal_id,
-            deal_title=title,
-            task_id=t.task_id,
-            title=t.title,
-            type=t.type,
-            stage=t.stage,
-            assignee=t.assignee,
-            due_at=t.due_at,
-            blocking=t.blocking,
-            status=t.status,
-            overdue=t.due_at < now and t.status == "open",
-        )
-        for t, title in rows
-    ]
-    last = rows[-1][0] if more else None
-    return Page(
-        items=items,
-        next_cursor=encode_place((last.due_at, last.deal_id, last.task_id)) if last else None,
-    )
