@@ -13,7 +13,7 @@ from api.deps import AppSettings, CurrentUser, DbSession
 from api.problems import invalid, not_found
 from api.routes.admin import require
 from caseflow.lifecycle import Role
-from caseflow.models import User
+from caseflow.models import ApiToken, User
 from caseflow.store import tokens
 
 router = APIRouter(prefix="/admin/tokens", tags=["admin"])
@@ -70,7 +70,7 @@ async def issue(
         label=body.label,
     )
     await db.commit()
-    (row,) = [t for t in await tokens.listed(db, account.username) if t.jti == issued.jti]
+    row = await db.get(ApiToken, issued.jti)
     return IssuedToken(token=issued.token, **TokenInfo.model_validate(row).model_dump())
 
 
