@@ -162,6 +162,8 @@ class NotificationActivities:
             except (TemplateError, TemplateMissing) as exc:
                 row.status, row.error = "failed", f"template: {exc}"
                 problem = row.error
+            if batch.skip and row.status != "skipped":
+                row.status, row.error, problem = "skipped", batch.skip, None
         async with transaction(self.sessions) as session:
             try:
                 session.add(row)

@@ -150,11 +150,14 @@ class NotifierStart(BaseModel):
 
 
 class Batch(BaseModel):
-    """Notices sent off together as one e-mail (one notice, or a digest)."""
+    """Notices sent off together as one e-mail (one notice, or a digest of one request)."""
 
     recipient_key: str
     notices: list[Notice]
     batched_at: datetime
+    skip: str | None = Field(
+        default=None, description="not to be sent, only recorded, and why (superseded)"
+    )
 
 
 class Sent(BaseModel):

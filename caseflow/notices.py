@@ -57,3 +57,38 @@ def breach_notice(event: EventRecord, supervisor: str) -> tuple[str, Notice] | N
         at=event.at,
         data={"clock": clock, "assignee": event.assignee},
     )
+
+
+# A later notice of the same request makes these earlier ones out of date: the customer is
+# not asked for information in the same breath as being told the request is resolved.
+SUPERSEDED_BY = {
+    "request_assigned": {"request_assigned", "request_resolved", "request_closed"},
+    "info_requested": {"request_resolved", "request_closed"},
+    "request_resolved": {"request_closed"},
+}
+
+
+def superseded(notices: list[Notice]) -> list[Notice]:
+    """The notices (in the order given) a later notice of the same request overtook."""
+    stale = []
+    for i, earlier in enumerate(notices):
+        overtaken_by = SUPERSEDED_BY.get(earlier.event, set())
+        if earlier.request_id and any(
+            later.request_id == earlier.request_id and later.event in overtaken_by
+            for later in notices[i + 1 :]
+        ):
+            stale.append(earlier)
+    return stale
+
+
+def per_request(notices: list[Notice]) -> list[list[Notice]]:
+    """One e-mail per request (in order of each request's first notice); a critical notice
+    always alone, never merged into a digest."""
+    groups: dict[str | None, list[Notice]] = {}
+    alone: list[list[Notice]] = []
+    for notice in notices:
+        if notice.importance == "critical":
+            alone.append([notice])
+        else:
+            groups.setdefault(notice.request_id, []).append(notice)
+    return alone + list(groups.values())

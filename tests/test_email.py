@@ -132,3 +132,58 @@ async def test_each_step_is_mailed_once(http, tokens, mailbox, sessions) -> None
     await mailbox.wait_for(email, count=3, seconds=2 * DIGEST_WINDOW.total_seconds())
     assert len(mailbox.to(email)) == 2  # take and start are not mailed
     assert len({m["Message-ID"] for m in mailbox.to(email)}) == 2
+
+
+async def act(http, tokens, rid: str, *steps: tuple[str, dict]) -> None:
+    for action, body in steps:
+        answer = await http.post(
+            f"/api/v1/requests/{rid}/{action}", json=body, headers=tokens["operator"]
+        )
+        assert answer.status_code == 200, answer.text
+
+
+async def test_two_requests_in_one_window_are_two_emails_each_replying_to_its_case(
+    http, tokens, mailbox
+) -> None:
+    customer, email = await new_customer(http, tokens, locale="en", address_name="Anna")
+    first = await register(http, tokens, customer)
+    second = await register(http, tokens, customer)
+    messages = await mailbox.wait_for(email, count=2)
+    by_case = {m["Reply-To"].split("@")[0].removeprefix("case+"): m for m in messages}
+    assert set(by_case) == {first["id"], second["id"]}
+    for created in (first, second):
+        message = by_case[created["id"]]
+        assert created["number"] in message["Subject"]
+        other = second if created is first else first
+        assert other["number"] not in text_of(message)
+        listed = await http.get(
+            f"/api/v1/requests/{created['id']}/notifications", headers=tokens["operator"]
+        )
+        assert [n["request_id"] for n in listed.json()["items"]] == [created["id"]]
+        assert listed.json()["items"][0]["message_id"] == message["Message-ID"]
+    for created in (first, second):
+        await act(http, tokens, created["id"], ("cancel", {"reason": "test done"}))
+
+
+async def test_a_question_overtaken_by_the_answer_is_not_sent(http, tokens, mailbox) -> None:
+    customer, email = await new_customer(http, tokens, locale="en", address_name="Anna")
+    created = await register(http, tokens, customer)
+    await mailbox.wait_for(email)
+    rid = created["id"]
+    await act(
+        http,
+        tokens,
+        rid,
+        ("take", {}),
+        ("start", {}),
+        ("request-info", {"message": "Please send the contract number"}),
+        ("resolve", {"resolution": "Tariff explained"}),
+    )
+    messages = await mailbox.wait_for(email, count=2)
+    assert "resolved" in messages[1]["Subject"]
+    assert "contract number" not in text_of(messages[1])
+    await asyncio.sleep(2 * DIGEST_WINDOW.total_seconds())
+    assert len(mailbox.to(email)) == 2
+    listed = await http.get(f"/api/v1/requests/{rid}/notifications", headers=tokens["operator"])
+    skipped = [n for n in listed.json()["items"] if n["status"] == "skipped"]
+    assert [(n["events"], n["error"]) for n in skipped] == [(["info_requested"], "superseded")]

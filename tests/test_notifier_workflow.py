@@ -67,10 +67,17 @@ async def post(env: WorkflowEnvironment, queue: str, recipient: str, notice: Not
     )
 
 
-async def notice(key: str, env: WorkflowEnvironment, importance: str = "normal") -> Notice:
+async def notice(
+    key: str,
+    env: WorkflowEnvironment,
+    importance: str = "normal",
+    *,
+    request: str | None = None,
+    event: str = "request_assigned",
+) -> Notice:
     at = await env.get_current_time()
     return Notice.model_validate(
-        {"key": key, "event": "request_assigned", "at": at, "importance": importance}
+        {"key": key, "event": event, "at": at, "importance": importance, "request_id": request}
     )
 
 
@@ -97,15 +104,59 @@ async def test_a_burst_becomes_one_email_after_the_window(notifier) -> None:
     await capture_history(env.client, handle.id)
 
 
-async def test_critical_goes_at_once_and_takes_the_waiting_along(notifier) -> None:
+async def test_critical_goes_at_once_alone_and_the_waiting_keep_their_window(notifier) -> None:
     env, queue, outbox = notifier
     recipient = f"customer:{uuid.uuid4()}"
-    handle = await post(env, queue, recipient, await notice("b:1", env))
-    await post(env, queue, recipient, await notice("b:2", env, "critical"))
+    handle = await post(env, queue, recipient, await notice("b:1", env, request="r1"))
+    await post(env, queue, recipient, await notice("b:2", env, "critical", request="r2"))
     await until(lambda: any(b.recipient_key == recipient for b in outbox.batches))
     mine = [b for b in outbox.batches if b.recipient_key == recipient]
-    assert [[n.key for n in b.notices] for b in mine] == [["b:1", "b:2"]]
-    assert mine[0].batched_at - mine[0].notices[1].at < timedelta(seconds=5)
+    assert [[n.key for n in b.notices] for b in mine] == [["b:2"]]
+    await env.sleep(WINDOW + timedelta(seconds=5))
+    mine = [b for b in outbox.batches if b.recipient_key == recipient]
+    assert [[n.key for n in b.notices] for b in mine] == [["b:2"], ["b:1"]]
+    critical, normal = mine
+    assert critical.batched_at - critical.notices[0].at < timedelta(seconds=5)
+    assert normal.batched_at - normal.notices[0].at >= WINDOW - timedelta(seconds=1)
+    await handle.terminate("test done")
+
+
+async def test_each_request_gets_its_own_email(notifier) -> None:
+    env, queue, outbox = notifier
+    recipient = f"customer:{uuid.uuid4()}"
+    handle = await post(
+        env, queue, recipient, await notice("d:1", env, request="214", event="request_registered")
+    )
+    await post(env, queue, recipient, await notice("e:1", env, request="212"))
+    await post(env, queue, recipient, await notice("d:2", env, request="214"))
+    await env.sleep(WINDOW + timedelta(seconds=5))
+    mine = [b for b in outbox.batches if b.recipient_key == recipient]
+    assert sorted(
+        ([n.key for n in b.notices], {n.request_id for n in b.notices}) for b in mine
+    ) == [
+        (["d:1", "d:2"], {"214"}),
+        (["e:1"], {"212"}),
+    ]
+    await env.sleep(timedelta(days=1, minutes=1))
+    await handle.result()
+    await capture_history(env.client, handle.id)
+
+
+async def test_a_notice_overtaken_before_sending_is_skipped_as_superseded(notifier) -> None:
+    env, queue, outbox = notifier
+    recipient = f"customer:{uuid.uuid4()}"
+    handle = await post(
+        env, queue, recipient, await notice("f:1", env, request="212", event="info_requested")
+    )
+    await post(
+        env, queue, recipient, await notice("f:2", env, request="212", event="request_resolved")
+    )
+    await env.sleep(WINDOW + timedelta(seconds=5))
+    mine = [b for b in outbox.batches if b.recipient_key == recipient]
+    assert [([n.event for n in b.notices], b.skip) for b in mine] == [
+        (["request_resolved"], None),
+        (["info_requested"], "superseded"),
+    ]
     await handle.terminate("test done")
 
 

@@ -18,6 +18,7 @@ from temporalio.worker import Replayer
 from tests.conftest import FINISHED_HISTORIES
 from worker import WORKFLOWS
 from workflows.deal import TASK_CLOSERS
+from workflows.notifier import PER_REQUEST_PATCH
 from workflows.request import LEDGER_AT_REGISTRATION_PATCH, LEDGER_PATCH
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -65,7 +66,10 @@ def patches(path: Path) -> set[str]:
 def test_both_sides_of_each_patch_are_recorded(patch: str) -> None:
     """A patch is only proven if histories from before it (old path) and after it replay."""
     requests = [
-        p for p in RECORDED if p.parent.name not in ("notifier", "deal", "deal-task-closers")
+        p
+        for p in RECORDED
+        if p.parent.name not in ("notifier", "digest-per-request")
+        and not p.parent.name.startswith("deal")
     ]
     with_marker = {p for p in requests if patch in patches(p)}
     assert with_marker and set(requests) - with_marker
@@ -75,3 +79,9 @@ def test_both_sides_of_the_deal_task_patch_are_recorded() -> None:
     deals = [p for p in RECORDED if p.parent.name.startswith("deal")]
     with_marker = {p for p in deals if TASK_CLOSERS in patches(p)}
     assert with_marker and set(deals) - with_marker
+
+
+def test_both_sides_of_the_digest_patch_are_recorded() -> None:
+    notifiers = [p for p in RECORDED if p.parent.name in ("notifier", "digest-per-request")]
+    with_marker = {p for p in notifiers if PER_REQUEST_PATCH in patches(p)}
+    assert with_marker and set(notifiers) - with_marker

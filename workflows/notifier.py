@@ -1,10 +1,13 @@
 """NotifierWorkflow: one per recipient; turns notices into e-mails without storms.
 
 Requests post notices by signal-with-start (`notify-<recipient>`). A critical notice is
-sent at once, with whatever else is waiting; normal ones wait for the digest window, so a
-burst (registered + assigned in the same minute) becomes one e-mail. A notice key seen
-before is ignored. The workflow ends after a quiet day and continues-as-new before its
-history grows long.
+sent at once, alone; normal ones wait for the digest window, so a burst (registered +
+assigned in the same minute) becomes one e-mail. An e-mail is about one request (its
+Reply-To threads the answer into that case): notices of several requests are several
+e-mails. A notice overtaken by a later one of its request before sending ("we need
+information", then "resolved") is not sent but recorded as skipped, superseded. A notice
+key seen before is ignored. The workflow ends after a quiet day and continues-as-new
+before its history grows long.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from caseflow.mail_context import Batch, Notice, NotifierStart, Sent
+    from caseflow.notices import per_request, superseded
+
+# Before this patch a critical notice took every waiting one along, into one digest.
+PER_REQUEST_PATCH = "digest-per-request"
 
 QUIET = timedelta(days=1)
 KEEP_SEEN = 500
@@ -61,17 +68,12 @@ class NotifierWorkflow:
             except TimeoutError:
                 if not self.pending:
                     return self.sends
-            if not self._critical():
-                # Wait out the window from the first waiting notice, unless a critical one
-                # arrives: it goes at once and takes the others with it.
-                left = self.pending[0].at + start.window - workflow.now()
-                if left > timedelta(0):
-                    try:
-                        await workflow.wait_condition(self._critical, timeout=left)
-                    except TimeoutError:
-                        pass
-            batch, self.pending = sorted(self.pending, key=order), []
-            await self._send(batch)
+            if workflow.patched(PER_REQUEST_PATCH):
+                await self._send_due()
+            else:
+                await self._wait_window()
+                batch, self.pending = sorted(self.pending, key=order), []
+                await self._send(batch)
             if self.sends >= SENDS_PER_RUN or workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -86,12 +88,45 @@ class NotifierWorkflow:
     def _critical(self) -> bool:
         return any(n.importance == "critical" for n in self.pending)
 
-    async def _send(self, notices: list[Notice]) -> None:
+    async def _wait_window(self) -> None:
+        """Wait out the window from the first waiting notice, unless a critical one arrives."""
+        if self._critical():
+            return
+        left = self.pending[0].at + self.start.window - workflow.now()
+        if left > timedelta(0):
+            try:
+                await workflow.wait_condition(self._critical, timeout=left)
+            except TimeoutError:
+                pass
+
+    async def _send_due(self) -> None:
+        """Critical notices at once, each alone; the rest when the window is out, one e-mail
+        per request; whatever a later notice overtook is recorded as skipped."""
+        await self._wait_window()
+        waiting = sorted(self.pending, key=order)
+        stale = {n.key for n in superseded(waiting)}
+        critical = self._critical()
+        due = [
+            n
+            for n in waiting
+            if n.key not in stale and (n.importance == "critical" or not critical)
+        ]
+        sent = stale | {n.key for n in due}
+        self.pending = [n for n in waiting if n.key not in sent]
+        for notices in per_request(due):
+            await self._send(notices)
+        for notices in per_request([n for n in waiting if n.key in stale]):
+            await self._send(notices, skip="superseded")
+
+    async def _send(self, notices: list[Notice], skip: str | None = None) -> None:
         self.seen.extend(n.key for n in notices)
         del self.seen[:-KEEP_SEEN]
         self.sends += 1
         batch = Batch(
-            recipient_key=self.start.recipient_key, notices=notices, batched_at=workflow.now()
+            recipient_key=self.start.recipient_key,
+            notices=notices,
+            batched_at=workflow.now(),
+            skip=skip,
         )
         try:
             await workflow.execute_activity(
