@@ -40,7 +40,15 @@ from caseflow.mailer import (
     SmtpTemporary,
     compose,
 )
-from caseflow.models import Customer, CustomerContact, Notification, Request, SlaClock, User
+from caseflow.models import (
+    Customer,
+    CustomerContact,
+    Notification,
+    Representative,
+    Request,
+    SlaClock,
+    User,
+)
 from caseflow.topics import TopicBook
 
 DEFAULT_ZONE = "Europe/Moscow"
@@ -191,13 +199,16 @@ class NotificationActivities:
                 await session.execute(select(Customer, email_of).where(Customer.id == ident))
             ).first()
             customer, email = found if found is not None else (None, None)
+            person = await self._contact_person(session, row.request_id, ident)
+            if person is not None and person.email:
+                email = person.email
             if customer is None or email is None:
                 row.status, row.error = "skipped", "no e-mail address on file"
                 return
             locale = self._locale(customer.locale)
             row.customer_id, row.recipient, row.locale = customer.id, email, locale
             base = {
-                "customer": self._addressee(customer, email, locale).model_dump(),
+                "customer": self._addressee(customer, email, locale, person).model_dump(),
                 "timezone": customer.timezone or DEFAULT_ZONE,
             }
         else:
@@ -247,10 +258,35 @@ class NotificationActivities:
         return language if language in LOCALES else self.default_locale
 
     @staticmethod
-    def _addressee(customer: Customer, email: str, locale: str) -> Addressee:
+    async def _contact_person(
+        session: AsyncSession, request_id: str | None, customer_id: str
+    ) -> Representative | None:
+        """The representative who raised the request, if it names one of this customer's."""
+        if request_id is None:
+            return None
+        return await session.scalar(
+            select(Representative).where(
+                Representative.id
+                == select(Request.contact_id).where(Request.id == request_id).scalar_subquery(),
+                Representative.customer_id == customer_id,
+            )
+        )
+
+    @staticmethod
+    def _addressee(
+        customer: Customer, email: str, locale: str, person: Representative | None = None
+    ) -> Addressee:
         company = customer.kind == "organization"
-        name = customer.address_name or (customer.contact_person if company else customer.name)
         form: AddressForm = "informal" if customer.address_form == "informal" else "formal"
+        if person is not None and person.email:
+            # Written to the person who called, by their name; gender unknown: neutral.
+            return Addressee(
+                name=person.name,
+                salutation=salutation(locale, name=person.name, form=form),
+                organisation=customer.name if company else None,
+                email=email,
+            )
+        name = customer.address_name or (customer.contact_person if company else customer.name)
         return Addressee(
             name=name or customer.name,
             salutation=salutation(locale, name=name, form=form, gender=customer.gender),
@@ -259,17 +295,19 @@ class NotificationActivities:
         )
 
     async def _request(self, session: AsyncSession, notice: Notice, locale: str) -> RequestFacts:
-        due_of = (
-            select(SlaClock.due_at)
-            .where(
-                SlaClock.request_id == Request.id,
-                SlaClock.kind == "resolution",
-                SlaClock.stopped_at.is_(None),
+        def due_of(kind: str) -> Any:
+            return (
+                select(SlaClock.due_at)
+                .where(
+                    SlaClock.request_id == Request.id,
+                    SlaClock.kind == kind,
+                    SlaClock.stopped_at.is_(None),
+                )
+                .order_by(SlaClock.segment.desc())
+                .limit(1)
+                .scalar_subquery()
             )
-            .order_by(SlaClock.segment.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+
         assignee = notice.data.get("assignee")
         name_of = (
             select(User.full_name)
@@ -278,12 +316,14 @@ class NotificationActivities:
         )
         found = (
             await session.execute(
-                select(Request, name_of, due_of).where(Request.id == notice.request_id)
+                select(Request, name_of, due_of("first_response"), due_of("resolution")).where(
+                    Request.id == notice.request_id
+                )
             )
         ).first()
         if found is None:
             raise ApplicationError(f"no request {notice.request_id}", type="unknown_request")
-        request, name, due = found
+        request, name, response_due, resolution_due = found
         return RequestFacts(
             id=request.id,
             number=request.number,
@@ -293,5 +333,6 @@ class NotificationActivities:
             state=request.state,
             registered_at=request.created_at,
             assignee_name=name,
-            resolution_due=due,
+            response_due=response_due,
+            resolution_due=resolution_due,
         )

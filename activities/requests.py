@@ -16,6 +16,7 @@ from caseflow.lifecycle import Line, State
 from caseflow.models import Absence, Request
 from caseflow.notices import (
     CUSTOMER_EVENTS,
+    assignee_notice,
     breach_notice,
     breach_tells_supervisors,
     customer_notice,
@@ -216,7 +217,9 @@ class RequestActivities:
     @activity.defn
     async def record_request_event(self, event: EventRecord) -> None:
         breach = breach_tells_supervisors(event)
-        mailed = self.poster is not None and (event.action in CUSTOMER_EVENTS or breach)
+        mailed = self.poster is not None and (
+            event.action in CUSTOMER_EVENTS or breach or assignee_notice(event) is not None
+        )
         async with transaction(self.sessions) as session:
             await cases.project(session, event)
             # Only steps someone is mailed about need the request and, for a breach, the
@@ -232,7 +235,7 @@ class RequestActivities:
         """Tell the customer's (and supervisors') notifiers about this step, if they care."""
         if self.poster is None:
             return
-        found = [customer_notice(event, customer_id, topic, self.topics)]
+        found = [customer_notice(event, customer_id, topic, self.topics), assignee_notice(event)]
         found += [breach_notice(event, name) for name in supervisors]
         poster = self.poster
         await asyncio.gather(*(poster.post(to, notice) for to, notice in filter(None, found)))

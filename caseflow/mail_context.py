@@ -52,7 +52,8 @@ class RequestFacts(BaseModel):
     state: str
     registered_at: datetime
     assignee_name: str | None = None
-    resolution_due: datetime | None = Field(default=None, description="the promised time")
+    response_due: datetime | None = Field(default=None, description="first answer by then")
+    resolution_due: datetime | None = Field(default=None, description="resolved by then")
 
 
 class Notice(BaseModel):
@@ -81,6 +82,7 @@ def sample_context(event: str, locale: str) -> dict[str, Any]:
         state="assigned",
         registered_at=at,
         assignee_name="Алексей Вторых" if russian else "Alex Second",
+        response_due=at + timedelta(hours=2),
         resolution_due=at + timedelta(hours=8),
     )
     customer = Addressee(
@@ -115,7 +117,7 @@ def sample_context(event: str, locale: str) -> dict[str, Any]:
                 "request": values["request"],
             },
         ]
-    if event == "sla_breach_supervisor":
+    if event in ("sla_breach_supervisor", "sla_warning_assignee", "sla_breach_assignee"):
         values["recipient"] = {
             "name": "Светлана",
             "salutation": salutation(locale, name="Светлана", gender="female"),

@@ -31,6 +31,8 @@ EVENTS = (
     "request_resolved",
     "request_closed",
     "sla_breach_supervisor",
+    "sla_warning_assignee",
+    "sla_breach_assignee",
     "deal_task_overdue",
     "deal_task_reminder",
     "digest",

@@ -39,6 +39,27 @@ def customer_notice(
     )
 
 
+def _clock(data: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": data.get("clock"), **{k: data.get(k) for k in ("line", "target", "policy")}}
+
+
+def assignee_notice(event: EventRecord) -> tuple[str, Notice] | None:
+    """An SLA warning or breach the policy says the assignee hears of: critical, alone."""
+    name = {"sla-warning": "sla_warning_assignee", "sla-breach": "sla_breach_assignee"}.get(
+        event.action
+    )
+    if name is None or not event.assignee or "assignee" not in event.data.get("notify", []):
+        return None
+    return f"user:{event.assignee}", Notice(
+        key=f"{event.workflow_id}:{event.seq}:{event.assignee}",
+        event=name,
+        request_id=event.request_id,
+        importance="critical",
+        at=event.at,
+        data={"clock": _clock(event.data)},
+    )
+
+
 def breach_tells_supervisors(event: EventRecord) -> bool:
     return event.action == "sla-breach" and "supervisor" in event.data.get("notify", [])
 
@@ -47,8 +68,7 @@ def breach_notice(event: EventRecord, supervisor: str) -> tuple[str, Notice] | N
     """A breach the policy says the supervisor must hear about: critical, never digested."""
     if not breach_tells_supervisors(event):
         return None
-    data = event.data
-    clock = {"kind": data.get("clock"), **{k: data.get(k) for k in ("line", "target", "policy")}}
+    clock = _clock(event.data)
     return f"user:{supervisor}", Notice(
         key=f"{event.workflow_id}:{event.seq}:{supervisor}",
         event="sla_breach_supervisor",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import select
 
-from caseflow.models import Notification
+from caseflow.models import Notification, SlaClock
 from tests.conftest import DIGEST_WINDOW
 from tests.mailbox import html_of, text_of
 
@@ -74,6 +76,23 @@ async def test_registered_and_assigned_arrive_as_one_personal_email(
     assert row.status == "sent" and row.message_id == message["Message-ID"]
     assert row.events == ["request_registered", "request_assigned"]
     assert row.batched_at - row.first_notice_at >= DIGEST_WINDOW  # it waited for the digest
+    # Each due time is named for what it is: the first answer, and the resolution.
+    async with sessions() as session:
+        due = {
+            c.kind: c.due_at
+            for c in await session.scalars(
+                select(SlaClock).where(SlaClock.request_id == row.request_id)
+            )
+        }
+    zone = ZoneInfo("Asia/Yekaterinburg")
+
+    def shown(moment):
+        return format_datetime(moment.astimezone(zone), "d MMMM y, HH:mm", locale="ru")
+
+    assert due["first_response"] != due["resolution"]
+    assert f"Мы ответим не позднее {shown(due['first_response'])}." in text
+    assert f"Срок решения: {shown(due['resolution'])}." in text
+    assert "Срок ответа" not in text
 
 
 async def test_critical_topic_is_sent_at_once_in_the_customers_language(
@@ -187,3 +206,30 @@ async def test_a_question_overtaken_by_the_answer_is_not_sent(http, tokens, mail
     listed = await http.get(f"/api/v1/requests/{rid}/notifications", headers=tokens["operator"])
     skipped = [n for n in listed.json()["items"] if n["status"] == "skipped"]
     assert [(n["events"], n["error"]) for n in skipped] == [(["info_requested"], "superseded")]
+
+
+async def test_the_representative_who_called_is_written_to(http, tokens, mailbox) -> None:
+    company, general = await new_customer(
+        http,
+        tokens,
+        kind="organization",
+        name=f"ООО «Контакт {uuid.uuid4().hex[:6]}»",
+        segment="b2b_commercial",
+        contact_person="Отдел закупок",
+    )
+    own = f"p-{uuid.uuid4().hex[:10]}@example.org"
+    person = await http.post(
+        f"/api/v1/customers/{company}/representatives",
+        json={"name": "Пётр Сидоров", "email": own, "authorities": []},
+        headers=tokens["operator"],
+    )
+    assert person.status_code == 201, person.text
+    created = await register(http, tokens, company, contact_id=person.json()["id"])
+    (message,) = await mailbox.wait_for(own)
+    assert text_of(message).startswith("Здравствуйте, Пётр Сидоров!")
+    assert mailbox.to(general) == []
+    # A request without a calling representative still goes to the company's address.
+    other = await register(http, tokens, company)
+    await mailbox.wait_for(general)
+    for case in (created, other):
+        await act(http, tokens, case["id"], ("cancel", {"reason": "test done"}))
