@@ -126,3 +126,30 @@ WholeSeconds = Annotated[
     PlainSerializer(iso_seconds, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "duration"}),
 ]
+
+
+def iso_hours(value: timedelta) -> str:
+    """Business time as ISO 8601 hours, minutes and whole seconds (`PT40H`, never `P1DT16H`):
+    a working "day" is not 24 hours, so business durations are never told in days."""
+    total = round(value.total_seconds())
+    sign, total = ("-", -total) if total < 0 else ("", total)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time_part = "".join(
+        f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n
+    )
+    return f"{sign}PT{time_part or '0S'}"
+
+
+# Working time on a calendar (SLA targets, elapsed, remaining): hours, never days.
+BusinessTime = Annotated[
+    timedelta,
+    PlainSerializer(iso_hours, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "duration",
+            "description": "working time on the clock's calendar, in hours (PT40H)",
+        }
+    ),
+]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from caseflow.business_time import BusinessCalendar, WholeSeconds
+from caseflow.business_time import BusinessCalendar, BusinessTime
 from caseflow.lifecycle import Line
 
 ClockKind = Literal["first_response", "resolution"]
@@ -160,6 +160,8 @@ class Clock(BaseModel):
         return calendar.add(at, max(self.target - elapsed, timedelta(0))), "breach"
 
     def status(self, calendar: BusinessCalendar, at: datetime) -> ClockStatus:
+        """The clock as read at `at`: a breached clock's due is when it fell due, and it
+        tells by how much business time it is (or was, when stopped) over its target."""
         elapsed = self.elapsed(calendar, at)
         return ClockStatus(
             kind=self.kind,
@@ -169,9 +171,10 @@ class Clock(BaseModel):
             target=self.target,
             elapsed=elapsed,
             remaining=max(self.target - elapsed, timedelta(0)),
+            overdue_by=elapsed - self.target if elapsed > self.target else None,
             paused=self.paused,
             stopped=self.stopped_at is not None,
-            due=self.due(calendar, at),
+            due=self.breached_at or self.due(calendar, at),
             warned=self.warned_at is not None,
             breached=self.breached_at is not None or elapsed > self.target,
             started_at=self.started_at,
@@ -194,9 +197,12 @@ class ClockStatus(BaseModel):
     line: Line
     policy: str
     calendar: str
-    target: WholeSeconds
-    elapsed: WholeSeconds
-    remaining: WholeSeconds
+    target: BusinessTime
+    elapsed: BusinessTime
+    remaining: BusinessTime
+    overdue_by: BusinessTime | None = Field(
+        default=None, description="business time past the target (by now, or when stopped)"
+    )
     paused: bool
     stopped: bool
     due: datetime | None
@@ -232,3 +238,43 @@ class SlaView(BaseModel):
     calendar: str
     warn_at: float
     clocks: list[ClockStatus] = Field(description="every segment, oldest first: the ledger")
+
+
+def sla_view(
+    terms: SlaTerms | SlaView,
+    clocks: list[Clock],
+    calendar: BusinessCalendar,
+    line: Line,
+    at: datetime,
+) -> SlaView:
+    """The request's SLA as read at `at`: the same arithmetic for the workflow, the request's
+    page and the supervisor's lists, so they never disagree."""
+    statuses = [clock.status(calendar, at) for clock in clocks]
+
+    def due(kind: ClockKind) -> datetime | None:
+        current = [c for c in statuses if c.kind == kind and c.line == line]
+        return current[-1].due if current else None
+
+    return SlaView(
+        policy=terms.policy,
+        first_response_due=due("first_response"),
+        resolution_due=due("resolution"),
+        calendar=terms.calendar if isinstance(terms, SlaView) else terms.calendar.name,
+        warn_at=terms.warn_at,
+        clocks=statuses,
+    )
+
+
+CLOCK_FIELDS = frozenset(Clock.model_fields)
+
+
+def clock_of(status: ClockStatus) -> Clock:
+    return Clock.model_validate(status.model_dump(include=set(CLOCK_FIELDS)))
+
+
+def read_now(view: SlaView, calendar: BusinessCalendar | None, line: Line, at: datetime) -> SlaView:
+    """A recorded SLA view read again at `at` (a query answers as of the workflow's last
+    step); unchanged if its calendar is no longer known."""
+    if calendar is None:
+        return view
+    return sla_view(view, [clock_of(c) for c in view.clocks], calendar, line, at)

@@ -6,6 +6,7 @@ would write them hours later (the projection itself is tested in test_sla_workfl
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
@@ -16,6 +17,7 @@ from caseflow.lifecycle import Line
 from caseflow.sla_terms import ClockKind, ClockStatus, SlaLedger
 from caseflow.store import sla_ledger
 from caseflow.store.people import upsert_team
+from tests.test_bad_input import cancel
 from tests.test_supervisor import new_request, supervisor_of
 
 QUEUE = "sla-report-queue"  # a queue of these tests alone, for stats and forecasts
@@ -72,13 +74,14 @@ async def write(sessions, request: dict, clocks: list[ClockStatus], *, open: boo
 
 
 @pytest_asyncio.fixture(scope="module")
-async def cases(http, tokens, sessions) -> dict[str, dict]:
+async def cases(http, tokens, sessions) -> AsyncIterator[dict[str, dict]]:
     """A: breached 30 min ago. B: due in 20 min. C: due in 90 min, but its queue takes 4 h
-    a request. D: due in 30 days. E, F: resolved in the queue (2 h, met; 6 h, breached)."""
+    a request. D: due in 30 days. E, F: resolved in the queue (2 h, met; 6 h, breached).
+    G: answered 50 min late, still open."""
     now = datetime.now(UTC)
     async with transaction(sessions) as session:
         await upsert_team(session, code=QUEUE, name="SLA reports", line=Line.L1)
-    made = {name: await new_request(http, tokens["operator"]) for name in "ABCDEF"}
+    made = {name: await new_request(http, tokens["operator"]) for name in "ABCDEFG"}
     workload = await http.get("/api/v1/supervisor/workload", headers=tokens["supervisor"])
     made["before"] = {r["username"]: r["breaches_today"] for r in workload.json()["items"]}
 
@@ -99,12 +102,29 @@ async def cases(http, tokens, sessions) -> dict[str, dict]:
         [
             clock(
                 "first_response",
-                started=now - 3 * HOUR,
+                started=now - 2 * HOUR - timedelta(minutes=40),
                 target=2 * HOUR,
                 elapsed=2 * HOUR + timedelta(minutes=40),
                 due=now - timedelta(minutes=40),
                 breached_at=now - timedelta(minutes=30),
                 assignee=a["assignee"],
+            )
+        ],
+    )
+    await write(
+        sessions,
+        made["G"],
+        [
+            clock(
+                "first_response",
+                started=now - 4 * HOUR,
+                target=2 * HOUR,
+                elapsed=2 * HOUR + timedelta(minutes=50),
+                breached_at=now - 2 * HOUR,
+                stopped=now - HOUR - timedelta(minutes=10),
+                stop_reason="answered",
+                assignee=made["G"]["assignee"],
+                queue="sla-late-queue",  # not in the stats of QUEUE
             )
         ],
     )
@@ -128,7 +148,9 @@ async def cases(http, tokens, sessions) -> dict[str, dict]:
             ],
             open=False,
         )
-    return made
+    yield made
+    for name in "ABCDG":  # open requests hold their assignee's capacity
+        await cancel(http, tokens, made[name]["id"])
 
 
 async def test_breaches_list_the_zone_most_overdue_first(http, tokens, sessions, cases) -> None:
@@ -139,6 +161,10 @@ async def test_breaches_list_the_zone_most_overdue_first(http, tokens, sessions,
     assert a["clock"] == "first_response" and a["number"] == cases["A"]["number"]
     assert timedelta(minutes=39) < timedelta(seconds=_seconds(a["overdue_by"])) < HOUR
     assert cases["B"]["id"] not in found and cases["F"]["id"] not in found  # F is closed
+    # Answered late: when it fell due, and by how much it was late, stay on the list.
+    g = found[cases["G"]["id"]]
+    assert g["due"] is not None and g["due"] == g["breached_at"]
+    assert g["overdue_by"] == "PT50M" and g["elapsed"] == "PT2H50M" and g["remaining"] is None
     on_l2 = await http.get("/api/v1/supervisor/sla/breaches?line=L2", headers=tokens["supervisor"])
     assert cases["A"]["id"] not in {i["request_id"] for i in on_l2.json()["items"]}
 
@@ -180,7 +206,8 @@ async def test_workload_counts_todays_breaches(http, tokens, cases) -> None:
     answer = await http.get("/api/v1/supervisor/workload", headers=tokens["supervisor"])
     rows = {r["username"]: r["breaches_today"] for r in answer.json()["items"]}
     assignee = cases["A"]["assignee"]
-    assert rows[assignee] == cases["before"][assignee] + 1
+    late = sum(cases[name]["assignee"] == assignee for name in "AG")
+    assert rows[assignee] == cases["before"][assignee] + late
 
 
 async def test_at_risk_has_due_soon_and_predicted_late(http, tokens, cases) -> None:

@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         Requeue,
         SlaChoice,
     )
-    from caseflow.sla_terms import Clock, ClockKind, SlaLedger, SlaTerms, SlaView
+    from caseflow.sla_terms import Clock, ClockKind, SlaLedger, SlaTerms, SlaView, sla_view
     from caseflow.ticketing import (
         FINISHED,
         ArticleFetch,
@@ -807,21 +807,7 @@ class RequestWorkflow:
     def _sla_view(self) -> SlaView | None:
         if self.sla is None:
             return None
-        calendar, now = self.sla.calendar.build(), workflow.now()
-        clocks = [clock.status(calendar, now) for clock in self.clocks]
-
-        def due(kind: ClockKind) -> datetime | None:
-            current = [c for c in clocks if c.kind == kind and c.line == self.line]
-            return current[-1].due if current else None
-
-        return SlaView(
-            policy=self.sla.policy,
-            first_response_due=due("first_response"),
-            resolution_due=due("resolution"),
-            calendar=self.sla.calendar.name,
-            warn_at=self.sla.warn_at,
-            clocks=clocks,
-        )
+        return sla_view(self.sla, self.clocks, self.sla.calendar.build(), self.line, workflow.now())
 
     async def _record(self, event: EventRecord) -> None:
         await workflow.execute_local_activity(

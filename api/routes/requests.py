@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query
@@ -46,6 +46,7 @@ from caseflow.payloads import (
     Intake,
     RequestStart,
 )
+from caseflow.sla_terms import read_now
 from caseflow.store.samples import facts_of
 from workflows.request import RequestWorkflow
 
@@ -331,13 +332,16 @@ RequestId = Annotated[str, Path(max_length=64)]
 
 @router.get("/{request_id}", response_model=RequestOut, operation_id="get_request")
 async def get_request(
-    request_id: RequestId, db: DbSession, user: CurrentUser, temporal: Temporal
+    request_id: RequestId, db: DbSession, user: CurrentUser, temporal: Temporal, app: App
 ) -> RequestOut:
     row = await access.request(db, user, request_id)
     try:
         view = await temporal.get_workflow_handle(row.workflow_id).query(RequestWorkflow.view)
     except RPCError:
         view = view_from_row(row)  # history past retention: the read model still answers
+    if view.sla is not None:  # the query answers as of the last step: read the clocks now
+        calendar = app.calendars.get(view.sla.calendar)
+        view.sla = read_now(view.sla, calendar, view.line, datetime.now(UTC))
     return out(view, await allowed_for(db, user, view), row, user)
 
 

@@ -17,10 +17,11 @@ from api.problems import invalid
 from api.routes.supervisor import require_overseer
 from caseflow import access
 from caseflow.access import Kind
-from caseflow.business_time import WholeSeconds
+from caseflow.business_time import BusinessCalendar, BusinessTime
 from caseflow.lifecycle import Line
 from caseflow.models import User
 from caseflow.store import sla_reports
+from caseflow.store.sla_ledger import clock_of_row
 from caseflow.store.sla_reports import ClockRow, Filters, Position
 
 router = APIRouter(prefix="/supervisor/sla", tags=["supervisor"])
@@ -37,12 +38,16 @@ class ClockAlert(BaseModel):
     queue: str | None
     assignee: str | None
     policy: str
-    target: WholeSeconds
-    elapsed: WholeSeconds = Field(description="business time used when the request last moved")
-    due: datetime | None
+    target: BusinessTime
+    elapsed: BusinessTime = Field(description="business time used by now (or when stopped)")
+    due: datetime | None = Field(description="when it falls (or fell) due; none while paused")
     breached_at: datetime | None = None
-    overdue_by: WholeSeconds | None = Field(default=None, description="now − due, if past due")
-    remaining: WholeSeconds | None = Field(default=None, description="due − now, if not yet due")
+    overdue_by: BusinessTime | None = Field(
+        default=None, description="business time past the target, if breached"
+    )
+    remaining: BusinessTime | None = Field(
+        default=None, description="business time left, if not breached"
+    )
     predicted: bool = Field(
         default=False,
         description="not due within the window, but the assignee's queue depth × the "
@@ -51,8 +56,16 @@ class ClockAlert(BaseModel):
     expected_completion: datetime | None = None
 
 
-def alert(clock: ClockRow, now: datetime) -> ClockAlert:
-    due = clock.due_at
+def alert(clock: ClockRow, now: datetime, calendars: dict[str, BusinessCalendar]) -> ClockAlert:
+    """A clock of the ledger read now, with the same arithmetic as the request's page."""
+    calendar = calendars.get(clock.calendar)
+    if calendar is not None:
+        status = clock_of_row(clock).status(calendar, now)
+        elapsed, due, over = status.elapsed, status.due, status.overdue_by
+    else:  # a calendar no longer in the policies: the ledger as last recorded
+        elapsed, due = timedelta(seconds=clock.elapsed_s), clock.breached_at or clock.due_at
+        over = elapsed - timedelta(seconds=clock.target_s) if clock.breached_at else None
+    target = timedelta(seconds=clock.target_s)
     return ClockAlert(
         request_id=clock.request_id,
         number=clock.number,
@@ -61,12 +74,12 @@ def alert(clock: ClockRow, now: datetime) -> ClockAlert:
         queue=clock.queue,
         assignee=clock.assignee,
         policy=clock.policy,
-        target=timedelta(seconds=clock.target_s),
-        elapsed=timedelta(seconds=clock.elapsed_s),
+        target=target,
+        elapsed=elapsed,
         due=due,
         breached_at=clock.breached_at,
-        overdue_by=now - due if due is not None and due < now else None,
-        remaining=due - now if due is not None and due >= now else None,
+        overdue_by=over,
+        remaining=None if over is not None else max(target - elapsed, timedelta(0)),
     )
 
 
@@ -85,6 +98,7 @@ POSITION = (datetime, str, int, str)
 async def breaches(
     db: DbSession,
     user: CurrentUser,
+    state: State,
     line: Line | None = None,
     queue: str | None = None,
     assignee: str | None = None,
@@ -107,7 +121,7 @@ async def breaches(
     rows = rows[:limit]
     last = rows[-1] if more else None
     return Page(
-        items=[alert(clock, now) for clock in rows],
+        items=[alert(clock, now, state.calendars) for clock in rows],
         next_cursor=encode_place(sla_reports.position(last, last.breached_at))
         if last is not None and last.breached_at is not None
         else None,
@@ -154,7 +168,7 @@ async def at_risk(
             db, zone, filters, horizon, after=after, limit=SCAN_BATCH
         )
         for clock in rows:
-            item = alert(clock, now)
+            item = alert(clock, now, state.calendars)
             if clock.due_at > soon:
                 calendar = state.calendars.get(clock.calendar)
                 expected = (
@@ -185,8 +199,8 @@ class GroupStats(BaseModel):
     met: int = Field(description="stopped within target")
     breached: int
     met_pct: float | None = Field(description="met ÷ (met + breached), %; null if none decided")
-    median_first_response: timedelta | None = Field(description="business time, when answered")
-    median_resolution: timedelta | None = Field(description="business time, when resolved")
+    median_first_response: BusinessTime | None = Field(description="business time, when answered")
+    median_resolution: BusinessTime | None = Field(description="business time, when resolved")
 
 
 class SlaStats(BaseModel):

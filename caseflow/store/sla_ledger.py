@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caseflow.lifecycle import Line
 from caseflow.models import SlaClock, SlaSegment
-from caseflow.sla_terms import ClockStatus, SlaLedger
+from caseflow.sla_terms import Clock, ClockStatus, SlaLedger
 
 
 async def record(session: AsyncSession, ledger: SlaLedger) -> bool:
@@ -78,4 +80,24 @@ def clock_values(ledger: SlaLedger, clock: ClockStatus) -> dict[str, Any]:
         request_open=ledger.open,
         as_of=ledger.at,
         as_of_seq=ledger.seq,
+    )
+
+
+def clock_of_row(row: Any) -> Clock:
+    """A clock of the ledger (a `sla_clocks` row) as the workflow kept it, to read it now."""
+    return Clock(
+        kind=row.kind,
+        line=Line(row.line),
+        policy=row.policy,
+        calendar=row.calendar,
+        target=timedelta(seconds=row.target_s),
+        started_at=row.started_at,
+        stopped_at=row.stopped_at,
+        pauses=[tuple(pause) for pause in row.pauses or []],
+        warned_at=row.warned_at,
+        breached_at=row.breached_at,
+        segment=row.segment,
+        stop_reason=row.stop_reason,
+        queue=row.queue,
+        assignee=row.assignee,
     )
