@@ -378,6 +378,9 @@ class SlaClock(Base):
     calendar: Mapped[str] = mapped_column(String(64))
     target_s: Mapped[int] = mapped_column(Integer)
     elapsed_s: Mapped[int] = mapped_column(Integer, doc="business seconds used by as_of")
+    carried_s: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", doc="of that, used on earlier lines"
+    )
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     stop_reason: Mapped[str | None] = mapped_column(String(200))

@@ -97,6 +97,12 @@ BreachAction = (
 )
 
 
+# What a line change (escalate, return, hand-off) and a reopening do to the resolution
+# clock: `continue` carries the business time already used into the new line's clock (the
+# customer waits for one resolution), `restart` gives the new line its full target.
+LineChange = Literal["continue", "restart"]
+
+
 def default_breach_actions() -> list[BreachAction]:
     return [NOTIFY_SUPERVISOR]
 
@@ -111,6 +117,7 @@ class PolicySource(BaseModel):
     targets: dict[Line, LineTargets]
     pause_on: list[PauseReason] = Field(default_factory=lambda: [PAUSE_WAITING])
     on_breach: list[BreachAction] = Field(default_factory=default_breach_actions)
+    on_line_change: LineChange = "continue"
 
 
 class SlaFile(BaseModel):
@@ -130,6 +137,7 @@ class Policy:
     targets: dict[Line, LineTargets]
     pause_on: tuple[str, ...]
     on_breach: tuple[Any, ...]
+    on_line_change: str = "continue"
 
     def terms(self) -> SlaTerms:
         """What a workflow needs to run this policy's clocks without reading any file."""
@@ -143,6 +151,7 @@ class Policy:
             },
             pause_on=list(self.pause_on),
             on_breach=list(self.on_breach),
+            on_line_change=self.on_line_change,
         )
 
     def target(self, line: Line, kind: Literal["first_response", "resolution"]) -> timedelta | None:
@@ -207,6 +216,7 @@ def load(directory: Path) -> SlaBook:
                     source.targets,
                     tuple(source.pause_on),
                     tuple(source.on_breach),
+                    source.on_line_change,
                 )
             )
     if not errors and (not policies or policies[-1].when.describe() != "always"):

@@ -57,6 +57,7 @@ class SlaTerms(BaseModel):
     targets: dict[Line, Targets]
     pause_on: list[str] = Field(default_factory=list)
     on_breach: list[Any] = Field(default_factory=list)
+    on_line_change: str = Field(default="continue", description="continue | restart")
 
     def target(self, line: Line, kind: ClockKind) -> timedelta | None:
         targets = self.targets.get(line)
@@ -72,8 +73,10 @@ class SlaTerms(BaseModel):
         because: str,
         queue: str | None,
         assignee: str | None,
+        carried: dict[str, timedelta] | None = None,
     ) -> list[Clock]:
-        """The clocks a line's new segment starts with (kinds without a target: none)."""
+        """The clocks a line's new segment starts with (kinds without a target: none);
+        `carried`: business time a kind's clock starts with (used before, on other lines)."""
         return [
             Clock(
                 kind=kind,
@@ -86,6 +89,7 @@ class SlaTerms(BaseModel):
                 opened_because=because,
                 queue=queue,
                 assignee=assignee,
+                carried=(carried or {}).get(kind, timedelta(0)),
             )
             for kind in kinds
             if (target := self.target(line, kind)) is not None
@@ -111,6 +115,9 @@ class Clock(BaseModel):
     stop_reason: str | None = None
     queue: str | None = Field(default=None, description="who held the request while it ran")
     assignee: str | None = None
+    carried: timedelta = Field(
+        default=timedelta(0), description="business time used before this segment"
+    )
 
     @property
     def paused(self) -> bool:
@@ -119,7 +126,7 @@ class Clock(BaseModel):
     def elapsed(self, calendar: BusinessCalendar, at: datetime) -> timedelta:
         """Business time the clock has run by `at`, pauses taken out."""
         end = min(at, self.stopped_at) if self.stopped_at else at
-        total = calendar.between(self.started_at, end)
+        total = self.carried + calendar.between(self.started_at, end)
         for begin, finish in self.pauses:
             total -= calendar.between(begin, min(finish or end, end))
         return total
@@ -187,6 +194,7 @@ class Clock(BaseModel):
             breached_at=self.breached_at,
             queue=self.queue,
             assignee=self.assignee,
+            carried=self.carried,
         )
 
 
@@ -218,6 +226,9 @@ class ClockStatus(BaseModel):
     breached_at: datetime | None = None
     queue: str | None = None
     assignee: str | None = None
+    carried: BusinessTime = Field(
+        default=timedelta(0), description="business time used on earlier lines (continue)"
+    )
 
 
 class SlaLedger(BaseModel):

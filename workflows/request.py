@@ -69,6 +69,11 @@ LEDGER_PATCH = "sla-ledger-projection"
 # The registration activity writes the first ledger itself, in its own transaction: the
 # intake's answer no longer waits for a second local activity.
 LEDGER_AT_REGISTRATION_PATCH = "ledger-written-at-registration"
+# Before it, every line change opened a first-response clock with a full target, and every
+# line change and reopening a resolution clock with a full target. Since: the first
+# response is answered once per request, and the policy's `on_line_change` says whether
+# the resolution clock continues (default) or restarts.
+LINE_CHANGE_PATCH = "sla-line-change-policy"
 # The external system may be down for hours: hand-off and posts retry with backoff, forever,
 # unless the system refuses outright.
 EXTERNAL_STEP = timedelta(seconds=60)
@@ -654,7 +659,11 @@ class RequestWorkflow:
     # --- SLA clocks ----------------------------------------------------------------------
 
     def _open_clocks(
-        self, kinds: tuple[ClockKind, ...], because: str, at: datetime | None = None
+        self,
+        kinds: tuple[ClockKind, ...],
+        because: str,
+        at: datetime | None = None,
+        carried: dict[str, timedelta] | None = None,
     ) -> None:
         """A new segment: the line's targets for each kind of clock, from `at`."""
         if self.sla is None:
@@ -667,7 +676,18 @@ class RequestWorkflow:
             because=because,
             queue=self.queue,
             assignee=self.assignee,
+            carried=carried,
         )
+
+    def _carried(self, clocks: list[Clock], now: datetime) -> dict[str, timedelta]:
+        """Business time the clocks have used, by kind, if the policy says to continue."""
+        if self.sla is None or self.sla.on_line_change != "continue":
+            return {}
+        calendar = self.sla.calendar.build()
+        return {clock.kind: clock.elapsed(calendar, now) for clock in clocks}
+
+    def _answered(self) -> bool:
+        return any(c.kind == "first_response" and c.stop_reason == "answered" for c in self.clocks)
 
     def _running(self, kind: ClockKind | None = None) -> list[Clock]:
         return [c for c in self.clocks if c.stopped_at is None and (kind is None or c.kind == kind)]
@@ -678,9 +698,15 @@ class RequestWorkflow:
             return
         now = workflow.now()
         if self.line != line_before:  # a new line: a new segment with its own targets
+            kinds: tuple[ClockKind, ...] = ("first_response", "resolution")
+            carried: dict[str, timedelta] = {}
+            if workflow.patched(LINE_CHANGE_PATCH):
+                carried = self._carried(self._running(), now)
+                if self._answered():
+                    kinds = ("resolution",)
             for clock in self._running():
                 clock.stop(now, f"{action.name}: moved to {self.line}")
-            self._open_clocks(("first_response", "resolution"), f"{action.name} from {line_before}")
+            self._open_clocks(kinds, f"{action.name} from {line_before}", carried=carried)
         answered = action.name == "start" or (action.name == "comment" and action.public)
         if answered or self.state == State.RESOLVED or self.state in FINAL_STATES:
             for clock in self._running("first_response"):
@@ -696,7 +722,11 @@ class RequestWorkflow:
             for clock in self._running():
                 clock.stop(now, str(self.state))
         if action.name == "reopen":
-            self._open_clocks(("resolution",), "reopened")
+            carried = {}
+            if workflow.patched(LINE_CHANGE_PATCH):
+                resolved = [c for c in self.clocks if c.kind == "resolution"][-1:]
+                carried = self._carried(resolved, now)
+            self._open_clocks(("resolution",), "reopened", carried=carried)
 
     async def _retarget(self) -> None:
         """Another priority may mean another policy: new targets, elapsed time kept."""

@@ -67,6 +67,7 @@ def clock_values(ledger: SlaLedger, clock: ClockStatus) -> dict[str, Any]:
         calendar=clock.calendar,
         target_s=int(clock.target.total_seconds()),
         elapsed_s=int(clock.elapsed.total_seconds()),
+        carried_s=round(clock.carried.total_seconds()),
         started_at=clock.started_at,
         stopped_at=clock.stopped_at,
         stop_reason=clock.stop_reason,
@@ -100,4 +101,5 @@ def clock_of_row(row: Any) -> Clock:
         stop_reason=row.stop_reason,
         queue=row.queue,
         assignee=row.assignee,
+        carried=timedelta(seconds=row.carried_s or 0),
     )
