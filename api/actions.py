@@ -12,7 +12,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -21,7 +21,7 @@ from api.deps import actor_of
 from api.problems import Problem, from_validation, invalid, not_found
 from api.request_views import RequestOut, allowed_for, out
 from api.temporal_errors import finished, to_problem
-from caseflow.lifecycle import ACTIONS, Role
+from caseflow.lifecycle import ACTIONS, OPEN_STATES, OVERSEERS, Role
 from caseflow.models import Request, Team, User
 from caseflow.payloads import Action
 from caseflow.store import tickets
@@ -33,6 +33,13 @@ PRIORITIES = Literal["low", "normal", "high", "critical"]
 
 class NoBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class TakeBody(NoBody):
+    override_capacity: StrictBool = Field(
+        default=False,
+        description="take it although you are at capacity; recorded on the request's history",
+    )
 
 
 class CommentBody(NoBody):
@@ -82,7 +89,7 @@ class PriorityBody(ReasonBody):
 
 
 BODIES: dict[str, type[NoBody]] = {
-    "take": NoBody,
+    "take": TakeBody,
     "start": NoBody,
     "close": NoBody,
     "comment": CommentBody,
@@ -116,7 +123,31 @@ def to_action(name: str, body: NoBody, user: Any) -> Action:
         assignee=fields.get("assignee"),
         priority=fields.get("priority"),
         system=fields.get("system"),
+        override_capacity=fields.get("override_capacity", False),
     )
+
+
+async def check_capacity(db: AsyncSession, user: User, body: TakeBody) -> None:
+    """Taking stays within the taker's capacity, or goes over it on purpose (recorded)."""
+    if Role(user.role) in OVERSEERS or body.override_capacity:
+        return
+    open_now = await db.scalar(
+        select(func.count())
+        .select_from(Request)
+        .where(
+            Request.assignee == user.username,
+            Request.state.in_([s.value for s in OPEN_STATES]),
+        )
+    )
+    if (open_now or 0) >= user.capacity:
+        raise Problem(
+            409,
+            "at_capacity",
+            f"you hold {open_now} open requests and your capacity is {user.capacity}; "
+            "take it with override_capacity: true to go over it (recorded)",
+            open=open_now,
+            capacity=user.capacity,
+        )
 
 
 async def check_targets(db: AsyncSession, body: NoBody, user: User) -> None:
@@ -194,6 +225,8 @@ async def perform(
         body = check_handoff(body, ticketing or Ticketing([]), row.topic)
     else:
         await check_targets(db, body, user)
+    if isinstance(body, TakeBody):
+        await check_capacity(db, user, body)
     action = to_action(name, body, await actor_of(user, db))
     if isinstance(body, CommentBody):
         action.files = await comment_files(db, row, body)

@@ -8,7 +8,15 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import actor_of
-from caseflow.lifecycle import Line, Role, State, allowed_actions, has_line_access
+from caseflow.lifecycle import (
+    Line,
+    Role,
+    State,
+    allowed_actions,
+    has_line_access,
+    may_resolve_on,
+    takes_from,
+)
 from caseflow.models import Request, User
 from caseflow.payloads import Assignment, RequestStart, RequestView
 from caseflow.topics import rank
@@ -98,4 +106,7 @@ async def allowed_for(db: AsyncSession, user: User, view: RequestView) -> list[s
         line_access=line_access,
         can_return=bool(view.escalations),
         line=view.line,
+        mine=view.assignee == actor.username,
+        own_queue=takes_from(actor.role, actor.team, view.queue),
+        may_resolve=may_resolve_on(view.line, view.resolving_line),
     )

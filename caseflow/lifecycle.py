@@ -106,8 +106,28 @@ def has_line_access(
     return line == Line.EXTERNAL and (username == assignee or handed_by in lines)
 
 
+def may_resolve_on(line: Line, resolving_line: Line | None) -> bool:
+    """A topic is resolved on its resolving line or above; lines below escalate it."""
+    if resolving_line is None or line not in LINE_ORDER or resolving_line not in LINE_ORDER:
+        return True
+    return LINE_ORDER[line] >= LINE_ORDER[resolving_line]
+
+
+def takes_from(role: Role, team: str | None, queue: str | None) -> bool:
+    """Staff take from their own queue; overseers reassign from any."""
+    return role in OVERSEERS or queue is None or team == queue
+
+
 def allowed_actions(
-    *, state: State, role: Role, line_access: bool, can_return: bool, line: Line
+    *,
+    state: State,
+    role: Role,
+    line_access: bool,
+    can_return: bool,
+    line: Line,
+    mine: bool = False,
+    own_queue: bool = True,
+    may_resolve: bool = True,
 ) -> list[str]:
     """Actions this caller could make now, in the order of ACTIONS."""
     result = []
@@ -121,6 +141,10 @@ def allowed_actions(
         if name == "escalate" and not ESCALATIONS.get(line):
             continue
         if name == "handoff" and line == Line.EXTERNAL:
+            continue
+        if name == "take" and (mine or not own_queue):
+            continue
+        if name == "resolve" and not may_resolve:
             continue
         result.append(name)
     return result

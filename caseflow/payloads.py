@@ -60,6 +60,9 @@ class RequestStart(BaseModel):
     contact_id: int | None = None
     unidentified: bool = False
     disclosure_allowed: str = "public"
+    resolving_line: Line | None = Field(
+        default=None, description="the topic's: lines below it escalate, never resolve"
+    )
 
 
 class Intake(BaseModel):
@@ -82,6 +85,9 @@ class Action(BaseModel):
     files: list[StoredFile] = Field(default_factory=list, description="comment: attached files")
     share: bool = Field(
         default=False, description="comment: goes to the external ticket even if internal"
+    )
+    override_capacity: bool = Field(
+        default=False, description="take: over the taker's capacity, said on purpose"
     )
 
 
@@ -185,6 +191,9 @@ class RequestView(BaseModel):
     last_seq: int
     sla: SlaView | None = Field(
         default=None, description="policy and clocks: target, elapsed, remaining, due, …"
+    )
+    resolving_line: Line | None = Field(
+        default=None, description="the topic's: lines below it escalate, never resolve"
     )
     external: ExternalTicket | None = Field(
         default=None, description="the adjacent department's ticket, once handed off"

@@ -19,7 +19,12 @@ from tests.conftest import FINISHED_HISTORIES
 from worker import WORKFLOWS
 from workflows.deal import TASK_CLOSERS
 from workflows.notifier import PER_REQUEST_PATCH
-from workflows.request import LEDGER_AT_REGISTRATION_PATCH, LEDGER_PATCH, LINE_CHANGE_PATCH
+from workflows.request import (
+    LEDGER_AT_REGISTRATION_PATCH,
+    LEDGER_PATCH,
+    LINE_CHANGE_PATCH,
+    TAKE_RULES_PATCH,
+)
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDED = sorted(HISTORIES.glob("*/*.json"))
@@ -62,7 +67,9 @@ def patches(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("patch", [LEDGER_PATCH, LEDGER_AT_REGISTRATION_PATCH, LINE_CHANGE_PATCH])
+@pytest.mark.parametrize(
+    "patch", [LEDGER_PATCH, LEDGER_AT_REGISTRATION_PATCH, LINE_CHANGE_PATCH, TAKE_RULES_PATCH]
+)
 def test_both_sides_of_each_patch_are_recorded(patch: str) -> None:
     """A patch is only proven if histories from before it (old path) and after it replay."""
     requests = [

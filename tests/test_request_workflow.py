@@ -219,7 +219,9 @@ async def test_taking_a_held_request_ends_the_hold(env) -> None:
     ts, queue = env
     prospect = ROMASHKA_FACTS.model_copy(update={"status": "prospect", "region": "RU-TVE"})
     handle, _ = await open_request(ts.client, queue, request_start(customer=prospect))
-    taken = await act(handle, "take")
+    # Held in its queue: a member of that queue takes it (staff take from their own queue).
+    member = OPERATOR.model_copy(update={"team": "acquisition-regions"})
+    taken = await act(handle, "take", member)
     assert (taken.state, taken.assignee) == (State.ASSIGNED, "operator")
     await ts.sleep(timedelta(minutes=30))
     assert (await handle.query(RequestWorkflow.view)).assignee == "operator"
@@ -326,7 +328,6 @@ async def test_sla_warns_then_breaches_once_and_acts(env, sessions) -> None:
 async def test_waiting_for_the_customer_pauses_resolution(env, sessions) -> None:
     ts, queue = env
     handle, _ = await open_request(ts.client, queue, request_start(customer=VIP_FACTS))
-    await act(handle, "take", VIP_AGENT)
     started = await act(handle, "start", VIP_AGENT)
     assert clock_of(started, "first_response").stopped is True
     await ts.sleep(timedelta(hours=1))
@@ -360,7 +361,9 @@ async def test_escalation_opens_a_new_segment_and_priority_retargets(env) -> Non
     assert clock_of(escalated, "resolution", "L1").stopped is True
     on_l2 = clock_of(escalated, "resolution", "L2")
     assert on_l2.target == timedelta(hours=8) and on_l2.stopped is False
-    assert clock_of(escalated, "first_response", "L2").stopped is False
+    # Answered at L1 (start): the first response is given once per request, not per line.
+    assert escalated.sla is not None
+    assert not [c for c in escalated.sla.clocks if c.kind == "first_response" and c.line == "L2"]
     await act(handle, "cancel", SUPERVISOR, reason="тест")
     cancelled = await handle.query(RequestWorkflow.view)
     assert cancelled.sla is not None

@@ -27,14 +27,11 @@ def segments(view) -> list[tuple[int, str, str, bool]]:
 
 async def walk_across_lines(handle, ts) -> list:
     """Answer at L2, an hour's work, to L3 for two hours, back, resolve, reopen."""
-    await act(handle, "take", VIP_AGENT)
     await act(handle, "start", VIP_AGENT)
     await ts.sleep(timedelta(hours=1))
     on_l3 = await act(handle, "escalate", VIP_AGENT, to_line=Line.L3, reason="эксперт")
-    await act(handle, "take", EXPERT)
     await ts.sleep(timedelta(hours=2))
     back = await act(handle, "return", EXPERT, reason="разъяснено")
-    await act(handle, "take", VIP_AGENT)
     await act(handle, "start", VIP_AGENT)
     await act(handle, "resolve", VIP_AGENT, text="готово")
     reopened = await act(handle, "reopen", VIP_AGENT, reason="не помогло")

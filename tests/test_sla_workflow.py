@@ -13,7 +13,7 @@ from caseflow.models import SlaClock, SlaSegment
 from caseflow.settings import ROOT
 from caseflow.sla import load as load_sla
 from tests.conftest import capture_history
-from tests.helpers import EXPERT, SUPERVISOR, act, open_request, request_start
+from tests.helpers import SUPERVISOR, act, open_request, request_start
 from tests.test_request_workflow import (
     VIP_AGENT,
     VIP_FACTS,
@@ -49,7 +49,6 @@ async def test_ledger_is_projected_and_recomputed_from_history(env, sessions) ->
         ("resolution", "L2", due),
     ]  # the read model knows the deadlines as soon as the request is registered
 
-    await act(handle, "take", VIP_AGENT)
     await act(handle, "start", VIP_AGENT)
     await ts.sleep(timedelta(hours=1))
     await act(handle, "request-info", VIP_AGENT, text="Пришлите договор")
@@ -71,7 +70,6 @@ async def test_ledger_is_projected_and_recomputed_from_history(env, sessions) ->
     assert timedelta(hours=1) <= timedelta(seconds=l2_resolution.elapsed_s) < timedelta(hours=1.1)
     assert l2_resolution.assignee == "agent2-vip"  # who held it while it ran
 
-    await act(handle, "take", EXPERT)
     await act(handle, "cancel", SUPERVISOR, reason="клиент отказался")
     finished = await handle.result()
     # A query on a closed workflow replays its whole history on the worker: the ledger

@@ -17,6 +17,7 @@ from caseflow.lifecycle import Line
 from caseflow.sla_terms import ClockKind, ClockStatus, SlaLedger
 from caseflow.store import sla_ledger
 from caseflow.store.people import upsert_team
+from tests.test_assignment import make_team
 from tests.test_bad_input import cancel
 from tests.test_supervisor import new_request, supervisor_of
 
@@ -86,10 +87,11 @@ async def cases(http, tokens, sessions) -> AsyncIterator[dict[str, dict]]:
     made["before"] = {r["username"]: r["breaches_today"] for r in workload.json()["items"]}
 
     def running(case: str, due: datetime) -> ClockStatus:
+        # An hour used on the 24x7 calendar, and a target that falls due at `due`.
         return clock(
             "resolution",
             started=now - HOUR,
-            target=4 * HOUR,
+            target=due - now + HOUR,
             elapsed=HOUR,
             due=due,
             assignee=made[case]["assignee"],
@@ -260,3 +262,33 @@ async def test_stats_group_met_breached_and_medians(http, tokens, cases) -> None
 def _seconds(duration: str) -> float:
     """pydantic writes durations as ISO 8601 (PT2400S, PT1H30M, P1DT2H)."""
     return TypeAdapter(timedelta).validate_python(duration).total_seconds()
+
+
+async def test_workload_shows_each_queues_backlog(http, tokens, sessions) -> None:
+    team, _ = await make_team(sessions, [], line=Line.L1)  # a queue nobody works
+    headers = await supervisor_of(http, sessions, f"supervisor-{team}", [team])
+    made = [await new_request(http, tokens["operator"]) for _ in range(2)]
+    for created in made:
+        moved = await http.post(
+            f"/api/v1/requests/{created['id']}/reassign",
+            json={"queue": team, "reason": "в пустую очередь"},
+            headers=tokens["admin"],
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["assignee"] is None
+    now = datetime.now(UTC)
+    late = clock(
+        "first_response", started=now - timedelta(hours=3), target=timedelta(hours=2),
+        elapsed=timedelta(hours=3), breached_at=now - timedelta(hours=1), queue=team,
+    )  # fmt: skip
+    await write(sessions, made[0], [late])
+    answer = await http.get("/api/v1/supervisor/workload", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["items"] == []  # nobody works the queue...
+    (queue,) = answer.json()["queues"]  # ...but its backlog shows
+    assert queue["queue"] == team
+    assert (queue["open"], queue["unassigned"], queue["breached"]) == (2, 2, 1)
+    oldest = datetime.fromisoformat(queue["oldest_unassigned_at"])
+    assert oldest == datetime.fromisoformat(made[0]["registered_at"])
+    for created in made:
+        await cancel(http, tokens, created["id"])

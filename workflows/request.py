@@ -28,7 +28,9 @@ with workflow.unsafe.imports_passed_through():
         State,
         allowed_actions,
         has_line_access,
+        may_resolve_on,
         next_state,
+        takes_from,
     )
     from caseflow.payloads import (
         SYSTEM_ACTOR,
@@ -74,6 +76,9 @@ LEDGER_AT_REGISTRATION_PATCH = "ledger-written-at-registration"
 # response is answered once per request, and the policy's `on_line_change` says whether
 # the resolution clock continues (default) or restarts.
 LINE_CHANGE_PATCH = "sla-line-change-policy"
+# Since: staff take only from their own queue and never what is already theirs, a topic is
+# resolved only on its resolving line or above, and `assignment` follows take and return.
+TAKE_RULES_PATCH = "take-own-queue-resolving-line"
 # The external system may be down for hours: hand-off and posts retry with backoff, forever,
 # unless the system refuses outright.
 EXTERNAL_STEP = timedelta(seconds=60)
@@ -238,14 +243,14 @@ class RequestWorkflow:
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             # Checked again: another update may have changed the state while this one waited.
-            self._check(action)
+            self._check(action, strict=workflow.patched(TAKE_RULES_PATCH))
             await self._transition(action)
             await self._publish_ledger()
         return self.view()
 
     @act.validator
     def _check_act(self, action: Action) -> None:
-        self._check(action)
+        self._check(action, strict=True)
 
     @workflow.signal
     async def requeue(self, data: Requeue) -> None:
@@ -283,12 +288,15 @@ class RequestWorkflow:
             auto_close_at=self.auto_close_at,
             last_seq=self.seq,
             sla=self._sla_view(),
+            resolving_line=self.start.resolving_line,
             external=self.ticket,
         )
 
     # --- rules ---------------------------------------------------------------------------
 
-    def _check(self, action: Action) -> None:
+    def _check(self, action: Action, *, strict: bool) -> None:
+        """Role, line and lifecycle; `strict`: also the rules of TAKE_RULES_PATCH (always in
+        the validator, which is never replayed; in the handler once the patch is in)."""
         rule = ACTIONS.get(action.name)
         if rule is None:
             raise ApplicationError(
@@ -305,7 +313,14 @@ class RequestWorkflow:
                 type="forbidden",
                 non_retryable=True,
             )
-        reason = self._illegal(action)
+        if strict and action.name == "take" and not takes_from(actor.role, actor.team, self.queue):
+            raise ApplicationError(
+                f"{actor.username} takes from their own queue ({actor.team or 'none'}), "
+                f"not from {self.queue}: a supervisor reassigns",
+                type="forbidden",
+                non_retryable=True,
+            )
+        reason = self._illegal(action) or (self._house_rule(action) if strict else None)
         if reason:
             raise ApplicationError(
                 reason,
@@ -313,6 +328,16 @@ class RequestWorkflow:
                 type="illegal_transition",
                 non_retryable=True,
             )
+
+    def _house_rule(self, action: Action) -> str | None:
+        if action.name == "take" and self.assignee == action.actor.username:
+            return "this request is already yours"
+        if action.name == "resolve" and not may_resolve_on(self.line, self.start.resolving_line):
+            return (
+                f"{self.start.topic} is resolved on {self.start.resolving_line} or above; "
+                f"escalate it from {self.line}"
+            )
+        return None
 
     def _illegal(self, action: Action) -> str | None:
         if self.state not in ACTIONS[action.name].sources:
@@ -351,6 +376,9 @@ class RequestWorkflow:
             line_access=self._line_access(actor),
             can_return=bool(self.hops),
             line=self.line,
+            mine=self.assignee == actor.username,
+            own_queue=takes_from(actor.role, actor.team, self.queue),
+            may_resolve=may_resolve_on(self.line, self.start.resolving_line),
         )
 
     # --- changes -------------------------------------------------------------------------
@@ -386,10 +414,31 @@ class RequestWorkflow:
         if name == "take":
             event.assignee = action.actor.username
             event.to_state = State.ASSIGNED
+            if action.override_capacity:
+                event.data = {"capacity_override": True}
+            if workflow.patched(TAKE_RULES_PATCH):
+                event.assignment = Assignment(
+                    line=self.line,
+                    queue=self.queue,
+                    assignee=event.assignee,
+                    rule="take",
+                    explanation=f"taken by {event.assignee}"
+                    + (" over capacity" if action.override_capacity else ""),
+                )
         elif name == "return":
             back = self.hops[-1]
             event.line, event.queue, event.assignee = back.line, back.queue, back.assignee
             event.to_state = State.ASSIGNED if back.assignee else State.REGISTERED
+            if workflow.patched(TAKE_RULES_PATCH):
+                event.assignment = Assignment(
+                    line=back.line,
+                    queue=back.queue,
+                    assignee=back.assignee,
+                    rule="return",
+                    explanation=f"returned from {self.line} by {action.actor.username}"
+                    f" to whoever held it on {back.line}"
+                    + (f": {action.reason}" if action.reason else ""),
+                )
         elif name == "set-priority":
             event.priority = action.priority or self.priority
             event.data = {"from": self.priority, "to": event.priority}
@@ -422,6 +471,8 @@ class RequestWorkflow:
                 self._spawn(post)
         self.state, self.line, self.queue = event.to_state, event.line, event.queue
         self.assignee, self.priority = event.assignee, event.priority
+        if event.assignment is not None:
+            self.assignment = event.assignment
         resolved = self.state == State.RESOLVED
         self.auto_close_at = workflow.now() + self.start.auto_close_after if resolved else None
 

@@ -222,6 +222,9 @@ async def register_request(
         contact_id=body.contact_id,
         unidentified=unidentified,
         disclosure_allowed=allowed,
+        resolving_line=app.topics.topics[body.topic].resolving_line
+        if body.topic in app.topics.topics
+        else None,
     )
     operation = WithStartWorkflowOperation(
         RequestWorkflow.run,

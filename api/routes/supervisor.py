@@ -17,8 +17,9 @@ from api.request_views import RequestOut
 from caseflow import access
 from caseflow.access import Kind, NotVisible
 from caseflow.lifecycle import Role
-from caseflow.models import User
+from caseflow.models import Team, User
 from caseflow.store.assignment import Need, candidates
+from caseflow.store.backlog import backlog
 from caseflow.store.sla_reports import breaches_since
 
 router = APIRouter(prefix="/supervisor", tags=["supervisor"])
@@ -42,10 +43,26 @@ class AgentLoad(BaseModel):
     breaches_today: int = Field(description="SLA clocks of theirs breached since 00:00 UTC")
 
 
-@router.get("/workload", response_model=Page[AgentLoad], operation_id="supervisor_workload")
+class QueueBacklog(BaseModel):
+    queue: str | None = Field(description="null: requests no queue holds")
+    open: int
+    unassigned: int = Field(description="open and nobody on them")
+    oldest_unassigned_at: datetime | None = Field(description="registered then, still waiting")
+    breached: int = Field(description="open requests with a breached SLA clock")
+
+
+class Workload(Page[AgentLoad]):
+    queues: list[QueueBacklog] = Field(
+        description="each queue of the zone: its backlog, most unassigned first"
+    )
+
+
+@router.get("/workload", response_model=Workload, operation_id="supervisor_workload")
 async def workload(
     db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
-) -> Page[AgentLoad]:
+) -> Workload:
+    """People of the zone with their load, and each queue's backlog (requests nobody is on
+    appear here, not under a person)."""
     require_overseer(user)
     query = select(User).where(
         User.active.is_(True), User.team_code.is_not(None), access.where(Kind.PERSON, user)
@@ -71,7 +88,15 @@ async def workload(
         )
         for c in loads
     ]
-    return Page(items=items, next_cursor=next_cursor)
+    zone = (await db.scalars(select(Team.code))).all() if user.role == Role.ADMIN else []
+    queues = await backlog(
+        db, access.where(Kind.REQUEST, user), list(user.zone_teams or []) + list(zone)
+    )
+    return Workload(
+        items=items,
+        next_cursor=next_cursor,
+        queues=[QueueBacklog.model_validate(q, from_attributes=True) for q in queues],
+    )
 
 
 class BulkReassign(BaseModel):
