@@ -78,12 +78,6 @@ def message_id_of(batch: Batch, domain: str) -> str:
     return f"<{hashlib.sha256(keys.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def body_of(text: str) -> str:
-    """A single e-mail's text without its greeting and sign-off, for a digest."""
-    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
-    return "\n\n".join(paragraphs[1:-1] if len(paragraphs) > 2 else paragraphs)
-
-
 class NotificationActivities:
     def __init__(
         self,
@@ -236,15 +230,7 @@ class NotificationActivities:
         if len(singles) == 1:
             rendered = singles[0][1]
         else:
-            items = [
-                {
-                    "event": n.event,
-                    "subject": r.subject,
-                    "body": body_of(r.text),
-                    "request": v.get("request"),
-                }
-                for n, r, v in singles
-            ]
+            items = self.templates.digest_items([(n.event, r, v) for n, r, v in singles])
             rendered = self.templates.render("digest", None, locale, {**base, "items": items})
         row.template, row.subject, row.text, row.html = (
             rendered.template,

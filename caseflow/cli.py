@@ -408,10 +408,21 @@ def templates_preview(
     """Print one e-mail rendered with sample data: which template, subject, text."""
     from caseflow.mail_context import sample_context
     from caseflow.mail_templates import MailTemplates, TemplateMissing
+    from caseflow.topics import book_beside
 
-    templates = MailTemplates(get_settings().email_templates_dir)
+    settings = get_settings()
+    templates = MailTemplates(settings.email_templates_dir)
+    book = book_beside(settings.routing_rules_dir)
+    if topic is not None and topic not in book.topics:
+        known = ", ".join(sorted(book.topics)) or "none"
+        typer.echo(f"no topic '{topic}' (known: {known})", err=True)
+        raise typer.Exit(2)
+    title = book.title(topic, locale) if topic else None
+    context = sample_context(event, locale, topic, title)
     try:
-        rendered = templates.render(event, topic, locale, sample_context(event, locale))
+        if event == "digest":  # its items are the e-mails it stands for
+            context["items"] = templates.sample_digest(topic, locale, context)
+        rendered = templates.render(event, topic, locale, context)
     except TemplateMissing as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

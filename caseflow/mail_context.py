@@ -68,8 +68,11 @@ class Notice(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-def sample_context(event: str, locale: str) -> dict[str, Any]:
-    """Made-up values of every variable a template may use, for `templates check`."""
+def sample_context(
+    event: str, locale: str, topic: str | None = None, topic_title: str | None = None
+) -> dict[str, Any]:
+    """Made-up values of every variable a template may use, for `templates check` and
+    `templates preview` (a request of `topic`, named `topic_title`; a card block if none)."""
     at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     russian = locale == "ru"
     name = "Иван Петрович" if russian else "John"
@@ -77,8 +80,8 @@ def sample_context(event: str, locale: str) -> dict[str, Any]:
         id="00000000-0000-0000-0000-000000000000",
         number="REQ-000123",
         subject="Не проходит оплата картой" if russian else "Card payment fails",
-        topic="card_block",
-        topic_title="Блокировка карты" if russian else "Card block",
+        topic=topic or "card_block",
+        topic_title=topic_title or ("Блокировка карты" if russian else "Card block"),
         state="assigned",
         registered_at=at,
         assignee_name="Алексей Вторых" if russian else "Alex Second",

@@ -39,6 +39,15 @@ EVENTS = (
 )
 
 
+DIGEST_SAMPLE = ("request_registered", "request_assigned")
+
+
+def body_of(text: str) -> str:
+    """A single e-mail's text without its greeting and sign-off, for a digest."""
+    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+    return "\n\n".join(paragraphs[1:-1] if len(paragraphs) > 2 else paragraphs)
+
+
 class TemplateMissing(LookupError):
     pass
 
@@ -122,11 +131,35 @@ class MailTemplates:
         values = {"locale": locale, **context}
         subject = self.env.get_template(f"{name}.subject.txt").render(values)
         text = self.env.get_template(f"{name}.txt").render(values)
+        subject = " ".join(subject.split())
+        values["subject"] = subject  # the HTML page's <title>
         try:
             page = self.env.get_template(f"{name}.html")
         except TemplateNotFound:  # the text part, escaped, in the common layout
             page, values = self.env.get_template("_text.html"), {**values, "text": text}
-        return Rendered(name, " ".join(subject.split()), text, page.render(values))
+        return Rendered(name, subject, text, page.render(values))
+
+    def digest_items(
+        self, singles: list[tuple[str, Rendered, dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """A digest's items from the single e-mails it replaces: (event, e-mail, values)."""
+        return [
+            {
+                "event": event,
+                "subject": rendered.subject,
+                "body": body_of(rendered.text),
+                "request": values.get("request"),
+            }
+            for event, rendered, values in singles
+        ]
+
+    def sample_digest(
+        self, topic: str | None, locale: str, context: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """What a digest of a registration and an assignment would hold, for previews."""
+        return self.digest_items(
+            [(e, self.render(e, topic, locale, context), context) for e in DIGEST_SAMPLE]
+        )
 
     def names(self) -> list[str]:
         """Every template in the folder, as `<event>/<name>`."""

@@ -123,6 +123,30 @@ def test_every_shipped_template_renders_and_preview_prints_one(tmp_path: Path) -
     assert "Template: request_registered/card_block.en" in shown.output
     assert "Dear John," in shown.output
     assert page.read_text().startswith("<!DOCTYPE html>")
+    subject = shown.output.split("Subject: ")[1].splitlines()[0]
+    assert f"<title>{subject}</title>" in page.read_text()
+
+
+def test_preview_names_the_topic_asked_for() -> None:
+    shown = CliRunner().invoke(
+        app, ["templates", "preview", "request_registered", "--topic", "tariff_change"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "«Смена тарифа»" in shown.output and "Блокировка карты" not in shown.output
+    unknown = CliRunner().invoke(
+        app, ["templates", "preview", "request_registered", "--topic", "tarif"]
+    )
+    assert unknown.exit_code == 2 and "no topic 'tarif'" in unknown.output
+
+
+def test_preview_of_a_digest_shows_the_emails_it_stands_for() -> None:
+    shown = CliRunner().invoke(
+        app, ["templates", "preview", "digest", "--topic", "consultation", "--locale", "en"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "…" not in shown.output
+    assert "registered it as REQ-000123" in shown.output  # the registration's body
+    assert "is working on your request REQ-000123" in shown.output  # the assignment's
 
 
 def test_check_fails_on_a_broken_template(folder: Path) -> None:
