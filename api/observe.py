@@ -26,7 +26,8 @@ HTTP_LATENCY = Histogram(
 
 # Every answer: no type sniffing, no framing, no referrer. A strict policy for what a page
 # may load (the console serves its own assets; nothing from elsewhere). The interactive
-# API docs are left without it: their pages are not ours.
+# API docs (Swagger UI, ReDoc: served from the API too, never from a CDN) start themselves
+# with inline scripts, which that policy forbids: they are left without it.
 ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
