@@ -135,8 +135,9 @@ async def test_each_step_is_mailed_once(http, tokens, mailbox, sessions) -> None
     created = await register(http, tokens, customer)
     await mailbox.wait_for(email)
     rid = created["id"]
+    mine = [] if created["assignee"] == "operator" else [("take", {})]
     for action, body in (
-        ("take", {}),
+        *mine,
         ("start", {}),
         ("request-info", {"message": "Please send the contract number"}),
     ):
@@ -193,7 +194,7 @@ async def test_a_question_overtaken_by_the_answer_is_not_sent(http, tokens, mail
         http,
         tokens,
         rid,
-        ("take", {}),
+        *([] if created["assignee"] == "operator" else [("take", {})]),
         ("start", {}),
         ("request-info", {"message": "Please send the contract number"}),
         ("resolve", {"resolution": "Tariff explained"}),
