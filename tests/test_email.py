@@ -135,7 +135,7 @@ async def test_each_step_is_mailed_once(http, tokens, mailbox, sessions) -> None
     created = await register(http, tokens, customer)
     await mailbox.wait_for(email)
     rid = created["id"]
-    mine = [] if created["assignee"] == "operator" else [("take", {})]
+    mine: list[tuple[str, dict]] = [] if created["assignee"] == "operator" else [("take", {})]
     for action, body in (
         *mine,
         ("start", {}),

@@ -96,7 +96,7 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
         assert request["state"] == "assigned" and request["number"].startswith("REQ-")
         rid = request["id"]
         # Taken unless it is already the operator's (nobody takes what is theirs).
-        mine = [] if request["assignee"] == "operator" else [("take", {})]
+        mine: list[tuple[str, dict]] = [] if request["assignee"] == "operator" else [("take", {})]
         for action, payload in (
             *mine,
             ("start", {}),
