@@ -36,7 +36,8 @@ def decode(cursor: str | None) -> Any:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        # Strict: a character outside the alphabet is a wrong cursor, not one to skip.
+        value = json.loads(base64.b64decode(padded.encode(), altchars=b"-_", validate=True))
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid("cursor", "not a cursor this API gave out") from exc
     if not fits(value):
@@ -83,7 +84,8 @@ async def by_key(
     after it."""
     after = decode(cursor)
     if after is not None:
-        if not isinstance(after, str | int) or isinstance(after, bool):
+        wanted = key.type.python_type  # a text key takes text, a number key a number
+        if not isinstance(after, wanted) or isinstance(after, bool):
             raise invalid("cursor", "not a cursor this API gave out")
         query = query.where(key > after)
     rows = list((await db.scalars(query.order_by(key).limit(limit + 1))).all())

@@ -53,6 +53,16 @@ async def test_integers_past_the_columns_are_refused(http, tokens) -> None:
         assert field_of(assert_problem(await http.get(API + url, headers=admin), 422)) == {
             "cursor"
         }, url
+    # A cursor with characters outside base64 ("M󎣄ìaÀ" decoded leniently to the number 1,
+    # compared with a text key: 500), or of the wrong kind for the list's key.
+    for url in (
+        f"/requests/{request_id}/notifications?cursor=M%F3%8E%A3%84%C3%ACa%C3%80",
+        f"/requests/{request_id}/notifications?cursor={encode(1)}",
+        f"/requests?cursor={encode('REQ-000001')}",
+    ):
+        assert field_of(assert_problem(await http.get(API + url, headers=admin), 422)) == {
+            "cursor"
+        }, url
     for body in (
         {"customer_id": ROMASHKA, "contact_id": HUGE, "topic": "consultation"},
         {"customer_id": ROMASHKA, "contact_id": 2**31, "topic": "consultation"},

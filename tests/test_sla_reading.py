@@ -52,7 +52,9 @@ async def test_the_request_and_at_risk_read_the_clock_now(http, tokens) -> None:
     assert all("D" not in c[k] for c in sla["clocks"] for k in ("target", "elapsed"))
 
     risky = await http.get(
-        "/api/v1/supervisor/sla/at-risk?within=PT1H&limit=200", headers=tokens["supervisor"]
+        "/api/v1/supervisor/sla/at-risk",
+        params={"within": "PT1H", "queue": first["queue"], "limit": 200},
+        headers=tokens["supervisor"],
     )
     ours = next(
         a

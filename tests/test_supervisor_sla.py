@@ -214,7 +214,8 @@ async def test_workload_counts_todays_breaches(http, tokens, cases) -> None:
 
 async def test_at_risk_has_due_soon_and_predicted_late(http, tokens, cases) -> None:
     answer = await http.get(
-        "/api/v1/supervisor/sla/at-risk?within=PT1H&limit=200", headers=tokens["supervisor"]
+        f"/api/v1/supervisor/sla/at-risk?within=PT1H&queue={QUEUE}&limit=200",
+        headers=tokens["supervisor"],
     )
     assert answer.status_code == 200, answer.text
     found = {item["request_id"]: item for item in answer.json()["items"]}
