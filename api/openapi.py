@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
+from api.examples import add_examples
 from api.problems import MEDIA_TYPE, TITLES
 
 
@@ -67,5 +68,6 @@ def document(app: FastAPI) -> dict[str, Any]:
                 entry = responses.setdefault(str(code), {})
                 entry.setdefault("description", TITLES.get(code, "Error"))
                 entry["content"] = problem
+    add_examples(spec)
     app.openapi_schema = spec
     return spec

@@ -10,12 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.config import JsonDict
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import idempotency
+from api import examples, idempotency
 from api.bounds import Count
 from api.deps import CurrentUser, DbSession
 from api.owners import check_owners
@@ -29,23 +28,9 @@ from caseflow.models import Customer, CustomerContact, utcnow
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
-CUSTOMER_EXAMPLE: JsonDict = {
-    "kind": "organization",
-    "name": "ООО Ромашка",
-    "inn": "7707083893",
-    "kpp": "773601001",
-    "ogrn": "1027700132195",
-    "phones": ["+7 (495) 123-45-67"],
-    "emails": ["Info@Romashka.ru"],
-    "region": "RU-MOW",
-    "segment": "b2b_commercial",
-    "tier": "standard",
-    "locale": "ru",
-}
-
 
 class CustomerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CUSTOMER_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER]})
 
     kind: Literal["person", "organization"]
     name: str = Field(min_length=1, max_length=300)

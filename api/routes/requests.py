@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.config import JsonDict
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
@@ -22,6 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api import examples
 from api.actions import PRIORITIES
 from api.bounds import RowId
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
@@ -56,14 +56,6 @@ router = APIRouter(prefix="/requests", tags=["requests"])
 # finds the same workflow id.
 KEY_NAMESPACE = uuid.UUID("5b0c4c8e-8f0c-4a47-9a39-6f1d3f3c2a10")
 
-REQUEST_EXAMPLE: JsonDict = {
-    "customer_id": "9d7f0f7e-3d4b-4a53-a1c8-2f1c2b2a9f10",
-    "channel": "phone",
-    "topic": "consultation",
-    "subject": "Как подключить тариф?",
-    "description": "Клиент спрашивает о подключении тарифа «Бизнес».",
-}
-
 
 class CustomerMatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -76,7 +68,7 @@ class CustomerMatch(BaseModel):
 
 
 class RequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REQUEST_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.REQUEST]})
 
     customer_id: str | None = None
     customer: CustomerMatch | None = None
