@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow import db as database
 from caseflow.cli_audit import audit_app
+from caseflow.cli_mail import mail_app
 from caseflow.cli_tokens import tokens_app
 from caseflow.settings import get_settings
 from caseflow.yamlsource import SourceErrors
@@ -32,6 +33,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(mail_app, name="mail")
 templates_app = typer.Typer(help="E-mail templates.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 

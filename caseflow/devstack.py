@@ -104,9 +104,8 @@ class DevStack:
                 "warn",
             ],
         )
-        self.spawn(
-            "smtp", [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.smtp_port}"]
-        )
+        catcher = ["-m", "caseflow.mail_catcher", "--port", str(self.smtp_port)]
+        self.spawn("smtp", [sys.executable, *catcher, "--dir", str(self.data_dir / "mail")])
         wait_for_port(self.temporal_port)
         self.spawn("worker", [sys.executable, "-m", "caseflow.cli", "worker"])
         self.spawn(
@@ -145,7 +144,7 @@ class DevStack:
                 f"  Temporal UI:  http://127.0.0.1:{self.ui_port}",
                 f"  Temporal:     127.0.0.1:{self.temporal_port}",
                 f"  Mail catcher: smtp://127.0.0.1:{self.smtp_port}, "
-                f"mail shown in {self.data_dir / 'smtp.log'}",
+                "read it: .venv/bin/caseflow mail list (show N)",
                 f"  Data and logs: {self.data_dir}",
                 f"  Demo logins (password '{DEMO_PASSWORD}'): {users}",
                 "Press Ctrl-C to stop.",

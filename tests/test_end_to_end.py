@@ -19,6 +19,7 @@ from tests.conftest import free_port
 def stack(tmp_path: Path):
     ports = {name: free_port() for name in ("api", "temporal", "ui", "smtp")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
+    env["CASEFLOW_DIGEST_WINDOW"] = "PT1S"  # the e-mails come while the test waits
     process = subprocess.Popen(
         [
             sys.executable,
@@ -79,6 +80,7 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
                 "kind": "person",
                 "name": "Мария Сквозная",
                 "phones": ["+7 916 765-43-21"],
+                "emails": ["maria.e2e@example.org"],
                 "region": "RU-MOW",
                 "segment": "b2c",
             },
@@ -108,6 +110,26 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
         assert http.get(f"/requests/{rid}", headers=headers).json()["state"] == "closed"
         listed = http.get("/requests", params={"state": "closed"}, headers=headers).json()
         assert rid in [r["id"] for r in listed["items"]]
+
     ui = httpx.get(f"http://127.0.0.1:{ports['ui']}/", timeout=10)
     assert ui.status_code == 200
     assert (data_dir / "caseflow.db").exists() and (data_dir / "temporal.db").exists()
+
+    # The catcher's mail, readable: `caseflow mail list` and `show` decode what went out.
+    def caseflow(*args: str) -> str:
+        command = [sys.executable, "-m", "caseflow.cli", "mail", *args, "--dir"]
+        done = subprocess.run([*command, str(data_dir / "mail")], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    number = request["number"]
+    for _ in range(100):
+        if any(number in line for line in caseflow("list").splitlines()):
+            break
+        time.sleep(0.2)
+    listed = [line for line in caseflow("list").splitlines() if number in line]
+    assert listed and all("maria.e2e@example.org" in line for line in listed)
+    shown = caseflow("show", listed[0].split()[0])
+    assert f"Subject: Обращение {number}" in shown
+    assert "Здравствуйте, Мария Сквозная!" in shown  # the text part, not base64
+    assert number in (data_dir / "smtp.log").read_text()
