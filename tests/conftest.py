@@ -91,6 +91,8 @@ def settings(pg_database: str) -> Settings:
         task_queue=f"caseflow-{uuid.uuid4().hex}",
         routing_rules_dir=ROOT / "routing_rules",
         metrics_token=METRICS_TOKEN,
+        # Tests write SLA ledgers and read forecasts right after: no cached forecast.
+        forecast_ttl=timedelta(0),
     )
 
 

@@ -139,7 +139,7 @@ async def test_a_deal_with_an_unknown_pipeline_is_refused_before_it_starts(http,
     assert mine.json()["account_manager"] is None
     answer = await http.post(f"{API}/deals", json={**body, "pipeline": "b2b"}, headers=key)
     assert answer.status_code == 201, answer.text
-    for amount in ("Infinity", "NaN", "-Infinity"):
+    for amount in ("Infinity", "NaN", "-Infinity", "false", "true", '"5"'):
         raw = (
             f'{{"customer_id": "{customer}", "pipeline": "b2b", "title": "x", "amount": {amount}}}'
         )

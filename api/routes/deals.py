@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
@@ -42,7 +42,7 @@ class DealIn(BaseModel):
     customer_id: str
     pipeline: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1, max_length=300)
-    amount: float | None = Field(default=None, ge=0)
+    amount: StrictFloat | None = Field(default=None, ge=0, description="a number, not true/false")
     currency: str = Field(default="RUB", pattern=r"^[A-Z]{3}$")
     fields: dict[str, Scalar] = Field(default_factory=dict)
 
