@@ -375,7 +375,7 @@ def templates_check(directory: Path | None = None) -> None:
     from jinja2 import TemplateError
 
     from caseflow.mail_context import sample_context
-    from caseflow.mail_templates import LOCALES, MailTemplates, TemplateMissing
+    from caseflow.mail_templates import LOCALES, READERS, MailTemplates, TemplateMissing
 
     templates = MailTemplates(directory or get_settings().email_templates_dir)
     names = templates.names()
@@ -383,16 +383,17 @@ def templates_check(directory: Path | None = None) -> None:
     for name in names:
         event, _, variant = name.partition("/")
         topic, _, locale = variant.partition(".")
-        for reader in [locale] if locale else LOCALES:
-            try:
-                templates.render(
-                    event,
-                    None if topic == "default" else topic,
-                    reader,
-                    sample_context(event, reader),
-                )
-            except (TemplateError, TemplateMissing, OSError) as exc:
-                failures.append(f"{name} ({reader}): {type(exc).__name__}: {exc}")
+        for language in [locale] if locale else LOCALES:
+            for reader in READERS.get(event, ("customer",)):
+                try:
+                    templates.render(
+                        event,
+                        None if topic == "default" else topic,
+                        language,
+                        sample_context(event, language, reader=reader),
+                    )
+                except (TemplateError, TemplateMissing, OSError) as exc:
+                    failures.append(f"{name} ({language}, {reader}): {type(exc).__name__}: {exc}")
     for failure in failures:
         typer.echo(failure, err=True)
     if failures:
@@ -409,7 +410,7 @@ def templates_preview(
 ) -> None:
     """Print one e-mail rendered with sample data: which template, subject, text."""
     from caseflow.mail_context import sample_context
-    from caseflow.mail_templates import MailTemplates, TemplateMissing
+    from caseflow.mail_templates import READERS, MailTemplates, TemplateMissing
     from caseflow.topics import book_beside
 
     settings = get_settings()
@@ -420,7 +421,8 @@ def templates_preview(
         typer.echo(f"no topic '{topic}' (known: {known})", err=True)
         raise typer.Exit(2)
     title = book.title(topic, locale) if topic else None
-    context = sample_context(event, locale, topic, title)
+    reader = READERS.get(event, ("customer",))[0]
+    context = sample_context(event, locale, topic, title, reader)
     try:
         if event == "digest":  # its items are the e-mails it stands for
             context["items"] = templates.sample_digest(topic, locale, context)

@@ -68,11 +68,19 @@ class Notice(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+Reader = Literal["customer", "staff"]
+
+
 def sample_context(
-    event: str, locale: str, topic: str | None = None, topic_title: str | None = None
+    event: str,
+    locale: str,
+    topic: str | None = None,
+    topic_title: str | None = None,
+    reader: Reader = "customer",
 ) -> dict[str, Any]:
     """Made-up values of every variable a template may use, for `templates check` and
-    `templates preview` (a request of `topic`, named `topic_title`; a card block if none)."""
+    `templates preview` (a request of `topic`, named `topic_title`; a card block if none).
+    A customer's e-mail has `customer`, a staff member's `recipient`, never both."""
     at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     russian = locale == "ru"
     name = "Иван Петрович" if russian else "John"
@@ -142,6 +150,14 @@ def sample_context(
             "owner_name": "Максим Продажин",
         }
         values["task"] = {"title": "Отправить КП" if russian else "Send the proposal", "due": at}
+    if reader == "staff":
+        values.pop("customer")
+        values["recipient"] = {
+            "name": "Светлана",
+            "salutation": salutation(locale, name="Светлана", gender="female"),
+        }
+    else:
+        values.pop("recipient", None)
     return values
 
 

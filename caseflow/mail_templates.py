@@ -23,6 +23,8 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, pass_con
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from caseflow.mail_context import Reader
+
 LOCALES = ("ru", "en")
 EVENTS = (
     "request_registered",
@@ -40,6 +42,16 @@ EVENTS = (
 
 
 DIGEST_SAMPLE = ("request_registered", "request_assigned")
+# Who receives each event's e-mails (customers unless listed): `templates check` renders each
+# template for each kind of reader, with only what that reader's e-mails carry.
+READERS: dict[str, tuple[Reader, ...]] = {
+    "digest": ("customer", "staff"),
+    "sla_breach_supervisor": ("staff",),
+    "sla_warning_assignee": ("staff",),
+    "sla_breach_assignee": ("staff",),
+    "deal_task_overdue": ("staff",),
+    "deal_task_reminder": ("staff",),
+}
 
 
 def body_of(text: str) -> str:

@@ -21,6 +21,7 @@ from caseflow.models import Notification
 from caseflow.settings import ROOT
 from caseflow.topics import load as load_topics
 from tests.conftest import free_port
+from tests.mailbox import text_of
 from tests.test_email import new_customer, register
 
 TEMPLATES = MailTemplates(ROOT / "email_templates")
@@ -123,3 +124,39 @@ async def test_server_down_is_retried_and_given_up_honestly(http, tokens, sessio
     # The notifier's retries ran out: it says so, and the row shows it.
     await nobody.notification_failed(batch)
     assert (await row_of(sessions, batch)).status == "failed"
+
+
+CLOCK = {"kind": "first_response", "line": "L1", "target": 7200.0, "policy": "standard"}
+
+
+async def test_breaches_batched_for_a_supervisor_are_one_email_sent_once(
+    http, tokens, sessions, mailbox
+) -> None:
+    """A notifier from before per-request e-mails may still batch several breaches for one
+    supervisor: the staff digest renders (it once needed a customer) and goes out once."""
+    customer, _ = await new_customer(http, tokens)
+    now = datetime.now(UTC)
+    notices = []
+    for _ in range(3):
+        created = await register(http, tokens, customer)
+        notices.append(
+            Notice(
+                key=f"test:{uuid.uuid4()}:supervisor",
+                event="sla_breach_supervisor",
+                request_id=created["id"],
+                importance="critical",
+                at=now,
+                data={"clock": CLOCK, "assignee": created["assignee"]},
+            )
+        )
+    batch = Batch(recipient_key="user:supervisor", notices=notices, batched_at=now)
+    sent = sender(sessions, mailbox.port)
+    assert (await sent.send_notification(batch)).status == "sent"
+    assert (await sent.send_notification(batch)).status == "sent"  # a retry sends nothing more
+    (message,) = await mailbox.wait_for("supervisor@caseflow.local", seconds=5)
+    assert message["Subject"] == "Обращения: обновления (3)"
+    text = text_of(message)
+    assert text.startswith("Здравствуйте, ") and text.rstrip().endswith("Caseflow")
+    assert text.count("истёк срок первого ответа") == 3
+    row = await row_of(sessions, batch)
+    assert (row.status, row.attempts) == ("sent", 1)

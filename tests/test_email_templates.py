@@ -153,4 +153,4 @@ def test_check_fails_on_a_broken_template(folder: Path) -> None:
     write(folder, "request_closed/default", "{{ request.numbr }}")
     result = CliRunner().invoke(app, ["templates", "check", "--directory", str(folder)])
     assert result.exit_code == 1
-    assert "request_closed/default (ru): UndefinedError" in result.output
+    assert "request_closed/default (ru, customer): UndefinedError" in result.output
