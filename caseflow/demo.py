@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.lifecycle import Line, Role
-from caseflow.models import Customer, CustomerContact, Representative
+from caseflow.models import Customer, CustomerContact, Representative, Team, User
 from caseflow.store.people import upsert_team, upsert_user
 
 DEMO_PASSWORD = "demo"
@@ -158,7 +158,13 @@ DEMO_NAMESPACE = uuid.UUID("0b6f3c59-9e1a-4d8e-8d0e-7b1b0a6d5c01")
 
 
 async def seed(session: AsyncSession) -> None:
+    """Create the demo teams, people and customers that are missing; what exists (and what
+    people changed since: capacity, availability, skills, passwords) is left as it is."""
+    teams = set(await session.scalars(select(Team.code)))
+    people = set(await session.scalars(select(User.username)))
     for code, name, line, region in TEAMS:
+        if code in teams:
+            continue
         await upsert_team(
             session,
             code=code,
@@ -168,6 +174,8 @@ async def seed(session: AsyncSession) -> None:
             requeue_when_away=code in REQUEUING_TEAMS,
         )
     for username, role, full_name, team, skills, availability in USERS:
+        if username in people:
+            continue
         supervisor = role == Role.SUPERVISOR
         user = await upsert_user(
             session,

@@ -6,12 +6,15 @@ import asyncio
 import shutil
 from pathlib import Path
 
+from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus
 from typer.testing import CliRunner
 
 from activities.requests import RequestActivities
 from caseflow.cli import app as cli
 from caseflow.db import transaction
+from caseflow.demo import seed
+from caseflow.models import User
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, get_settings
 from caseflow.store import rules_state
@@ -339,3 +342,28 @@ def test_what_if_with_a_missing_file_says_so_in_one_line(tmp_path: Path) -> None
     binary.write_bytes(b"\xff\xfe\x00rules")
     unreadable = runner.invoke(cli, ["rules", "what-if", str(binary)])
     assert unreadable.exit_code == 2 and "cannot read" in unreadable.output
+
+
+async def test_the_demo_seed_adds_what_is_missing_and_keeps_what_people_changed(sessions) -> None:
+    """`make run` seeds at every start: capacity, availability and skills set since stay."""
+    async with transaction(sessions) as session:
+        person = await session.scalar(select(User).where(User.username == "agent2-junior"))
+        assert person is not None
+        before = (person.capacity, person.availability, dict(person.skills))
+        person.capacity, person.availability, person.skills = 3, "away", {"cards": 1}
+    try:
+        async with transaction(sessions) as session:
+            await seed(session)
+        async with sessions() as session:
+            person = await session.scalar(select(User).where(User.username == "agent2-junior"))
+            assert person is not None
+            assert (person.capacity, person.availability, person.skills) == (
+                3,
+                "away",
+                {"cards": 1},
+            )
+    finally:
+        async with transaction(sessions) as session:
+            person = await session.scalar(select(User).where(User.username == "agent2-junior"))
+            assert person is not None
+            person.capacity, person.availability, person.skills = before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,11 @@ def test_long_rule_books_explain_the_first_failures_and_count_the_rest(tmp_path)
     assert route.rule == "default:L1"
     assert len(route.tried) == 26 and route.tried[0]["rule"] == "r0"
     assert route.tried[-1]["why"] == "5 more rules did not match"
+
+
+def test_nobody_free_on_the_hotline_holds_the_request_for_another_try() -> None:
+    """The catch-all rule has an overflow: a request nobody could take is tried again later,
+    never left unassigned for good."""
+    route = BOOK.route(request_start(customer=customer(region="RU-MOW")))
+    assert route.rule == "everyone-else"
+    assert route.overflow is not None and route.overflow.hold == timedelta(minutes=10)
