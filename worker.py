@@ -33,7 +33,7 @@ from caseflow.settings import Settings, get_settings
 from caseflow.sla import SlaBook
 from caseflow.sla import load as load_sla
 from caseflow.store.people import team_codes
-from caseflow.temporal import connect
+from caseflow.temporal import connect_patiently, keep_alive_file
 from caseflow.ticketing import PollInput, Ticketing
 from caseflow.ticketing import load as load_ticketing
 from caseflow.topics import TopicBook
@@ -165,7 +165,7 @@ async def run(settings: Settings | None = None) -> None:
     async with make_sessionmaker(engine)() as session:
         rules.reload(known_queues=await team_codes(session))  # and a queue nobody staffs
     ticketing = load_ticketing(settings.ticketing_file)  # a bad connector stops start-up
-    client = await connect(settings)
+    client = await connect_patiently(settings)  # Temporal may still be starting: wait for it
     worker = build_worker(
         client,
         task_queue=settings.task_queue,
@@ -181,9 +181,16 @@ async def run(settings: Settings | None = None) -> None:
         "worker started",
         extra={"task_queue": settings.task_queue, "rules": len(rules.current.rules)},
     )
+    heartbeat = (
+        asyncio.create_task(keep_alive_file(settings.worker_health_file, worker))
+        if settings.worker_health_file is not None
+        else None
+    )
     try:
         await worker.run()
     finally:
+        if heartbeat is not None:
+            heartbeat.cancel()
         await engine.dispose()
 
 

@@ -63,6 +63,24 @@ def worker() -> None:
         raise typer.Exit(1) from None
 
 
+@app.command("worker-alive")
+def worker_alive(
+    file: Path | None = typer.Option(None, help="default: CASEFLOW_WORKER_HEALTH_FILE"),
+    within: float = typer.Option(30.0, help="seconds since the worker's last sign of life"),
+) -> None:
+    """Exit 0 if the worker polled Temporal lately (its health file is fresh), else 1."""
+    from caseflow.temporal import fresh
+
+    path = file or get_settings().worker_health_file
+    if path is None:
+        typer.echo("no health file: set CASEFLOW_WORKER_HEALTH_FILE or --file", err=True)
+        raise typer.Exit(2)
+    if not fresh(path, within):
+        typer.echo(f"worker silent: {path} not touched in the last {within:.0f} s", err=True)
+        raise typer.Exit(1)
+    typer.echo("worker alive")
+
+
 @app.command()
 def api(host: str | None = None, port: int | None = None) -> None:
     """Serve the HTTP API."""

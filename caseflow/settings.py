@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "caseflow"
+    # A file the worker touches while it polls (a container health check reads it).
+    worker_health_file: Path | None = None
     jwt_secret: str = PLACEHOLDER_SECRET
     token_ttl: timedelta = timedelta(hours=12)
     auto_close_after: timedelta = timedelta(days=3)

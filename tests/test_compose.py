@@ -65,3 +65,32 @@ def test_app_services_pass_known_settings_and_real_commands() -> None:
         subcommand = command[1:3] if command[1] == "db" else command[1:2]
         help_run = runner.invoke(cli, [*subcommand, "--help"])
         assert help_run.exit_code == 0, help_run.output
+
+
+LONG_RUNNING = ("postgres", "temporal", "temporal-ui", "mailpit", "api", "worker")
+
+
+def test_the_stack_comes_back_and_starts_in_order() -> None:
+    """Unattended: every long-running service restarts; the app waits for a Temporal that
+    answers (not one that merely started); each part says whether it is healthy."""
+    found = services()
+    for name in LONG_RUNNING:
+        assert found[name].get("restart") == "unless-stopped", name
+    assert "restart" not in found["migrate"]  # a one-off: done is done
+    for name in ("postgres", "temporal", "api", "worker"):
+        assert found[name].get("healthcheck", {}).get("test"), f"{name} has no health check"
+    assert "cluster health" in " ".join(found["temporal"]["healthcheck"]["test"])
+    for name in ("api", "worker", "temporal-ui"):
+        assert found[name]["depends_on"]["temporal"] == {"condition": "service_healthy"}, name
+    assert found["temporal"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def test_the_worker_reports_its_health_and_scales() -> None:
+    worker = services()["worker"]
+    check = worker["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "caseflow", "worker-alive"]
+    help_run = CliRunner().invoke(cli, [*check[2:3], "--help"])
+    assert help_run.exit_code == 0, help_run.output
+    assert worker["environment"]["CASEFLOW_WORKER_HEALTH_FILE"]
+    assert worker["deploy"]["replicas"] >= 2
+    assert "ports" not in worker and "container_name" not in worker  # nothing pins one copy
