@@ -33,7 +33,8 @@ from caseflow.settings import Settings, get_settings
 from caseflow.sla import SlaBook
 from caseflow.sla import load as load_sla
 from caseflow.store.people import team_codes
-from caseflow.temporal import connect_patiently, keep_alive_file
+from caseflow.store.workers import heartbeat
+from caseflow.temporal import connect_patiently
 from caseflow.ticketing import PollInput, Ticketing
 from caseflow.ticketing import load as load_ticketing
 from caseflow.topics import TopicBook
@@ -181,16 +182,19 @@ async def run(settings: Settings | None = None) -> None:
         "worker started",
         extra={"task_queue": settings.task_queue, "rules": len(rules.current.rules)},
     )
-    heartbeat = (
-        asyncio.create_task(keep_alive_file(settings.worker_health_file, worker))
-        if settings.worker_health_file is not None
-        else None
+    alive = asyncio.create_task(
+        heartbeat(
+            make_sessionmaker(engine),
+            worker,
+            settings.task_queue,
+            file=settings.worker_health_file,
+        )
     )
     try:
         await worker.run()
     finally:
-        if heartbeat is not None:
-            heartbeat.cancel()
+        alive.cancel()
+        await asyncio.gather(alive, return_exceptions=True)
         await engine.dispose()
 
 

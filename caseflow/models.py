@@ -557,6 +557,18 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class WorkerBeat(Base):
+    """A worker's sign of life, written every few seconds while it polls its task queue:
+    readiness says whether any worker serves the queue."""
+
+    __tablename__ = "worker_beats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True, doc="host:pid")
+    task_queue: Mapped[str] = mapped_column(String(200), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class RoutingState(Base):
     """Which rule set is live: reloading bumps the version, workers reload when it moves."""
 

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     task_queue: str = "caseflow"
     # A file the worker touches while it polls (a container health check reads it).
     worker_health_file: Path | None = None
+    # Readiness: not ready unless a worker of the task queue gave a sign of life this recently.
+    worker_silence: timedelta = timedelta(seconds=15)
     jwt_secret: str = PLACEHOLDER_SECRET
     token_ttl: timedelta = timedelta(hours=12)
     auto_close_after: timedelta = timedelta(days=3)

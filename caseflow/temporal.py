@@ -68,20 +68,6 @@ async def connect_patiently(
             delay = min(delay * 2, longest)
 
 
-async def keep_alive_file(path: Path, running: object, every: float = 5.0) -> None:
-    """Touch `path` every few seconds while `running.is_running` (a Worker) holds: the
-    container's health check reads how fresh it is (`caseflow worker-alive`)."""
-    while True:
-        if getattr(running, "is_running", False):
-            await asyncio.to_thread(_touch, path)
-        await asyncio.sleep(every)
-
-
-def _touch(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-
-
 def fresh(path: Path, within: float) -> bool:
     """Whether the worker touched its file within the last `within` seconds."""
     try:

@@ -32,6 +32,7 @@ from caseflow.pipelines import load as load_pipelines
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, Settings
 from caseflow.sla import load as load_sla
+from caseflow.store.workers import heard_from, heartbeat
 from caseflow.temporal import dev_server_path, test_server_path
 from caseflow.ticketing import ConnectorConfig, Ticketing
 from tests import otrs_double, rt_peer
@@ -263,7 +264,16 @@ async def dev_worker(
         ticketing=TICKETING,
     )
     task = asyncio.create_task(worker.run())
+    # Its signs of life, as `caseflow worker` gives them: readiness looks for them.
+    alive = asyncio.create_task(heartbeat(sessions, worker, settings.task_queue, every=1.0))
+    for _ in range(200):  # ready (as /readyz sees it) once it gave its first sign of life
+        async with sessions() as session:
+            if await heard_from(session, settings.task_queue, timedelta(seconds=5)):
+                break
+        await asyncio.sleep(0.05)
     yield worker
+    alive.cancel()
+    await asyncio.gather(alive, return_exceptions=True)
     await worker.shutdown()
     await task
 

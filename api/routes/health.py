@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from api.deps import State
 from api.problems import Problem
+from caseflow.store import workers
 
 router = APIRouter(tags=["operations"])
 
@@ -21,6 +22,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", operation_id="readyz")
 async def readyz(state: State) -> dict[str, str]:
+    """Ready: the database answers, Temporal answers, and a worker polls the task queue."""
     checks: dict[str, str] = {}
     try:
         async with state.engine.connect() as connection:
@@ -33,6 +35,18 @@ async def readyz(state: State) -> dict[str, str]:
         checks["temporal"] = "ok"
     except Exception as exc:
         checks["temporal"] = f"down: {type(exc).__name__}"
+    # Intake waits for a worker: without one polling the task queue, nothing gets registered.
+    queue, silence = state.settings.task_queue, state.settings.worker_silence
+    try:
+        async with state.sessions() as session:
+            heard = await workers.heard_from(session, queue, silence)
+        checks["worker"] = (
+            "ok"
+            if heard
+            else f"down: no worker of '{queue}' heard from in {silence.total_seconds():.0f} s"
+        )
+    except Exception as exc:
+        checks["worker"] = f"down: {type(exc).__name__}"
     if any(v != "ok" for v in checks.values()):
         raise Problem(503, "not_ready", "a dependency is down", checks=checks)
     return {"status": "ready", **checks}
