@@ -41,13 +41,20 @@ from caseflow.topics import TopicBook
 from caseflow.topics import load as load_topics
 from workflows.absence import AbsenceWorkflow
 from workflows.deal import DealWorkflow
-from workflows.notifier import NotifierWorkflow
+from workflows.notifier import NotifierWorkflow, ResendWorkflow
 from workflows.request import RequestWorkflow
 from workflows.ticket_poller import PollerStart, TicketPollerWorkflow
 
 log = logging.getLogger("caseflow.worker")
 
-WORKFLOWS = [RequestWorkflow, AbsenceWorkflow, NotifierWorkflow, DealWorkflow, TicketPollerWorkflow]
+WORKFLOWS = [
+    RequestWorkflow,
+    AbsenceWorkflow,
+    NotifierWorkflow,
+    ResendWorkflow,
+    DealWorkflow,
+    TicketPollerWorkflow,
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class Mail:
     topics: TopicBook
     digest_window: timedelta
     default_locale: str = "ru"
+    give_up_after: timedelta = timedelta(days=2)
 
     @classmethod
     def of(cls, settings: Settings) -> Mail:
@@ -68,6 +76,7 @@ class Mail:
             load_topics(settings.routing_rules_dir / "topics" / "topics.yaml"),
             settings.digest_window,
             settings.default_locale,
+            settings.mail_give_up_after,
         )
 
 
@@ -94,7 +103,9 @@ def build_worker(
     max_cached_workflows: int = 1000,
 ) -> Worker:
     """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
-    poster = NoticePoster(client, task_queue, mail.digest_window) if mail else None
+    poster = (
+        NoticePoster(client, task_queue, mail.digest_window, mail.give_up_after) if mail else None
+    )
     requests = RequestActivities(
         sessions, rules, sla, poster=poster, topics=mail.topics if mail else None
     )
@@ -120,7 +131,12 @@ def build_worker(
         notifications = NotificationActivities(
             sessions, mail.templates, mail.smtp, mail.topics, mail.default_locale
         )
-        activities += [notifications.send_notification, notifications.notification_failed]
+        activities += [
+            notifications.send_notification,
+            notifications.notification_failed,
+            notifications.resend_notification,
+            notifications.resend_failed,
+        ]
     return Worker(
         client,
         task_queue=task_queue,

@@ -61,11 +61,15 @@ class NoticePoster:
     client: Client
     task_queue: str
     window: timedelta
+    give_up_after: timedelta = timedelta(days=2)
 
     async def post(self, recipient_key: str, notice: Notice) -> None:
+        start = NotifierStart(
+            recipient_key=recipient_key, window=self.window, give_up_after=self.give_up_after
+        )
         await self.client.start_workflow(
             "NotifierWorkflow",
-            NotifierStart(recipient_key=recipient_key, window=self.window),
+            start,
             id=f"notify-{recipient_key}",
             task_queue=self.task_queue,
             start_signal="notice",
@@ -105,6 +109,33 @@ class NotificationActivities:
             await self._update(message_id, attempts=Notification.attempts + 1)
         if row.status != "pending":
             return Sent(message_id=message_id, status=row.status, detail=row.error or "")
+        return await self._deliver(row)
+
+    @activity.defn
+    async def resend_notification(self, message_id: str) -> Sent:
+        """A failed e-mail once more, as it was rendered, under its own Message-ID (the
+        reader's client shows one message, whichever copy arrives)."""
+        async with transaction(self.sessions) as session:
+            row = await session.get(Notification, message_id)
+            if row is None:
+                raise ApplicationError(f"no e-mail {message_id}", type="unknown_notification")
+            if row.status in ("sent", "skipped"):
+                return Sent(message_id=message_id, status=row.status, detail=row.error or "")
+            row.status, row.attempts = "pending", row.attempts + 1
+        return await self._deliver(row)  # the row as committed (expire_on_commit is off)
+
+    @activity.defn
+    async def resend_failed(self, message_id: str) -> None:
+        """Retries of a resend are used up: failed again (unless it went out after all)."""
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Notification)
+                .where(Notification.message_id == message_id, Notification.status == "pending")
+                .values(status="failed")
+            )
+
+    async def _deliver(self, row: Notification) -> Sent:
+        message_id = row.message_id
         mail = Outgoing(
             message_id=message_id,
             to=row.recipient or "",

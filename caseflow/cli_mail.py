@@ -1,7 +1,10 @@
-"""`caseflow mail`: read what the development mail catcher of `make run` caught, decoded."""
+"""`caseflow mail`: read what the development mail catcher of `make run` caught, decoded;
+send failed e-mails again."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -43,3 +46,53 @@ def mail_show(number: int, folder: Path = FOLDER) -> None:
             typer.echo(f"{name}: {item.message[name]}")
     typer.echo("")
     typer.echo(item.text)
+
+
+@mail_app.command("resend")
+def mail_resend(
+    since: datetime = typer.Option(..., help="failed since this date or time (UTC if no zone)"),
+    failed: bool = typer.Option(True, "--failed", help="the failed ones (the only kind resent)"),
+) -> None:
+    """Send failed e-mails again, each as it was rendered and under its own Message-ID (a
+    worker sends them, with the usual retries); prints how many were queued."""
+    count = asyncio.run(_resend(since))
+    typer.echo(f"{count} failed e-mail(s) queued to be sent again")
+
+
+async def _resend(since: datetime) -> int:
+    from datetime import UTC
+
+    from sqlalchemy import select
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    from caseflow.db import make_engine, make_sessionmaker
+    from caseflow.mail_context import resend_order
+    from caseflow.models import Notification
+    from caseflow.settings import get_settings
+    from caseflow.temporal import connect
+
+    settings = get_settings()
+    moment = since if since.tzinfo else since.replace(tzinfo=UTC)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            rows = (
+                await session.execute(
+                    select(Notification.message_id, Notification.attempts).where(
+                        Notification.status == "failed", Notification.created_at >= moment
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    client = await connect(settings)
+    for message_id, attempts in rows:
+        workflow_id, order = resend_order(message_id, attempts, settings.mail_give_up_after)
+        await client.start_workflow(
+            "ResendWorkflow",
+            order,
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    return len(rows)

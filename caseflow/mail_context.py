@@ -3,6 +3,7 @@ the event. Plain data, built by the notification activity from the read model.""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -166,6 +167,9 @@ class NotifierStart(BaseModel):
 
     recipient_key: str = Field(description="customer:<id> or user:<username>")
     window: timedelta
+    give_up_after: timedelta = Field(
+        default=timedelta(days=2), description="retry an e-mail this long, then mark it failed"
+    )
     seen: list[str] = Field(default_factory=list)
     pending: list[Notice] = Field(default_factory=list)
 
@@ -185,3 +189,17 @@ class Sent(BaseModel):
     message_id: str
     status: Literal["sent", "skipped", "failed"]
     detail: str = ""
+
+
+class Resend(BaseModel):
+    """A failed e-mail to send again, by its Message-ID."""
+
+    message_id: str
+    give_up_after: timedelta = timedelta(days=2)
+
+
+def resend_order(message_id: str, attempts: int, give_up_after: timedelta) -> tuple[str, Resend]:
+    """The ResendWorkflow's id and input for a failed e-mail: one resend per failure, however
+    often it is asked for (the id names the attempts so far)."""
+    key = hashlib.sha256(message_id.encode()).hexdigest()[:32]
+    return f"resend-{key}-{attempts}", Resend(message_id=message_id, give_up_after=give_up_after)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     email_templates_dir: Path = ROOT / "email_templates"
     # Customer e-mails within this window are merged into one (critical topics never wait).
     digest_window: timedelta = timedelta(seconds=60)
+    # How long an e-mail is retried while the relay answers 4xx or is down (MTAs keep a
+    # message queued for days too); then it is marked failed, and may be resent by hand.
+    mail_give_up_after: timedelta = timedelta(days=2)
     notifications: bool = True
     default_locale: str = "ru"
     # Where "today" is for people without working hours of their own (reports by date).

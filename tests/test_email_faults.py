@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -160,3 +164,65 @@ async def test_breaches_batched_for_a_supervisor_are_one_email_sent_once(
     assert text.count("истёк срок первого ответа") == 3
     row = await row_of(sessions, batch)
     assert (row.status, row.attempts) == ("sent", 1)
+
+
+@pytest.mark.parametrize("sink", ["-f"], indirect=True)
+async def test_a_failed_email_is_sent_again_by_a_supervisor(
+    http, tokens, sessions, mailbox, sink: int
+) -> None:
+    batch, email = await resolved_batch(http, tokens)
+    with pytest.raises(ApplicationError):
+        await sender(sessions, sink).send_notification(batch)  # refused: failed
+    row = await row_of(sessions, batch)
+    assert row.status == "failed"
+    url = f"/api/v1/supervisor/notifications/{quote(row.message_id, safe='')}/resend"
+    assert (await http.post(url, headers=tokens["operator"])).status_code == 403
+    again = await http.post(url, headers=tokens["supervisor"])
+    assert again.status_code == 202, again.text
+    for _ in range(100):  # the session worker's relay takes it, under its own Message-ID
+        again_sent = [m for m in mailbox.to(email) if m["Message-ID"] == row.message_id]
+        if again_sent:
+            break
+        await asyncio.sleep(0.1)
+    assert len(again_sent) == 1
+    for _ in range(50):
+        row = await row_of(sessions, batch)
+        if row.status == "sent":
+            break
+        await asyncio.sleep(0.1)
+    assert (row.status, row.attempts) == ("sent", 2)
+    done = await http.post(url, headers=tokens["supervisor"])
+    assert done.status_code == 409 and done.json()["code"] == "not_failed"
+
+
+@pytest.mark.parametrize("sink", ["-f"], indirect=True)
+async def test_caseflow_mail_resend_sends_the_failed_again(
+    http, tokens, sessions, mailbox, settings, dev_env, sink: int
+) -> None:
+    since = datetime.now(UTC)
+    batch, email = await resolved_batch(http, tokens)
+    with pytest.raises(ApplicationError):
+        await sender(sessions, sink).send_notification(batch)
+    row = await row_of(sessions, batch)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
+    env |= {
+        "CASEFLOW_DATABASE_URL": settings.database_url,
+        "CASEFLOW_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "CASEFLOW_TASK_QUEUE": settings.task_queue,
+    }
+    command = [sys.executable, "-m", "caseflow.cli", "mail", "resend", "--failed"]
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [*command, "--since", since.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "queued to be sent again" in done.stdout
+    for _ in range(100):
+        again = [m for m in mailbox.to(email) if m["Message-ID"] == row.message_id]
+        if again:
+            break
+        await asyncio.sleep(0.1)
+    assert len(again) == 1

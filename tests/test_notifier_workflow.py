@@ -30,9 +30,14 @@ class Outbox:
         self.batches: list[Batch] = []
         self.failed: list[Batch] = []
         self.refuse = False
+        self.down_for: str | None = None  # a recipient whose relay answers 4xx
+        self.attempts = 0
 
     @activity.defn(name="send_notification")
     async def send(self, batch: Batch) -> Sent:
+        if batch.recipient_key == self.down_for:
+            self.attempts += 1
+            raise ApplicationError("421 try again later", type="smtp_temporary")
         if self.refuse:
             raise ApplicationError("550 no such user", type="smtp_refused", non_retryable=True)
         self.batches.append(batch)
@@ -176,4 +181,30 @@ async def test_a_refused_email_is_marked_failed_and_the_notifier_goes_on(notifie
     await until(lambda: any(b.recipient_key == recipient for b in outbox.batches))
     sent = [b for b in outbox.batches if b.recipient_key == recipient]
     assert [[n.key for n in b.notices] for b in sent] == [["c:2"]]
+    await handle.terminate("test done")
+
+
+async def test_a_relay_that_stays_down_is_retried_often_until_the_budget_is_spent(
+    notifier,
+) -> None:
+    env, queue, outbox = notifier
+    recipient = f"customer:{uuid.uuid4()}"
+    outbox.down_for = recipient
+    handle = await env.client.start_workflow(
+        NotifierWorkflow.run,
+        NotifierStart(recipient_key=recipient, window=WINDOW, give_up_after=timedelta(minutes=10)),
+        id=f"notify-{recipient}",
+        task_queue=queue,
+        start_signal="notice",
+        start_signal_args=[await notice("g:1", env, "critical")],
+    )
+    for _ in range(40):  # the test server skips the retries' waits
+        await env.sleep(timedelta(minutes=1))
+        if any(b.recipient_key == recipient for b in outbox.failed):
+            break
+    assert [[n.key for n in b.notices] for b in outbox.failed if b.recipient_key == recipient] == [
+        ["g:1"]
+    ]  # given up after the budget (10 min here, two days by default), marked failed
+    # At most 30 s apart: about 20 tries in 10 minutes (ten tries 5 s to 10 min apart before).
+    assert outbox.attempts >= 15
     await handle.terminate("test done")

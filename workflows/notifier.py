@@ -19,7 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.mail_context import Batch, Notice, NotifierStart, Sent
+    from caseflow.mail_context import Batch, Notice, NotifierStart, Resend, Sent
     from caseflow.notices import per_request, superseded
 
 # Before this patch a critical notice took every waiting one along, into one digest.
@@ -28,13 +28,14 @@ PER_REQUEST_PATCH = "digest-per-request"
 QUIET = timedelta(days=1)
 KEEP_SEEN = 500
 SENDS_PER_RUN = 200
-# 4xx and dropped connections: retried with backoff for about an hour, never forever.
+# 4xx and dropped connections: retried for the notifier's `give_up_after` (two days by
+# default, like an MTA's queue lifetime), at most 30 s apart, so that the first e-mail after
+# a relay outage goes out within half a minute of its return.
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-    maximum_attempts=10,
-    non_retryable_error_types=["smtp_refused", "template_error"],
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["smtp_refused", "template_error", "unknown_notification"],
 )
 
 
@@ -134,6 +135,7 @@ class NotifierWorkflow:
                 batch,
                 result_type=Sent,
                 start_to_close_timeout=timedelta(minutes=2),
+                schedule_to_close_timeout=self.start.give_up_after,
                 retry_policy=SEND_RETRY,
             )
         except ActivityError as exc:
@@ -145,3 +147,27 @@ class NotifierWorkflow:
                 batch,
                 start_to_close_timeout=timedelta(seconds=30),
             )
+
+
+@workflow.defn
+class ResendWorkflow:
+    """A failed e-mail sent again by hand (`POST /supervisor/notifications/{id}/resend`,
+    `caseflow mail resend`): the stored e-mail, its own Message-ID, the same retries."""
+
+    @workflow.run
+    async def run(self, resend: Resend) -> str:
+        try:
+            sent = await workflow.execute_activity(
+                "resend_notification",
+                resend.message_id,
+                result_type=Sent,
+                start_to_close_timeout=timedelta(minutes=2),
+                schedule_to_close_timeout=resend.give_up_after,
+                retry_policy=SEND_RETRY,
+            )
+        except ActivityError:
+            await workflow.execute_activity(
+                "resend_failed", resend.message_id, start_to_close_timeout=timedelta(seconds=30)
+            )
+            return "failed"
+        return sent.status
