@@ -1,18 +1,25 @@
 """`caseflow dev`: the whole system on one machine, each part a child process.
 
 Temporal dev server (SQLite file, with its UI), an SMTP catcher, the worker and the API.
-Ctrl-C (or SIGTERM) stops every child, newest first, and waits for each.
+It supervises them: a child that dies is started again after a pause (1 s, doubling to
+30 s), its death logged; the stack gives up only when a child keeps dying (5 times within a
+minute). Ctrl-C (or SIGTERM) stops every child, newest first, and waits for each; children
+die with the stack even if it is killed outright (Linux: PR_SET_PDEATHSIG). `pids.json` in
+the data folder says which process is which.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -34,6 +41,26 @@ def wait_for_port(port: int, timeout: float = 60.0) -> None:
     raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f}s")
 
 
+FIRST_PAUSE, LONGEST_PAUSE = 1.0, 30.0
+KEEPS_DYING = (5, 60.0)  # this many deaths within so many seconds: give up
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be sent SIGTERM when `caseflow dev` dies, however."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    process: subprocess.Popen[bytes]
+    deaths: deque[float] = field(default_factory=lambda: deque(maxlen=KEEPS_DYING[0]))
+    pause: float = FIRST_PAUSE
+    restart_at: float | None = None
+
+
 @dataclass
 class DevStack:
     data_dir: Path
@@ -41,7 +68,7 @@ class DevStack:
     temporal_port: int = 7233
     ui_port: int = 8233
     smtp_port: int = 8025
-    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
     stopping: bool = False
 
     @property
@@ -60,12 +87,23 @@ class DevStack:
         )
         return env
 
-    def spawn(self, name: str, args: list[str]) -> None:
+    def launch(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        env = {**self.env, "PYTHONUNBUFFERED": "1"}  # each line in the log as it is written
+        return subprocess.Popen(
+            args, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
         )
-        self.children.append((name, process))
+
+    def spawn(self, name: str, args: list[str]) -> None:
+        self.children.append(Child(name, args, self.launch(name, args)))
+        self.write_pids()
+
+    def write_pids(self) -> None:
+        pids = {child.name: child.process.pid for child in self.children}
+        (self.data_dir / "pids.json").write_text(json.dumps(pids))
+
+    def say(self, text: str) -> None:
+        print(f"caseflow dev: {text}", flush=True)
 
     def prepare_database(self) -> None:
         from caseflow.settings import Settings
@@ -127,12 +165,35 @@ class DevStack:
         raise TimeoutError(f"the API did not become ready; see {self.data_dir}/*.log")
 
     def check_children(self) -> None:
-        for name, process in self.children:
-            if process.poll() is not None:
+        """Restart children that died (after their pause); give up on one that keeps dying."""
+        if self.stopping:  # Ctrl-C reached the children too: nothing to restart
+            return
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.process, child.restart_at = self.launch(child.name, child.args), None
+                    self.write_pids()
+                    self.say(f"{child.name} started again (pid {child.process.pid})")
+                continue
+            code = child.process.poll()
+            if code is None:
+                if child.deaths and now - child.deaths[-1] > KEEPS_DYING[1]:
+                    child.pause = FIRST_PAUSE  # up for a while: the next death is forgiven
+                continue
+            child.deaths.append(now)
+            count, window = KEEPS_DYING
+            if len(child.deaths) == count and now - child.deaths[0] <= window:
                 raise RuntimeError(
-                    f"{name} exited with {process.returncode}; "
-                    f"see {self.data_dir / (name + '.log')}"
+                    f"{child.name} keeps dying ({count} times in {window:.0f} s, last with "
+                    f"{code}); see {self.data_dir / (child.name + '.log')}"
                 )
+            self.say(
+                f"{child.name} exited with {code}; starting it again in {child.pause:.0f} s "
+                f"(see {self.data_dir / (child.name + '.log')})"
+            )
+            child.restart_at = now + child.pause
+            child.pause = min(child.pause * 2, LONGEST_PAUSE)
 
     def banner(self) -> str:
         users = ", ".join(u[0] for u in USERS)
@@ -153,15 +214,15 @@ class DevStack:
 
     def stop(self, *_: object) -> None:
         self.stopping = True
-        for _name, process in reversed(self.children):
-            if process.poll() is None:
-                process.terminate()
-        for _name, process in reversed(self.children):
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                child.process.terminate()
+        for child in reversed(self.children):
             try:
-                process.wait(timeout=15)
+                child.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                child.process.kill()
+                child.process.wait()
 
     def run(self) -> int:
         def on_signal(signum: int, frame: FrameType | None) -> None:

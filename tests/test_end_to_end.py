@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -55,19 +56,20 @@ def stack(tmp_path: Path):
             break
     try:
         assert any("Caseflow is running" in line for line in banner), "".join(banner)
-        yield ports, "".join(banner), tmp_path
+        yield ports, "".join(banner), tmp_path, process
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        assert process.returncode == 0, process.stdout.read()
+        if process.poll() is None:  # a test may have killed it itself
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+            assert process.returncode == 0, process.stdout.read()
 
 
 def test_make_run_stack_drives_a_request_to_close(stack) -> None:
-    ports, banner, data_dir = stack
+    ports, banner, data_dir, _ = stack
     assert "operator" in banner and "demo" in banner
     base = f"http://127.0.0.1:{ports['api']}/api/v1"
     with httpx.Client(base_url=base, timeout=30) as http:
@@ -133,3 +135,61 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
     assert f"Subject: Обращение {number}" in shown
     assert "Здравствуйте, Мария Сквозная!" in shown  # the text part, not base64
     assert number in (data_dir / "smtp.log").read_text()
+
+
+def test_make_run_brings_a_killed_worker_back(stack) -> None:
+    """`caseflow dev` supervises its children: a worker killed outright is started again,
+    and intake works again without restarting the stack."""
+    ports, _, data_dir, process = stack
+    base = f"http://127.0.0.1:{ports['api']}"
+    pids = json.loads((data_dir / "pids.json").read_text())
+    os.kill(pids["worker"], signal.SIGKILL)
+    line = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "worker started again" not in line:
+        line = process.stdout.readline()
+    assert "worker started again" in line
+    assert json.loads((data_dir / "pids.json").read_text())["worker"] != pids["worker"]
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for _ in range(120):  # ready again once the new worker polls
+            if http.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.25)
+        assert http.get("/readyz").status_code == 200
+        token = http.post(
+            "/api/v1/auth/token", data={"username": "operator", "password": "demo"}
+        ).json()["access_token"]
+        body = {
+            "customer_id": "51ef48c8-8950-5418-a733-c1ef1bf9fac4",  # the demo company
+            "channel": "phone",
+            "topic": "consultation",
+            "subject": "После перезапуска",
+            "description": "Обращение после того, как воркер упал",
+        }
+        created = http.post(
+            "/api/v1/requests", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["assignee"]
+
+
+def test_killing_make_run_outright_takes_its_children_along(stack) -> None:
+    _, _, data_dir, process = stack
+    children = json.loads((data_dir / "pids.json").read_text())
+    process.kill()  # SIGKILL: no chance to stop anything itself
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    left = dict(children)
+    while left and time.monotonic() < deadline:
+        left = {name: pid for name, pid in left.items() if alive(pid)}
+        time.sleep(0.2)
+    assert left == {}, f"still running after caseflow dev was killed: {left}"
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its reaper counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
