@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import (
@@ -14,9 +16,14 @@ from pydantic import (
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError
 
+from api.deadline import unconfirmed
 from api.deps import actor_of
 from api.problems import Problem, from_validation, invalid, not_found
 from api.request_views import RequestOut, allowed_for, out
@@ -215,6 +222,9 @@ async def perform(
     name: str,
     payload: dict[str, Any],
     ticketing: Ticketing | None = None,
+    *,
+    deadline: timedelta | None = None,
+    key: str | None = None,
 ) -> RequestOut:
     """Validate the body, check what it names, then send the update; problems as raised."""
     model = BODIES.get(name)
@@ -231,10 +241,18 @@ async def perform(
     if isinstance(body, CommentBody):
         action.files = await comment_files(db, row, body)
     await db.commit()  # no transaction held open across the workflow call
+    # The same Idempotency-Key is the same update: Temporal applies it once.
+    update_id = f"{user.username}:{name}:{key}" if key else None
+    call = temporal.get_workflow_handle(row.workflow_id).execute_update(
+        RequestWorkflow.act, action, id=update_id
+    )
     try:
-        view = await temporal.get_workflow_handle(row.workflow_id).execute_update(
-            RequestWorkflow.act, action
+        view = await (
+            asyncio.wait_for(call, timeout=deadline.total_seconds()) if deadline else call
         )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        assert deadline is not None
+        raise unconfirmed(deadline) from None
     except WorkflowUpdateFailedError as exc:
         raise to_problem(exc) from exc
     except RPCError as exc:

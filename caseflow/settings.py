@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     worker_health_file: Path | None = None
     # Readiness: not ready unless a worker of the task queue gave a sign of life this recently.
     worker_silence: timedelta = timedelta(seconds=15)
+    # How long POST /requests (and a request action) waits for a worker: longer, and the
+    # intake is answered 202 "registering" (an action 503 with Retry-After).
+    intake_deadline: timedelta = timedelta(seconds=5)
     jwt_secret: str = PLACEHOLDER_SECRET
     token_ttl: timedelta = timedelta(hours=12)
     auto_close_after: timedelta = timedelta(days=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any, Literal, cast
 
@@ -10,11 +11,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api.deadline import accepted
 from api.deps import AppSettings, CurrentUser, DbSession, State, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
 from api.pagination import Cursor, Limit, Page, by_key
@@ -155,8 +161,16 @@ async def create_deal(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        view = await temporal.execute_update_with_start_workflow(
-            DealWorkflow.create, Intake(body_hash=digest), start_workflow_operation=operation
+        view = await asyncio.wait_for(
+            temporal.execute_update_with_start_workflow(
+                DealWorkflow.create, Intake(body_hash=digest), start_workflow_operation=operation
+            ),
+            timeout=settings.intake_deadline.total_seconds(),
+        )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        location = f"/api/v1/deals/{deal_id}"
+        return await accepted(
+            temporal, f"deal-{deal_id}", deal_id, location, settings.intake_deadline
         )
     except WorkflowUpdateFailedError as exc:
         problem = to_problem(exc)

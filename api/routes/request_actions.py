@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Header
 
 from api.actions import BODIES, NoBody, perform
 from api.deps import CurrentUser, DbSession, Temporal
@@ -22,16 +22,30 @@ router = APIRouter(prefix="/requests", tags=["requests"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "forbidden: the caller's role or line may not do this"},
     409: {"description": "illegal_transition, with `allowed`"},
+    503: {
+        "description": "unconfirmed: no worker confirmed it in time (Retry-After); sent again "
+        "with the same Idempotency-Key it happens once"
+    },
 }
 
 
 def endpoint(name: str, model: type[NoBody]) -> Callable[..., Awaitable[RequestOut]]:
     async def act(
-        request_id: str, db: Any, user: Any, temporal: Any, app: Any, body: NoBody | None
+        request_id: str,
+        db: Any,
+        user: Any,
+        temporal: Any,
+        app: Any,
+        body: NoBody | None,
+        idempotency_key: str | None = None,
     ) -> RequestOut:
         row = await access.request(db, user, request_id)
         payload = body.model_dump(exclude_unset=True) if body is not None else {}
-        return await perform(db, user, temporal, row, name, payload, app.ticketing)
+        deadline = app.settings.intake_deadline
+        return await perform(
+            db, user, temporal, row, name, payload, app.ticketing, deadline=deadline,
+            key=idempotency_key,
+        )  # fmt: skip
 
     required = any(f.is_required() for f in model.model_fields.values())
     body = (
@@ -53,6 +67,12 @@ def endpoint(name: str, model: type[NoBody]) -> Callable[..., Awaitable[RequestO
         inspect.Parameter("temporal", inspect.Parameter.KEYWORD_ONLY, annotation=Temporal),
         inspect.Parameter("app", inspect.Parameter.KEYWORD_ONLY, annotation=App),
         body,
+        inspect.Parameter(
+            "idempotency_key",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[str | None, Header(max_length=200)],
+            default=None,
+        ),
     ]
     act.__signature__ = inspect.Signature(parameters, return_annotation=RequestOut)  # type: ignore[attr-defined]
     act.__name__ = f"request_{name.replace('-', '_')}"

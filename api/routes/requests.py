@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -24,6 +26,7 @@ from temporalio.service import RPCError
 from api import examples
 from api.actions import PRIORITIES
 from api.bounds import RowId
+from api.deadline import accepted
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.deps import State as App
 from api.idempotency import workflow_key
@@ -230,11 +233,17 @@ async def register_request(
     await db.commit()  # no transaction held open across the workflow call
     shown: Request | RequestStart = start
     try:
-        view = await temporal.execute_update_with_start_workflow(
-            RequestWorkflow.intake,
-            Intake(body_hash=digest),
-            start_workflow_operation=operation,
+        view = await asyncio.wait_for(
+            temporal.execute_update_with_start_workflow(
+                RequestWorkflow.intake,
+                Intake(body_hash=digest),
+                start_workflow_operation=operation,
+            ),
+            timeout=settings.intake_deadline.total_seconds(),
         )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        workflow_id, location = f"request-{request_id}", f"/api/v1/requests/{request_id}"
+        return await accepted(temporal, workflow_id, request_id, location, settings.intake_deadline)
     except WorkflowUpdateFailedError as exc:
         raise to_problem(exc) from exc
     except WorkflowAlreadyStartedError:
