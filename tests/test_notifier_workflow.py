@@ -32,6 +32,7 @@ class Outbox:
         self.refuse = False
         self.down_for: str | None = None  # a recipient whose relay answers 4xx
         self.attempts = 0
+        self.repost: tuple[object, Notice] | None = None  # signalled while a send runs
 
     @activity.defn(name="send_notification")
     async def send(self, batch: Batch) -> Sent:
@@ -40,6 +41,10 @@ class Outbox:
             raise ApplicationError("421 try again later", type="smtp_temporary")
         if self.refuse:
             raise ApplicationError("550 no such user", type="smtp_refused", non_retryable=True)
+        if self.repost is not None:
+            handle, again = self.repost
+            self.repost = None
+            await handle.signal("notice", again)  # type: ignore[attr-defined]
         self.batches.append(batch)
         return Sent(message_id=str(len(self.batches)), status="sent")
 
@@ -207,4 +212,21 @@ async def test_a_relay_that_stays_down_is_retried_often_until_the_budget_is_spen
     ]  # given up after the budget (10 min here, two days by default), marked failed
     # At most 30 s apart: about 20 tries in 10 minutes (ten tries 5 s to 10 min apart before).
     assert outbox.attempts >= 15
+    await handle.terminate("test done")
+
+
+async def test_a_notice_posted_again_while_its_round_is_sent_goes_out_once(notifier) -> None:
+    """Register_request posts again when it is retried (a worker killed after posting): if
+    that lands while an earlier e-mail of the same round is going out, it is still a repeat."""
+    env, queue, outbox = notifier
+    recipient = f"customer:{uuid.uuid4()}"
+    first = await notice("h:1", env, request="r1", event="request_registered")
+    second = await notice("i:1", env, request="r2", event="request_registered")
+    handle = await post(env, queue, recipient, first)
+    await post(env, queue, recipient, second)
+    outbox.repost = (handle, second)  # arrives while r1's e-mail is being sent
+    await env.sleep(WINDOW + timedelta(seconds=5))
+    await env.sleep(WINDOW + timedelta(seconds=5))
+    mine = [b for b in outbox.batches if b.recipient_key == recipient]
+    assert sorted([n.key for n in b.notices] for b in mine) == [["h:1"], ["i:1"]]
     await handle.terminate("test done")

@@ -114,14 +114,20 @@ class NotifierWorkflow:
         ]
         sent = stale | {n.key for n in due}
         self.pending = [n for n in waiting if n.key not in sent]
+        # Seen before the first send: a notice posted again (a retried activity) while an
+        # earlier e-mail of this round is going out must not slip back into `pending`.
+        self._remember(sorted(sent))
         for notices in per_request(due):
             await self._send(notices)
         for notices in per_request([n for n in waiting if n.key in stale]):
             await self._send(notices, skip="superseded")
 
-    async def _send(self, notices: list[Notice], skip: str | None = None) -> None:
-        self.seen.extend(n.key for n in notices)
+    def _remember(self, keys: list[str]) -> None:
+        self.seen.extend(k for k in keys if k not in self.seen)
         del self.seen[:-KEEP_SEEN]
+
+    async def _send(self, notices: list[Notice], skip: str | None = None) -> None:
+        self._remember([n.key for n in notices])
         self.sends += 1
         batch = Batch(
             recipient_key=self.start.recipient_key,
