@@ -29,6 +29,7 @@ from api.problems import Problem, from_validation, invalid, not_found
 from api.request_views import RequestOut, allowed_for, out
 from api.temporal_errors import finished, to_problem
 from caseflow.lifecycle import ACTIONS, OPEN_STATES, OVERSEERS, Role
+from caseflow.logs import WORKFLOW_ID
 from caseflow.models import Request, Team, User
 from caseflow.payloads import Action
 from caseflow.store import tickets
@@ -241,6 +242,7 @@ async def perform(
     if isinstance(body, CommentBody):
         action.files = await comment_files(db, row, body)
     await db.commit()  # no transaction held open across the workflow call
+    WORKFLOW_ID.set(row.workflow_id)
     # The same Idempotency-Key is the same update: Temporal applies it once.
     update_id = f"{user.username}:{name}:{key}" if key else None
     call = temporal.get_workflow_handle(row.workflow_id).execute_update(

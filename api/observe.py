@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import hand_over
 from api.problems import NulInBody, Problem, nul_problem, problem_response
+from caseflow.logs import REQUEST_ID, WORKFLOW_ID, install_context
 
 log = logging.getLogger("caseflow.api")
 
@@ -79,6 +81,19 @@ def guarded(scope: Scope, receive: Receive) -> Receive:
     return checked
 
 
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-ID if it is a sane token, else a new one."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if 0 < len(text) <= 100 and all(c.isalnum() or c in "-_.:" for c in text):
+                return text
+    return uuid.uuid4().hex
+
+
+install_context()
+
+
 class Observe:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -98,12 +113,16 @@ class Observe:
                 await problem_response(nul_problem(where))(scope, receive, send)
                 return
         receive = guarded(scope, receive)
+        call_id = request_id_of(scope)
+        call_token, workflow_token = REQUEST_ID.set(call_id), WORKFLOW_ID.set(None)
 
         async def tracking_send(message: Message) -> None:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 status, answered = message["status"], True
-                message = {**message, "headers": secured(scope, list(message.get("headers", [])))}
+                headers = secured(scope, list(message.get("headers", [])))
+                headers.append((b"x-request-id", call_id.encode()))
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
@@ -128,3 +147,5 @@ class Observe:
                     "ms": round(elapsed * 1000, 1),
                 },
             )
+            REQUEST_ID.reset(call_token)
+            WORKFLOW_ID.reset(workflow_token)

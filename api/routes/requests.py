@@ -44,6 +44,7 @@ from api.temporal_errors import to_problem
 from caseflow import access, identity
 from caseflow.access import Kind, NotVisible
 from caseflow.lifecycle import Line, State
+from caseflow.logs import WORKFLOW_ID
 from caseflow.models import Customer, CustomerContact, Request, RequestEvent, SlaClock, User
 from caseflow.payloads import (
     Intake,
@@ -231,6 +232,7 @@ async def register_request(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     await db.commit()  # no transaction held open across the workflow call
+    WORKFLOW_ID.set(f"request-{request_id}")
     shown: Request | RequestStart = start
     try:
         view = await asyncio.wait_for(
