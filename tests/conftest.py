@@ -31,6 +31,7 @@ from caseflow.models import User
 from caseflow.pipelines import load as load_pipelines
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, Settings
+from caseflow.sla import SlaBook
 from caseflow.sla import load as load_sla
 from caseflow.store.workers import heard_from, heartbeat
 from caseflow.temporal import dev_server_path, test_server_path
@@ -240,6 +241,29 @@ async def rt(http, dev_env, settings) -> AsyncIterator[rt_peer.Rt]:
     await asyncio.to_thread(rt_peer.stop)
 
 
+def worker_for(
+    client: Client,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+    rules: RuleHolder,
+    *,
+    sla: SlaBook | None = None,
+    mail: worker_module.Mail | None = None,
+) -> Worker:
+    """A worker as `caseflow worker` builds it, on the shipped SLA policies (or `sla`), the
+    tests' pipelines and connectors; e-mail only with `mail`."""
+    return worker_module.build_worker(
+        client,
+        task_queue=task_queue,
+        sessions=sessions,
+        rules=rules,
+        sla=sla or load_sla(ROOT / "routing_rules" / "sla"),
+        mail=mail,
+        pipelines=PIPELINES,
+        ticketing=TICKETING,
+    )
+
+
 def mail_for(port: int) -> worker_module.Mail:
     settings = Settings(smtp_port=port, digest_window=DIGEST_WINDOW)
     return worker_module.Mail.of(settings)
@@ -253,15 +277,8 @@ async def dev_worker(
     rules: RuleHolder,
     mailbox: Mailbox,
 ) -> AsyncIterator[Worker]:
-    worker = worker_module.build_worker(
-        dev_env.client,
-        task_queue=settings.task_queue,
-        sessions=sessions,
-        rules=rules,
-        sla=load_sla(ROOT / "routing_rules" / "sla"),
-        mail=mail_for(mailbox.port),
-        pipelines=PIPELINES,
-        ticketing=TICKETING,
+    worker = worker_for(
+        dev_env.client, settings.task_queue, sessions, rules, mail=mail_for(mailbox.port)
     )
     task = asyncio.create_task(worker.run())
     # Its signs of life, as `caseflow worker` gives them: readiness looks for them.
@@ -313,15 +330,7 @@ async def tokens(http: httpx.AsyncClient) -> dict[str, dict[str, str]]:
 @pytest_asyncio.fixture(scope="session")
 async def env(time_skipping_env: WorkflowEnvironment, sessions, rules) -> AsyncIterator[tuple]:
     task_queue = f"wf-{uuid.uuid4().hex}"
-    worker = worker_module.build_worker(
-        time_skipping_env.client,
-        task_queue=task_queue,
-        sessions=sessions,
-        rules=rules,
-        sla=load_sla(ROOT / "routing_rules" / "sla"),
-        pipelines=PIPELINES,
-        ticketing=TICKETING,
-    )
+    worker = worker_for(time_skipping_env.client, task_queue, sessions, rules)
     async with worker:
         yield time_skipping_env, task_queue
 

@@ -168,6 +168,9 @@ def test_intake_under_killed_processes_loses_and_doubles_nothing(stack) -> None:
                 f"registration e-mails missing or twice for {wrong}:\n"
                 + "\n".join(map(str, states))
             )
+    # The processes' logs hold no unhandled asyncio leftovers of the outage.
+    for log in sorted(data_dir.glob("*.log")):
+        assert "never retrieved" not in log.read_text(errors="replace"), log.name
     caught = [k.message["Message-ID"] for k in kept(data_dir / "mail")]
     for message_id, request in sent:
         if request in ours:

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest_asyncio
 
-import worker as worker_module
 from caseflow.lifecycle import Line
 from caseflow.settings import ROOT
 from caseflow.sla import load as load_sla
-from tests.conftest import PIPELINES, TICKETING, capture_history
+from tests.conftest import capture_history, worker_for
 from tests.helpers import EXPERT, act, open_request, request_start
 from tests.test_request_workflow import VIP_AGENT, VIP_FACTS
 
@@ -77,15 +76,7 @@ async def restarting(env, sessions, rules, tmp_path_factory) -> AsyncIterator[tu
     text = text.replace(marker, marker + "    on_line_change: restart\n", 1)
     (folder / "sla" / "policies.yaml").write_text(text)
     queue = f"restart-{uuid.uuid4().hex}"
-    async with worker_module.build_worker(
-        ts.client,
-        task_queue=queue,
-        sessions=sessions,
-        rules=rules,
-        sla=load_sla(folder / "sla"),
-        pipelines=PIPELINES,
-        ticketing=TICKETING,
-    ):
+    async with worker_for(ts.client, queue, sessions, rules, sla=load_sla(folder / "sla")):
         yield ts, queue
 
 

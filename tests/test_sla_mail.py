@@ -10,28 +10,18 @@ from datetime import timedelta
 
 import pytest_asyncio
 
-import worker as worker_module
-from caseflow.settings import ROOT
-from caseflow.sla import load as load_sla
-from tests.conftest import PIPELINES, TICKETING, mail_for
+from tests.conftest import mail_for, worker_for
 from tests.helpers import SUPERVISOR, act, open_request
 from tests.mailbox import text_of
 
 
-@pytest_asyncio.fixture(scope="module")
+# For the whole session: the notifiers it starts wait a quiet day on its queue, and the
+# time-skipping server only skips time while every due timer has a worker.
+@pytest_asyncio.fixture(scope="session")
 async def mailing(env, sessions, rules, mailbox) -> AsyncIterator[tuple]:
     ts, _ = env  # the session's worker keeps running the other tests' timers
     queue = f"mail-{uuid.uuid4().hex}"
-    async with worker_module.build_worker(
-        ts.client,
-        task_queue=queue,
-        sessions=sessions,
-        rules=rules,
-        sla=load_sla(ROOT / "routing_rules" / "sla"),
-        mail=mail_for(mailbox.port),
-        pipelines=PIPELINES,
-        ticketing=TICKETING,
-    ):
+    async with worker_for(ts.client, queue, sessions, rules, mail=mail_for(mailbox.port)):
         yield ts, queue
 
 

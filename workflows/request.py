@@ -101,6 +101,14 @@ def machine(change: TicketChange) -> Actor:
     return Actor(username=f"{change.connector}:{change.author or 'system'}", role=Role.INTEGRATION)
 
 
+def by_hand(event: EventRecord, rule: str, explanation: str) -> Assignment:
+    """Who holds the request after a person's step (take, return), said like routing does."""
+    return Assignment(
+        line=event.line, queue=event.queue, assignee=event.assignee, rule=rule,
+        explanation=explanation,
+    )  # fmt: skip
+
+
 @workflow.defn
 class RequestWorkflow:
     @workflow.init
@@ -417,27 +425,19 @@ class RequestWorkflow:
             if action.override_capacity:
                 event.data = {"capacity_override": True}
             if workflow.patched(TAKE_RULES_PATCH):
-                event.assignment = Assignment(
-                    line=self.line,
-                    queue=self.queue,
-                    assignee=event.assignee,
-                    rule="take",
-                    explanation=f"taken by {event.assignee}"
-                    + (" over capacity" if action.override_capacity else ""),
-                )
+                over = " over capacity" if action.override_capacity else ""
+                event.assignment = by_hand(event, "take", f"taken by {event.assignee}{over}")
         elif name == "return":
             back = self.hops[-1]
             event.line, event.queue, event.assignee = back.line, back.queue, back.assignee
             event.to_state = State.ASSIGNED if back.assignee else State.REGISTERED
             if workflow.patched(TAKE_RULES_PATCH):
-                event.assignment = Assignment(
-                    line=back.line,
-                    queue=back.queue,
-                    assignee=back.assignee,
-                    rule="return",
-                    explanation=f"returned from {self.line} by {action.actor.username}"
-                    f" to whoever held it on {back.line}"
-                    + (f": {action.reason}" if action.reason else ""),
+                why = f": {action.reason}" if action.reason else ""
+                event.assignment = by_hand(
+                    event,
+                    "return",
+                    f"returned from {self.line} by {action.actor.username} to whoever held it "
+                    f"on {back.line}{why}",
                 )
         elif name == "set-priority":
             event.priority = action.priority or self.priority
