@@ -11,6 +11,7 @@ COPY caseflow ./caseflow
 COPY api ./api
 COPY workflows ./workflows
 COPY activities ./activities
+COPY cli ./cli
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 caseflow
 COPY routing_rules ./routing_rules
 COPY email_templates ./email_templates

@@ -124,7 +124,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], in
         "CASEFLOW_NOTIFICATIONS": "false",
     }
     children = [
-        subprocess.Popen([sys.executable, "-m", "caseflow.cli", "worker"], env=env, cwd=ROOT),
+        subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env, cwd=ROOT),
         subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "rawflow.py"), address, "bench-raw"], cwd=ROOT
         ),

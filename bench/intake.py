@@ -264,7 +264,7 @@ class Stack:
             "CASEFLOW_LOG_LEVEL": "WARNING",
             **{f"CASEFLOW_{name.upper()}": value for name, value in settings.items()},
         }
-        cli = [sys.executable, "-m", "caseflow.cli"]
+        cli = [sys.executable, "-m", "cli"]
         children = [
             subprocess.Popen([*cli, "worker"], env=env, cwd=ROOT),
             subprocess.Popen([*cli, "api", "--port", str(api_port)], env=env, cwd=ROOT),

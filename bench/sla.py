@@ -102,7 +102,7 @@ async def timers(deadlines: int, spread: float, processes: int) -> dict[str, flo
     # Workers run in their own processes, as in production; this one only sends load.
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "caseflow.cli", "worker"],
+            [sys.executable, "-m", "cli", "worker"],
             cwd=ROOT,
             env={
                 **os.environ,

@@ -145,10 +145,8 @@ class DevStack:
         catcher = ["-m", "caseflow.mail_catcher", "--port", str(self.smtp_port)]
         self.spawn("smtp", [sys.executable, *catcher, "--dir", str(self.data_dir / "mail")])
         wait_for_port(self.temporal_port)
-        self.spawn("worker", [sys.executable, "-m", "caseflow.cli", "worker"])
-        self.spawn(
-            "api", [sys.executable, "-m", "caseflow.cli", "api", "--port", str(self.api_port)]
-        )
+        self.spawn("worker", [sys.executable, "-m", "cli", "worker"])
+        self.spawn("api", [sys.executable, "-m", "cli", "api", "--port", str(self.api_port)])
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 90.0) -> None:

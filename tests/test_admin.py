@@ -11,13 +11,13 @@ from temporalio.client import WorkflowExecutionStatus
 from typer.testing import CliRunner
 
 from activities.requests import RequestActivities
-from caseflow.cli import app as cli
 from caseflow.db import transaction
 from caseflow.demo import seed
 from caseflow.models import User
 from caseflow.rulebook import RuleHolder
 from caseflow.settings import ROOT, get_settings
 from caseflow.store import rules_state
+from cli.main import app as cli
 from tests.helpers import ROMASHKA_FACTS
 from tests.test_assignment import register_input_routed
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from caseflow import audit
 from caseflow import db as database
 from caseflow.audit.chain import link
-from caseflow.cli import app as cli
 from caseflow.settings import get_settings
+from cli.main import app as cli
 from tests.conftest import pg_url
 from tests.helpers import ROMASHKA
 from tests.test_api import assert_problem

@@ -8,8 +8,8 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
-from caseflow.cli import app
 from caseflow.settings import get_settings
+from cli.main import app
 
 runner = CliRunner()
 

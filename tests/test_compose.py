@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from caseflow.cli import app as cli
 from caseflow.settings import Settings
+from cli.main import app as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"

@@ -210,7 +210,7 @@ async def test_caseflow_mail_resend_sends_the_failed_again(
         "CASEFLOW_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
         "CASEFLOW_TASK_QUEUE": settings.task_queue,
     }
-    command = [sys.executable, "-m", "caseflow.cli", "mail", "resend", "--failed"]
+    command = [sys.executable, "-m", "cli", "mail", "resend", "--failed"]
     done = await asyncio.to_thread(
         subprocess.run,
         [*command, "--since", since.isoformat()],

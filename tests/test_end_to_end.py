@@ -25,7 +25,7 @@ def stack(tmp_path: Path):
         [
             sys.executable,
             "-m",
-            "caseflow.cli",
+            "cli",
             "dev",
             "--data-dir",
             str(tmp_path),
@@ -119,7 +119,7 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
 
     # The catcher's mail, readable: `caseflow mail list` and `show` decode what went out.
     def caseflow(*args: str) -> str:
-        command = [sys.executable, "-m", "caseflow.cli", "mail", *args, "--dir"]
+        command = [sys.executable, "-m", "cli", "mail", *args, "--dir"]
         done = subprocess.run([*command, str(data_dir / "mail")], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -41,7 +41,7 @@ def stack(tmp_path: Path, make_pg_database):
         "CASEFLOW_DIGEST_WINDOW": "PT1S",
         "CASEFLOW_INTAKE_DEADLINE": f"PT{DEADLINE:.0f}S",
     }
-    command = [sys.executable, "-m", "caseflow.cli", "dev", "--data-dir", str(tmp_path)]
+    command = [sys.executable, "-m", "cli", "dev", "--data-dir", str(tmp_path)]
     for name in ("api", "temporal", "ui", "smtp"):
         command += [f"--{name}-port", str(ports[name])]
     process = subprocess.Popen(

@@ -15,9 +15,9 @@ import jwt
 from typer.testing import CliRunner
 
 from api.app import create_app
-from caseflow.cli import app as cli
 from caseflow.lifecycle import Role
 from caseflow.store.people import upsert_user
+from cli.main import app as cli
 from tests.conftest import TICKETING
 from tests.test_api import assert_problem
 from tests.test_cli import cli_env  # noqa: F401  (a fixture)

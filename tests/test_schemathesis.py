@@ -49,7 +49,7 @@ async def live_api(make_pg_database, dev_env) -> AsyncIterator[str]:
         "CASEFLOW_LOGIN_FAILURES_PER_ADDRESS": "100000/minute",
         "CASEFLOW_LOGIN_LOCKOUT_AFTER": "100000",
     }
-    cli = [sys.executable, "-m", "caseflow.cli"]
+    cli = [sys.executable, "-m", "cli"]
     children = [
         await asyncio.create_subprocess_exec(*cli, "worker", env=env, cwd=ROOT),
         await asyncio.create_subprocess_exec(*cli, "api", "--port", str(port), env=env, cwd=ROOT),

@@ -17,7 +17,7 @@ from tests.conftest import free_port
 
 
 def alive(path: Path, within: float) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "caseflow.cli", "worker-alive", "--file", str(path)]
+    command = [sys.executable, "-m", "cli", "worker-alive", "--file", str(path)]
     return subprocess.run([*command, "--within", str(within)], capture_output=True, text=True)
 
 
@@ -35,7 +35,7 @@ def test_the_worker_waits_for_temporal_and_says_when_it_lives(settings, engine, 
     log = tmp_path / "worker.log"
     with log.open("w") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "caseflow.cli", "worker"], env=env, stdout=out, stderr=out
+            [sys.executable, "-m", "cli", "worker"], env=env, stdout=out, stderr=out
         )
     server = None
     try:

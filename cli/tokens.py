@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from caseflow.cli import _in_transaction
+    from cli.common import _in_transaction
 
     return asyncio.run(_in_transaction(work))
 

@@ -13,7 +13,7 @@ audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 def audit_verify() -> None:
     """Walk every day's chain; name the first edited, added or removed entry (exit 1)."""
     from caseflow import audit
-    from caseflow.cli import _in_transaction
+    from cli.common import _in_transaction
 
     checked, finding = asyncio.run(_in_transaction(audit.verify))
     if finding is not None:

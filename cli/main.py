@@ -1,0 +1,134 @@
+"""The `caseflow` command: run the system (worker, API, the whole dev stack), the schema,
+and the groups of commands for people, rules, templates, tokens, audit and e-mail."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from caseflow import db as database
+from caseflow.settings import get_settings
+from caseflow.yamlsource import SourceErrors
+from cli.audit import audit_app
+from cli.mail import mail_app
+from cli.people import demo_app, teams_app, users_app
+from cli.rules import rules_app
+from cli.templates import templates_app
+from cli.tokens import tokens_app
+
+app = typer.Typer(help="Caseflow: requests and deals as durable workflows.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+for group, name in (
+    (db_app, "db"),
+    (users_app, "users"),
+    (demo_app, "demo"),
+    (rules_app, "rules"),
+    (teams_app, "teams"),
+    (tokens_app, "tokens"),
+    (audit_app, "audit"),
+    (mail_app, "mail"),
+    (templates_app, "templates"),
+):
+    app.add_typer(group, name=name)
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop where it is installed (Linux, macOS): a faster event loop for the same code."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker with every workflow and activity."""
+    import worker as worker_module
+    from caseflow.logs import configure
+
+    configure(get_settings().log_level)
+    try:
+        run_loop(worker_module.run())
+    except SourceErrors as exc:
+        for error in exc.errors:
+            typer.echo(f"routing rules: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("worker-alive")
+def worker_alive(
+    file: Path | None = typer.Option(None, help="default: CASEFLOW_WORKER_HEALTH_FILE"),
+    within: float = typer.Option(30.0, help="seconds since the worker's last sign of life"),
+) -> None:
+    """Exit 0 if the worker polled Temporal lately (its health file is fresh), else 1."""
+    from caseflow.temporal import fresh
+
+    path = file or get_settings().worker_health_file
+    if path is None:
+        typer.echo("no health file: set CASEFLOW_WORKER_HEALTH_FILE or --file", err=True)
+        raise typer.Exit(2)
+    if not fresh(path, within):
+        typer.echo(f"worker silent: {path} not touched in the last {within:.0f} s", err=True)
+        raise typer.Exit(1)
+    typer.echo("worker alive")
+
+
+@app.command()
+def api(host: str | None = None, port: int | None = None) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from caseflow.logs import configure
+
+    settings = get_settings()
+    configure(settings.log_level)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_config=None,
+        access_log=False,
+        http="api.server:ProblemHttpToolsProtocol",  # its own 400s in problem+json too
+    )
+
+
+@app.command()
+def dev(
+    data_dir: Annotated[Path, typer.Option(help="Where SQLite files and logs go")] = Path(
+        ".caseflow"
+    ),
+    api_port: int = 8000,
+    temporal_port: int = 7233,
+    ui_port: int = 8233,
+    smtp_port: int = 8025,
+) -> None:
+    """Start everything on this machine: Temporal dev server + UI, worker, API, SMTP catcher."""
+    from caseflow.devstack import DevStack
+
+    stack = DevStack(
+        data_dir=data_dir.resolve(),
+        api_port=api_port,
+        temporal_port=temporal_port,
+        ui_port=ui_port,
+        smtp_port=smtp_port,
+    )
+    raise typer.Exit(stack.run())
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION."""
+    database.upgrade(get_settings().sync_database_url, revision)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION (`base` for an empty database)."""
+    database.downgrade(get_settings().sync_database_url, revision)
