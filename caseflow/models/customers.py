@@ -1,0 +1,106 @@
+"""Customers: profiles, contacts, representatives and hand-written interactions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from caseflow.identity import search_key
+from caseflow.models.base import Base, UtcDateTime, utcnow
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(300))
+    inn: Mapped[str | None] = mapped_column(String(12), index=True)
+    kpp: Mapped[str | None] = mapped_column(String(9))
+    # "inn/kpp" for organisations: the unique key that refuses a second profile of one company.
+    inn_kpp_key: Mapped[str | None] = mapped_column(String(24), unique=True)
+    ogrn: Mapped[str | None] = mapped_column(String(15), unique=True)
+    region: Mapped[str] = mapped_column(String(64))
+    segment: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str] = mapped_column(String(16))
+    personal_manager: Mapped[str | None] = mapped_column(String(64))
+    contract_unit: Mapped[str | None] = mapped_column(String(64))
+    # prospect | client: a prospect has no contract yet (acquisition routes it).
+    status: Mapped[str] = mapped_column(String(16), default="client")
+    planned_volume: Mapped[int | None] = mapped_column(Integer)
+    account_manager: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # How e-mails address them: formal|informal, the name to use ("Иван Петрович"), and for
+    # a company the contact person (whose gender `gender` is).
+    address_form: Mapped[str] = mapped_column(String(16), default="formal")
+    address_name: Mapped[str | None] = mapped_column(String(200))
+    contact_person: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The name as searches compare it (identity.search_key): case-insensitive for Cyrillic on
+    # SQLite too, where LOWER() knows only ASCII.
+    name_folded: Mapped[str | None] = mapped_column(String(300))
+
+    @validates("name")
+    def _fold_name(self, _: str, value: str) -> str:
+        self.name_folded = search_key(value)
+        return value
+
+
+class CustomerContact(Base):
+    """A normalised phone (E.164) or e-mail (lower case); unique across all customers."""
+
+    __tablename__ = "customer_contacts"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(320))
+
+
+class Representative(Base):
+    """A person who speaks for an organisation, with what they are entitled to."""
+
+    __tablename__ = "representatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    # [{topics: [...] (empty: any), disclosure, valid_from, valid_to, document}]
+    authorities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Interaction(Base):
+    """A contact with the customer written down by hand: a call, a visit, a letter."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (Index(None, "customer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(36))
