@@ -1,0 +1,113 @@
+"""RequestWorkflow's rules: who may make which step now (role, line, lifecycle, the house
+rules of TAKE_RULES_PATCH), and the actions it offers each caller."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from caseflow.lifecycle import (
+        ACTIONS,
+        ESCALATIONS,
+        Line,
+        allowed_actions,
+        has_line_access,
+        may_resolve_on,
+        takes_from,
+    )
+    from caseflow.payloads import (
+        Action,
+        Actor,
+    )
+
+from workflows.request_base import RequestBase
+
+
+class RequestRules(RequestBase):
+    def _check(self, action: Action, *, strict: bool) -> None:
+        """Role, line and lifecycle; `strict`: also the rules of TAKE_RULES_PATCH (always in
+        the validator, which is never replayed; in the handler once the patch is in)."""
+        rule = ACTIONS.get(action.name)
+        if rule is None:
+            raise ApplicationError(
+                f"unknown action '{action.name}'", type="unknown_action", non_retryable=True
+            )
+        actor = action.actor
+        if actor.role not in rule.roles:
+            raise ApplicationError(
+                f"the {actor.role} role may not {action.name}", type="forbidden", non_retryable=True
+            )
+        if not self._line_access(actor):
+            raise ApplicationError(
+                f"{actor.username} does not work line {self.line}",
+                type="forbidden",
+                non_retryable=True,
+            )
+        if strict and action.name == "take" and not takes_from(actor.role, actor.team, self.queue):
+            raise ApplicationError(
+                f"{actor.username} takes from their own queue ({actor.team or 'none'}), "
+                f"not from {self.queue}: a supervisor reassigns",
+                type="forbidden",
+                non_retryable=True,
+            )
+        reason = self._illegal(action) or (self._house_rule(action) if strict else None)
+        if reason:
+            raise ApplicationError(
+                reason,
+                {"allowed": self.allowed_for(actor)},
+                type="illegal_transition",
+                non_retryable=True,
+            )
+
+    def _house_rule(self, action: Action) -> str | None:
+        if action.name == "take" and self.assignee == action.actor.username:
+            return "this request is already yours"
+        if action.name == "resolve" and not may_resolve_on(self.line, self.start.resolving_line):
+            return (
+                f"{self.start.topic} is resolved on {self.start.resolving_line} or above; "
+                f"escalate it from {self.line}"
+            )
+        return None
+
+    def _illegal(self, action: Action) -> str | None:
+        if self.state not in ACTIONS[action.name].sources:
+            return f"cannot {action.name} a request that is {self.state}"
+        if action.name == "escalate":
+            targets = ESCALATIONS.get(self.line, frozenset())
+            if action.to_line not in targets:
+                return f"cannot escalate from {self.line} to {action.to_line}"
+        if action.name == "return" and not self.hops:
+            return "this request was not escalated; there is no line to return it to"
+        if action.name == "reassign" and not (action.assignee or action.queue):
+            return "reassign needs an assignee or a queue"
+        if action.name == "set-priority" and not action.priority:
+            return "set-priority needs a priority"
+        if action.name == "handoff":
+            if self.line == Line.EXTERNAL:
+                return "this request is already with an external department"
+            if not (action.system and action.queue):
+                return "handoff needs a system and a queue"
+        return None
+
+    def _line_access(self, actor: Actor) -> bool:
+        return has_line_access(
+            role=actor.role,
+            lines=actor.lines,
+            line=self.line,
+            username=actor.username,
+            assignee=self.assignee,
+            handed_by=self.hops[-1].line if self.hops else None,
+        )
+
+    def allowed_for(self, actor: Actor) -> list[str]:
+        return allowed_actions(
+            state=self.state,
+            role=actor.role,
+            line_access=self._line_access(actor),
+            can_return=bool(self.hops),
+            line=self.line,
+            mine=self.assignee == actor.username,
+            own_queue=takes_from(actor.role, actor.team, self.queue),
+            may_resolve=may_resolve_on(self.line, self.start.resolving_line),
+        )
