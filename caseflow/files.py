@@ -119,6 +119,12 @@ def is_program(name: str, head: bytes) -> bool:
     )
 
 
+# The compression methods Python's zipfile reads; an entry packed otherwise cannot be checked.
+READABLE = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
+
+
 def inspect_archive(name: str, data: bytes) -> None:
     """Refuse an archive (ZIP, and so DOCX/XLSX) holding a program or an entry that cannot
     be checked; only each entry's name and first bytes are read."""
@@ -129,11 +135,14 @@ def inspect_archive(name: str, data: bytes) -> None:
                     continue
                 if entry.flag_bits & 0x1:
                     raise FileRefused(f"{name} holds an encrypted entry that cannot be checked")
+                if entry.compress_type not in READABLE:
+                    raise FileRefused(
+                        f"{name} holds an entry packed in a way that cannot be checked "
+                        f"({entry.filename})"
+                    )
                 with archive.open(entry) as member:
                     head = member.read(64)
                 if is_program(entry.filename.rsplit("/", 1)[-1], head):
                     raise FileRefused(f"{name} holds a program ({entry.filename})")
-    # zipfile raises NotImplementedError for a compression method it cannot read: such an
-    # entry cannot be checked, so the archive is refused like a broken one.
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
         raise FileRefused(f"{name} is not an archive that can be read") from exc

@@ -14,7 +14,7 @@ from tests.test_bad_input import cancel, first_request
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def archive(*entries: tuple[str, bytes], encrypt: bool = False) -> bytes:
+def archive(*entries: tuple[str, bytes], encrypt: bool = False, method: int = 0) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as made:
         for name, data in entries:
@@ -25,6 +25,12 @@ def archive(*entries: tuple[str, bytes], encrypt: bool = False) -> bytes:
             start = raw.find(signature)
             while start != -1:
                 raw[start + flags_at] |= 0x1
+                start = raw.find(signature, start + 4)
+    if method:  # a compression method zipfile cannot read (99: WinZip AES), in both headers
+        for signature, method_at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+            start = raw.find(signature)
+            while start != -1:
+                raw[start + method_at : start + method_at + 2] = method.to_bytes(2, "little")
                 start = raw.find(signature, start + 4)
     return bytes(raw)
 
@@ -52,6 +58,7 @@ REFUSED = [
     ),
     ("docs.zip", "application/zip", archive(("a.txt", b"secret"), encrypt=True), "encrypted"),
     ("docs.zip", "application/zip", b"PK\x03\x04 broken", "not an archive"),
+    ("docs.zip", "application/zip", archive(("a.txt", b"x"), method=99), "packed in a way"),
 ]
 
 
