@@ -130,10 +130,6 @@ def sample_context(
             },
         ]
     if event in ("sla_breach_supervisor", "sla_warning_assignee", "sla_breach_assignee"):
-        values["recipient"] = {
-            "name": "Светлана",
-            "salutation": salutation(locale, name="Светлана", gender="female"),
-        }
         values["clock"] = {
             "kind": "first_response",
             "line": "L1",
@@ -141,10 +137,6 @@ def sample_context(
             "policy": "standard",
         }
     if event in ("deal_task_overdue", "deal_task_reminder"):
-        values["recipient"] = {
-            "name": "Светлана",
-            "salutation": salutation(locale, name="Светлана", gender="female"),
-        }
         values["deal"] = {
             "title": "Поставка 2027" if russian else "Supply 2027",
             "stage": "proposal",

@@ -65,8 +65,7 @@ async def of_request(
     await access.request(db, user, request_id)
     # The request is visible (checked above), and so is every e-mail about it.
     query = select(Notification).where(Notification.request_id == request_id)
-    rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
-    return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return await page_of(db, query, limit, cursor)
 
 
 @router.get(
@@ -88,8 +87,7 @@ async def in_zone(
         Notification.request_id.is_not(None),
         access.where(Kind.NOTIFICATION, user),
     )
-    rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
-    return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return await page_of(db, query, limit, cursor)
 
 
 MessageId = Annotated[str, Path(max_length=200, description="the e-mail's Message-ID, <…@…>")]
