@@ -3,15 +3,50 @@ confirms it within CASEFLOW_INTAKE_DEADLINE (a worker restarting, Temporal slow)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from fastapi.responses import JSONResponse
-from temporalio.client import Client
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.service import RPCError
+from temporalio.workflow import UpdateMethodMultiParam
 
 from api.problems import Problem
 
 RETRY_AFTER = 5  # seconds
+
+Workflow = TypeVar("Workflow")
+Arg = TypeVar("Arg")
+Answer = TypeVar("Answer")
+
+
+async def update_with_start(
+    temporal: Client,
+    update: UpdateMethodMultiParam[[Workflow, Arg], Answer],
+    arg: Arg,
+    operation: WithStartWorkflowOperation[Workflow, Any],
+    deadline: timedelta,
+) -> Answer:
+    """Start-or-join the workflow and run its update, waiting no longer than the deadline
+    (TimeoutError then). The start's own outcome is always read, so a start cut short by the
+    deadline is not logged as "Future exception was never retrieved"."""
+    started = asyncio.ensure_future(operation.workflow_handle())
+    started.add_done_callback(_read_outcome)
+    try:
+        return await asyncio.wait_for(
+            temporal.execute_update_with_start_workflow(
+                update, arg, start_workflow_operation=operation
+            ),
+            timeout=deadline.total_seconds(),
+        )
+    finally:
+        started.cancel()  # the start's outcome is known by now: this only reads it
+
+
+def _read_outcome(started: asyncio.Future[Any]) -> None:
+    if not started.cancelled():
+        started.exception()
 
 
 async def accepted(

@@ -5,6 +5,7 @@ answers 503 with Retry-After, and its retry with the same key happens once."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ import worker as worker_module
 from api.app import create_app
 from tests.conftest import TICKETING
 from tests.helpers import ROMASHKA
+from tests.test_deals_api import company_of
 
 DEADLINE = timedelta(seconds=1)
 
@@ -50,6 +52,10 @@ BODY = {
     "subject": "Без воркера",
     "description": "Зарегистрируется, когда воркер вернётся",
 }
+
+
+def deal_body(customer: str) -> dict:
+    return {"customer_id": customer, "pipeline": "b2b", "title": "Без воркера", "amount": 1e5}
 
 
 async def test_intake_and_actions_wait_no_longer_than_the_deadline(
@@ -94,3 +100,25 @@ async def test_intake_and_actions_wait_no_longer_than_the_deadline(
             f"/api/v1/requests/{rid}/cancel", json={"reason": "тест"}, headers=tokens["admin"]
         )
         assert done.status_code == 200, done.text
+
+
+async def test_an_intake_past_the_deadline_leaves_no_unretrieved_error(lonely, tokens) -> None:
+    """The start's outcome is read even when the deadline cut the call short: nothing logs
+    "Future exception was never retrieved" (as the API did under the fault test)."""
+    http, _ = lonely
+    loop, leftovers = asyncio.get_running_loop(), list[str]()
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: leftovers.append(context["message"]))
+    try:
+        headers = {**tokens["operator"], "Idempotency-Key": f"k-{uuid.uuid4()}"}
+        first = await http.post("/api/v1/requests", json=BODY, headers=headers)
+        assert first.status_code == 202, first.text
+        customer = await company_of(http, tokens)
+        headers = {**tokens["manager"], "Idempotency-Key": f"d-{uuid.uuid4()}"}
+        deal = await http.post("/api/v1/deals", json=deal_body(customer), headers=headers)
+        assert deal.status_code == 202, deal.text
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(before)
+    assert leftovers == []

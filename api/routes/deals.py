@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any, Literal, cast
 
@@ -20,7 +19,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deadline import accepted
+from api.deadline import accepted, update_with_start
 from api.deps import AppSettings, CurrentUser, DbSession, State, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
 from api.pagination import Cursor, Limit, Page, by_key
@@ -161,11 +160,12 @@ async def create_deal(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        view = await asyncio.wait_for(
-            temporal.execute_update_with_start_workflow(
-                DealWorkflow.create, Intake(body_hash=digest), start_workflow_operation=operation
-            ),
-            timeout=settings.intake_deadline.total_seconds(),
+        view = await update_with_start(
+            temporal,
+            DealWorkflow.create,
+            Intake(body_hash=digest),
+            operation,
+            settings.intake_deadline,
         )
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         location = f"/api/v1/deals/{deal_id}"

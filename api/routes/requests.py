@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import uuid
@@ -26,7 +25,7 @@ from temporalio.service import RPCError
 from api import examples
 from api.actions import PRIORITIES
 from api.bounds import RowId
-from api.deadline import accepted
+from api.deadline import accepted, update_with_start
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.deps import State as App
 from api.idempotency import workflow_key
@@ -235,13 +234,12 @@ async def register_request(
     WORKFLOW_ID.set(f"request-{request_id}")
     shown: Request | RequestStart = start
     try:
-        view = await asyncio.wait_for(
-            temporal.execute_update_with_start_workflow(
-                RequestWorkflow.intake,
-                Intake(body_hash=digest),
-                start_workflow_operation=operation,
-            ),
-            timeout=settings.intake_deadline.total_seconds(),
+        view = await update_with_start(
+            temporal,
+            RequestWorkflow.intake,
+            Intake(body_hash=digest),
+            operation,
+            settings.intake_deadline,
         )
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         workflow_id, location = f"request-{request_id}", f"/api/v1/requests/{request_id}"
