@@ -23,22 +23,22 @@ from activities.deals import DealActivities
 from activities.notifications import NoticePoster, NotificationActivities
 from activities.requests import RequestActivities
 from activities.tickets import TicketActivities
-from caseflow import pipelines as pipelines_module
-from caseflow.db import make_engine, make_sessionmaker
-from caseflow.mail_templates import MailTemplates
-from caseflow.mailer import SmtpConfig
-from caseflow.pipelines import PipelineTerms
-from caseflow.rulebook import RuleHolder
-from caseflow.settings import Settings, get_settings
-from caseflow.sla import SlaBook
-from caseflow.sla import load as load_sla
-from caseflow.store.people import team_codes
-from caseflow.store.workers import heartbeat
-from caseflow.temporal import connect_patiently
-from caseflow.ticketing import PollInput, Ticketing
-from caseflow.ticketing import load as load_ticketing
-from caseflow.topics import TopicBook
-from caseflow.topics import load as load_topics
+from caseflow.deals import pipelines as pipelines_module
+from caseflow.deals.pipelines import PipelineTerms
+from caseflow.mail.smtp import SmtpConfig
+from caseflow.mail.templates import MailTemplates
+from caseflow.people.store import team_codes
+from caseflow.platform.db import make_engine, make_sessionmaker
+from caseflow.platform.settings import Settings, get_settings
+from caseflow.platform.temporal import connect_patiently
+from caseflow.platform.workers import heartbeat
+from caseflow.requests.topics import TopicBook
+from caseflow.requests.topics import load as load_topics
+from caseflow.routing.rulebook import RuleHolder
+from caseflow.sla.policies import SlaBook
+from caseflow.sla.policies import load as load_sla
+from caseflow.tickets.connectors import PollInput, Ticketing
+from caseflow.tickets.connectors import load as load_ticketing
 from workflows.absence import AbsenceWorkflow
 from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow

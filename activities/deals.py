@@ -10,13 +10,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notifications import NoticePoster
-from caseflow.db import transaction
-from caseflow.deals import DealRegistered, DealSnapshot, DealStart, Task
-from caseflow.lifecycle import Role
-from caseflow.mail_context import Notice
+from caseflow.deals.gates import DealRegistered, DealSnapshot, DealStart, Task
+from caseflow.deals.pipelines import PipelineTerms
+from caseflow.mail.context import Notice
 from caseflow.models import Customer, Deal, DealEventRow, DealTask, User
-from caseflow.pipelines import PipelineTerms
-from caseflow.store.people import zone_supervisors
+from caseflow.people.store import zone_supervisors
+from caseflow.platform.db import transaction
+from caseflow.requests.lifecycle import Role
 
 
 class DealActivities:

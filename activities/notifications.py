@@ -20,8 +20,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from caseflow.db import transaction
-from caseflow.mail_context import (
+from caseflow.mail.context import (
     Addressee,
     AddressForm,
     Batch,
@@ -31,8 +30,7 @@ from caseflow.mail_context import (
     Sent,
     salutation,
 )
-from caseflow.mail_templates import LOCALES, MailTemplates, Rendered, TemplateMissing
-from caseflow.mailer import (
+from caseflow.mail.smtp import (
     Outgoing,
     SmtpConfig,
     SmtpPermanent,
@@ -40,6 +38,7 @@ from caseflow.mailer import (
     SmtpTemporary,
     compose,
 )
+from caseflow.mail.templates import LOCALES, MailTemplates, Rendered, TemplateMissing
 from caseflow.models import (
     Customer,
     CustomerContact,
@@ -49,7 +48,8 @@ from caseflow.models import (
     SlaClock,
     User,
 )
-from caseflow.topics import TopicBook
+from caseflow.platform.db import transaction
+from caseflow.requests.topics import TopicBook
 
 DEFAULT_ZONE = "Europe/Moscow"
 

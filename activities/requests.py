@@ -11,16 +11,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notifications import NoticePoster
-from caseflow.db import transaction
-from caseflow.lifecycle import Line, State
-from caseflow.models import Absence, Request
-from caseflow.notices import (
+from caseflow.mail.notices import (
     CUSTOMER_EVENTS,
     assignee_notice,
     breach_notice,
     breach_tells_supervisors,
     customer_notice,
 )
+from caseflow.models import Absence, Request
 from caseflow.payloads import (
     AbsenceStart,
     AssignInput,
@@ -31,13 +29,18 @@ from caseflow.payloads import (
     RequestStart,
     SlaChoice,
 )
-from caseflow.routing import Route
-from caseflow.rulebook import RuleHolder
-from caseflow.sla import SlaBook
-from caseflow.sla_terms import SlaLedger, SlaTerms
-from caseflow.store import assignment, cases, rules_state, sla_ledger
-from caseflow.store.people import team_codes, unstarted_requests, zone_supervisors
-from caseflow.topics import TopicBook
+from caseflow.people.store import team_codes, unstarted_requests, zone_supervisors
+from caseflow.platform.db import transaction
+from caseflow.requests import store as cases
+from caseflow.requests.lifecycle import Line, State
+from caseflow.requests.topics import TopicBook
+from caseflow.routing import assignment
+from caseflow.routing import state as rules_state
+from caseflow.routing.rulebook import RuleHolder
+from caseflow.routing.rules import Route
+from caseflow.sla import ledger as sla_ledger
+from caseflow.sla.policies import SlaBook
+from caseflow.sla.terms import SlaLedger, SlaTerms
 
 
 @contextmanager

@@ -19,10 +19,10 @@ from temporalio.exceptions import ApplicationError
 from activities.connectors import connector_for
 from activities.connectors.base import Incoming, TicketRejected, TicketSystem, Upload
 from activities.connectors.rt import RtConnector
-from caseflow.db import transaction
-from caseflow.files import MAX_BYTES, FileRefused
-from caseflow.store import tickets as store
-from caseflow.ticketing import (
+from caseflow.platform.db import transaction
+from caseflow.requests.files import MAX_BYTES, FileRefused
+from caseflow.tickets import store
+from caseflow.tickets.connectors import (
     ArticleFetch,
     ConnectorConfig,
     Delivery,

@@ -28,12 +28,12 @@ from api.deps import actor_of
 from api.problems import Problem, from_validation, invalid, not_found
 from api.request_views import RequestOut, allowed_for, out
 from api.temporal_errors import finished, to_problem
-from caseflow.lifecycle import ACTIONS, OPEN_STATES, OVERSEERS, Role
-from caseflow.logs import WORKFLOW_ID
 from caseflow.models import Request, Team, User
 from caseflow.payloads import Action
-from caseflow.store import tickets
-from caseflow.ticketing import StoredFile, Ticketing
+from caseflow.platform.logs import WORKFLOW_ID
+from caseflow.requests.lifecycle import ACTIONS, OPEN_STATES, OVERSEERS, Role
+from caseflow.tickets import store as tickets
+from caseflow.tickets.connectors import StoredFile, Ticketing
 from workflows.request import RequestWorkflow
 
 PRIORITIES = Literal["low", "normal", "high", "critical"]

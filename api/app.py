@@ -36,16 +36,16 @@ from api.routes import (
     webhooks,
 )
 from api.state import AppState, ForecastCache
-from caseflow import sla
-from caseflow.business_time import BusinessCalendar
-from caseflow.db import make_engine, make_sessionmaker
-from caseflow.pipelines import PipelineTerms
-from caseflow.pipelines import load as load_pipelines
-from caseflow.settings import Settings, get_settings
-from caseflow.temporal import connect
-from caseflow.ticketing import Ticketing
-from caseflow.ticketing import load as load_ticketing
-from caseflow.topics import book_beside
+from caseflow.deals.pipelines import PipelineTerms
+from caseflow.deals.pipelines import load as load_pipelines
+from caseflow.platform.db import make_engine, make_sessionmaker
+from caseflow.platform.settings import Settings, get_settings
+from caseflow.platform.temporal import connect
+from caseflow.requests.topics import book_beside
+from caseflow.sla import policies as sla
+from caseflow.sla.calendar import BusinessCalendar
+from caseflow.tickets.connectors import Ticketing
+from caseflow.tickets.connectors import load as load_ticketing
 
 
 def sla_calendars(settings: Settings) -> dict[str, BusinessCalendar]:

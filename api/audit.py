@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Scope
 
 from caseflow import audit
-from caseflow.db import transaction
+from caseflow.platform.db import transaction
 
 log = logging.getLogger("caseflow.audit")
 

@@ -13,12 +13,12 @@ from temporalio.client import Client
 
 from api.problems import Problem
 from api.state import AppState
-from caseflow.auth import read_token
-from caseflow.lifecycle import Line, Role
+from caseflow.access import tokens
+from caseflow.access.auth import read_token
 from caseflow.models import Team, User
 from caseflow.payloads import Actor
-from caseflow.settings import Settings
-from caseflow.store import tokens
+from caseflow.platform.settings import Settings
+from caseflow.requests.lifecycle import Line, Role
 
 
 async def app_state(request: Request) -> AppState:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# The demo data of `make run` (caseflow.demo): its ids are fixed.
+# The demo data of `make run` (cli.demo): its ids are fixed.
 DEMO_COMPANY = "51ef48c8-8950-5418-a733-c1ef1bf9fac4"  # ООО «Ромашка», a client
 DEMO_MANAGED = "a48c3fd6-63f6-5bf5-b59b-8ea9b434b943"  # МУП «Водоканал», manager's client
 REQUEST_ID = "5f0c7d0e-8a4b-4f7e-9a51-3c2d1e0f9b8a"

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import hand_over
 from api.problems import NulInBody, Problem, nul_problem, problem_response
-from caseflow.logs import REQUEST_ID, WORKFLOW_ID, install_context
+from caseflow.platform.logs import REQUEST_ID, WORKFLOW_ID, install_context
 
 log = logging.getLogger("caseflow.api")
 

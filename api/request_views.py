@@ -8,7 +8,9 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import actor_of
-from caseflow.lifecycle import (
+from caseflow.models import Request, User
+from caseflow.payloads import Assignment, RequestStart, RequestView
+from caseflow.requests.lifecycle import (
     Line,
     Role,
     State,
@@ -17,9 +19,7 @@ from caseflow.lifecycle import (
     may_resolve_on,
     takes_from,
 )
-from caseflow.models import Request, User
-from caseflow.payloads import Assignment, RequestStart, RequestView
-from caseflow.topics import rank
+from caseflow.requests.topics import rank
 
 
 class RequestOut(RequestView):

@@ -10,13 +10,13 @@ from temporalio.client import Client
 
 from api.audit import AuditWriter
 from api.login_guard import LoginGuard
-from caseflow.business_time import BusinessCalendar
-from caseflow.pipelines import PipelineTerms
-from caseflow.settings import Settings
-from caseflow.store import tickets
-from caseflow.store.sla_reports import Forecast, forecast
-from caseflow.ticketing import Ticketing
-from caseflow.topics import TopicBook
+from caseflow.deals.pipelines import PipelineTerms
+from caseflow.platform.settings import Settings
+from caseflow.requests.topics import TopicBook
+from caseflow.sla.calendar import BusinessCalendar
+from caseflow.sla.reports import Forecast, forecast
+from caseflow.tickets import store as tickets
+from caseflow.tickets.connectors import Ticketing
 
 
 class ForecastCache:

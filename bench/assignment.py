@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import intake
-from caseflow import db as database
-from caseflow import routing
-from caseflow.demo import DEMO_NAMESPACE
-from caseflow.lifecycle import Line, Role
 from caseflow.payloads import Actor, CustomerFacts, RequestStart
-from caseflow.store import assignment
-from caseflow.store.people import upsert_team, upsert_user
+from caseflow.people.store import upsert_team, upsert_user
+from caseflow.platform import db as database
+from caseflow.requests.lifecycle import Line, Role
+from caseflow.routing import assignment
+from caseflow.routing import rules as routing
+from cli.demo import DEMO_NAMESPACE
 
 REGIONS = [f"RU-R{i:02d}" for i in range(80)]
 TOPICS = [f"topic_{i}" for i in range(60)]

@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.intake import Figures, in_rounds, prepare_database, seed_database, tear_down
 from bench.rawflow import RawDeal
-from caseflow.deals import DealAction, DealStart
-from caseflow.demo import DEMO_NAMESPACE
-from caseflow.lifecycle import Role
+from caseflow.deals.gates import DealAction, DealStart
 from caseflow.payloads import Actor, Intake
-from caseflow.temporal import dev_server_path
+from caseflow.platform.temporal import dev_server_path
+from caseflow.requests.lifecycle import Role
+from cli.demo import DEMO_NAMESPACE
 from workflows.deal import DealWorkflow
 
 OWNER = Actor(username="manager", role=Role.MANAGER, lines=[])

@@ -41,12 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.rawflow import RawIntake
-from caseflow import db as database
-from caseflow.demo import DEMO_NAMESPACE, seed
-from caseflow.devstack import wait_for_port
-from caseflow.lifecycle import Line, Role
 from caseflow.payloads import Actor, CustomerFacts, Intake, RequestStart
-from caseflow.temporal import dev_server_path
+from caseflow.platform import db as database
+from caseflow.platform.temporal import dev_server_path
+from caseflow.requests.lifecycle import Line, Role
+from cli.demo import DEMO_NAMESPACE, seed
+from cli.devstack import wait_for_port
 from workflows.request import RequestWorkflow
 
 PG_ADMIN = os.environ.get("CASEFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -40,14 +40,14 @@ from bench.intake import (
     prepare_database,
     seed_database,
 )
-from caseflow import db as database
-from caseflow.demo import DEMO_NAMESPACE
-from caseflow.devstack import wait_for_port
-from caseflow.mail_context import Batch, Notice
-from caseflow.mail_templates import MailTemplates
-from caseflow.mailer import SmtpConfig
+from caseflow.mail.context import Batch, Notice
+from caseflow.mail.smtp import SmtpConfig
+from caseflow.mail.templates import MailTemplates
 from caseflow.models import Request
-from caseflow.topics import load as load_topics
+from caseflow.platform import db as database
+from caseflow.requests.topics import load as load_topics
+from cli.demo import DEMO_NAMESPACE
+from cli.devstack import wait_for_port
 
 SINK = "aiosmtpd.handlers.Sink"
 CUSTOMER = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))

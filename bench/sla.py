@@ -43,15 +43,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.intake import PG_ADMIN, prepare_database, register_direct, seed_database
 from caseflow import access
-from caseflow import db as database
 from caseflow.access import Kind
-from caseflow.demo import DEMO_NAMESPACE
-from caseflow.lifecycle import Line, Role
 from caseflow.models import Request, RequestEvent, User
 from caseflow.payloads import Actor, CustomerFacts
-from caseflow.store import sla_reports
-from caseflow.store.sla_reports import Filters
-from caseflow.temporal import dev_server_path
+from caseflow.platform import db as database
+from caseflow.platform.temporal import dev_server_path
+from caseflow.requests.lifecycle import Line, Role
+from caseflow.sla import reports as sla_reports
+from caseflow.sla.reports import Filters
+from cli.demo import DEMO_NAMESPACE
 
 TARGET = timedelta(seconds=30)
 POLICY = """

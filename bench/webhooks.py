@@ -49,7 +49,7 @@ from bench.intake import (
     tear_down,
 )
 from bench.rawflow import RawTicket
-from caseflow.demo import DEMO_NAMESPACE
+from cli.demo import DEMO_NAMESPACE
 from tests import otrs_double, rt_peer
 
 OTRS_TOKEN = "bench-otrs-token"

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from caseflow.lifecycle import Line, Role, State
-from caseflow.sla_terms import SlaTerms, SlaView
-from caseflow.ticketing import ExternalTicket, StoredFile
+from caseflow.requests.lifecycle import Line, Role, State
+from caseflow.sla.terms import SlaTerms, SlaView
+from caseflow.tickets.connectors import ExternalTicket, StoredFile
 
 
 class Actor(BaseModel):

@@ -9,9 +9,9 @@ from typing import NoReturn, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caseflow import db as database
-from caseflow.settings import get_settings
-from caseflow.yamlsource import SourceErrors
+from caseflow.platform import db as database
+from caseflow.platform.settings import get_settings
+from caseflow.platform.yamlsource import SourceErrors
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from caseflow.mail_catcher import kept
+from cli.mail_catcher import kept
 
 mail_app = typer.Typer(help="E-mails the mail catcher of `make run` caught, readable.")
 
@@ -65,11 +65,11 @@ async def _resend(since: datetime) -> int:
     from sqlalchemy import select
     from temporalio.common import WorkflowIDConflictPolicy
 
-    from caseflow.db import make_engine, make_sessionmaker
-    from caseflow.mail_context import resend_order
+    from caseflow.mail.context import resend_order
     from caseflow.models import Notification
-    from caseflow.settings import get_settings
-    from caseflow.temporal import connect
+    from caseflow.platform.db import make_engine, make_sessionmaker
+    from caseflow.platform.settings import get_settings
+    from caseflow.platform.temporal import connect
 
     settings = get_settings()
     moment = since if since.tzinfo else since.replace(tzinfo=UTC)

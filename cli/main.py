@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from caseflow import db as database
-from caseflow.settings import get_settings
-from caseflow.yamlsource import SourceErrors
+from caseflow.platform import db as database
+from caseflow.platform.settings import get_settings
+from caseflow.platform.yamlsource import SourceErrors
 from cli.audit import audit_app
 from cli.mail import mail_app
 from cli.people import demo_app, teams_app, users_app
@@ -50,7 +50,7 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 def worker() -> None:
     """Run a Temporal worker with every workflow and activity."""
     import worker as worker_module
-    from caseflow.logs import configure
+    from caseflow.platform.logs import configure
 
     configure(get_settings().log_level)
     try:
@@ -67,7 +67,7 @@ def worker_alive(
     within: float = typer.Option(30.0, help="seconds since the worker's last sign of life"),
 ) -> None:
     """Exit 0 if the worker polled Temporal lately (its health file is fresh), else 1."""
-    from caseflow.temporal import fresh
+    from caseflow.platform.temporal import fresh
 
     path = file or get_settings().worker_health_file
     if path is None:
@@ -84,7 +84,7 @@ def api(host: str | None = None, port: int | None = None) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
-    from caseflow.logs import configure
+    from caseflow.platform.logs import configure
 
     settings = get_settings()
     configure(settings.log_level)
@@ -110,7 +110,7 @@ def dev(
     smtp_port: int = 8025,
 ) -> None:
     """Start everything on this machine: Temporal dev server + UI, worker, API, SMTP catcher."""
-    from caseflow.devstack import DevStack
+    from cli.devstack import DevStack
 
     stack = DevStack(
         data_dir=data_dir.resolve(),
@@ -132,3 +132,4 @@ def db_upgrade(revision: str = "head") -> None:
 def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION (`base` for an empty database)."""
     database.downgrade(get_settings().sync_database_url, revision)
+

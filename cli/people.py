@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caseflow.settings import get_settings
+from caseflow.platform.settings import get_settings
 from cli.common import _choice, _in_transaction
 
 users_app = typer.Typer(help="People and integration accounts.", no_args_is_help=True)
@@ -27,9 +27,9 @@ def users_create(
     capacity: int = 20,
 ) -> None:
     """Create or update a user; an integration account gets a long-lived API token."""
-    from caseflow.lifecycle import Role
-    from caseflow.store import tokens
-    from caseflow.store.people import upsert_user
+    from caseflow.access import tokens
+    from caseflow.people.store import upsert_user
+    from caseflow.requests.lifecycle import Role
 
     parsed = _choice(Role, role, "role")
 
@@ -58,7 +58,7 @@ def users_create(
 @demo_app.command("seed")
 def demo_seed() -> None:
     """Load demo teams, users (password `demo`) and customers; safe to run again."""
-    from caseflow.demo import seed
+    from cli.demo import seed
 
     asyncio.run(_in_transaction(seed))
     typer.echo("demo data loaded")
@@ -73,8 +73,8 @@ def teams_save(
     requeue_when_away: bool = False,
 ) -> None:
     """Create or change a team (a queue assignment can route to)."""
-    from caseflow.lifecycle import Line
-    from caseflow.store.people import upsert_team
+    from caseflow.people.store import upsert_team
+    from caseflow.requests.lifecycle import Line
 
     parsed = _choice(Line, line, "line")
 

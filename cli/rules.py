@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caseflow.settings import get_settings
-from caseflow.yamlsource import SourceErrors
+from caseflow.platform.settings import get_settings
+from caseflow.platform.yamlsource import SourceErrors
 from cli.common import _in_transaction, _rule_errors
 
 rules_app = typer.Typer(help="Routing rules.", no_args_is_help=True)
@@ -19,7 +19,9 @@ rules_app = typer.Typer(help="Routing rules.", no_args_is_help=True)
 @rules_app.command("check")
 def rules_check(directory: Path | None = None) -> None:
     """Validate the routing rules and the SLA policies and pipelines beside them."""
-    from caseflow import pipelines, routing, sla
+    from caseflow.deals import pipelines
+    from caseflow.routing import rules as routing
+    from caseflow.sla import policies as sla
 
     rules_dir = directory or get_settings().routing_rules_dir
     try:
@@ -50,9 +52,9 @@ def rules_check(directory: Path | None = None) -> None:
 @rules_app.command("reload")
 def rules_reload() -> None:
     """Check the rules on disk and make them live: every worker switches at its next decision."""
-    from caseflow import routing
-    from caseflow.store import rules_state
-    from caseflow.store.people import team_codes
+    from caseflow.people.store import team_codes
+    from caseflow.routing import rules as routing
+    from caseflow.routing import state as rules_state
 
     async def work(session: AsyncSession) -> tuple[int, int]:
         book = routing.load(
@@ -76,10 +78,11 @@ def rules_what_if(
 
     A directory replaces the live rules; a single file joins them under its own name, and
     replaces the live file of the same name (so name a changed copy like the original)."""
-    from caseflow import routing, whatif
-    from caseflow.store.people import team_codes
-    from caseflow.store.samples import recent_intakes
-    from caseflow.topics import book_beside
+    from caseflow.people.store import team_codes
+    from caseflow.requests.topics import book_beside
+    from caseflow.routing import rules as routing
+    from caseflow.routing import whatif
+    from caseflow.routing.samples import recent_intakes
 
     directory = get_settings().routing_rules_dir
     texts = routing.read_texts(directory)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from caseflow.settings import get_settings
+from caseflow.platform.settings import get_settings
 
 templates_app = typer.Typer(help="E-mail templates.", no_args_is_help=True)
 
@@ -16,8 +16,8 @@ def templates_check(directory: Path | None = None) -> None:
     """Render every e-mail template with sample data for every locale; fail on any error."""
     from jinja2 import TemplateError
 
-    from caseflow.mail_context import sample_context
-    from caseflow.mail_templates import LOCALES, READERS, MailTemplates, TemplateMissing
+    from caseflow.mail.context import sample_context
+    from caseflow.mail.templates import LOCALES, READERS, MailTemplates, TemplateMissing
 
     templates = MailTemplates(directory or get_settings().email_templates_dir)
     names = templates.names()
@@ -51,9 +51,9 @@ def templates_preview(
     html: Path | None = typer.Option(None, help="also write the HTML part here"),
 ) -> None:
     """Print one e-mail rendered with sample data: which template, subject, text."""
-    from caseflow.mail_context import sample_context
-    from caseflow.mail_templates import READERS, MailTemplates, TemplateMissing
-    from caseflow.topics import book_beside
+    from caseflow.mail.context import sample_context
+    from caseflow.mail.templates import READERS, MailTemplates, TemplateMissing
+    from caseflow.requests.topics import book_beside
 
     settings = get_settings()
     templates = MailTemplates(settings.email_templates_dir)

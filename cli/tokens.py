@@ -9,8 +9,8 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caseflow.auth import Issued
-from caseflow.settings import get_settings
+from caseflow.access.auth import Issued
+from caseflow.platform.settings import get_settings
 
 tokens_app = typer.Typer(help="Integration tokens.", no_args_is_help=True)
 T = TypeVar("T")
@@ -25,7 +25,7 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 @tokens_app.command("list")
 def tokens_list(user: Annotated[str | None, typer.Option(help="one account's")] = None) -> None:
     """Every integration token: id, account, label, until when, revoked."""
-    from caseflow.store import tokens
+    from caseflow.access import tokens
 
     rows = _run(lambda session: tokens.listed(session, user))
     for t in rows:
@@ -43,9 +43,9 @@ def tokens_issue(
     """A new token for an integration account (the old ones stay until revoked)."""
     from sqlalchemy import select
 
-    from caseflow.lifecycle import Role
+    from caseflow.access import tokens
     from caseflow.models import User
-    from caseflow.store import tokens
+    from caseflow.requests.lifecycle import Role
 
     async def work(session: AsyncSession) -> Issued | None:
         account = await session.scalar(select(User).where(User.username == user))
@@ -70,7 +70,7 @@ def tokens_revoke(
     jti: str, by: Annotated[str, typer.Option(help="who revokes it")] = "cli"
 ) -> None:
     """Refuse this token from now on; the account and its other tokens stay."""
-    from caseflow.store import tokens
+    from caseflow.access import tokens
 
     token = _run(lambda session: tokens.revoke(session, jti, by=by))
     if token is None:

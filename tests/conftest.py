@@ -25,17 +25,17 @@ from temporalio.worker import Worker
 
 import worker as worker_module
 from api.app import create_app
-from caseflow import db as database
-from caseflow.demo import seed
+from caseflow.deals.pipelines import load as load_pipelines
 from caseflow.models import User
-from caseflow.pipelines import load as load_pipelines
-from caseflow.rulebook import RuleHolder
-from caseflow.settings import ROOT, Settings
-from caseflow.sla import SlaBook
-from caseflow.sla import load as load_sla
-from caseflow.store.workers import heard_from, heartbeat
-from caseflow.temporal import dev_server_path, test_server_path
-from caseflow.ticketing import ConnectorConfig, Ticketing
+from caseflow.platform import db as database
+from caseflow.platform.settings import ROOT, Settings
+from caseflow.platform.temporal import dev_server_path, test_server_path
+from caseflow.platform.workers import heard_from, heartbeat
+from caseflow.routing.rulebook import RuleHolder
+from caseflow.sla.policies import SlaBook
+from caseflow.sla.policies import load as load_sla
+from caseflow.tickets.connectors import ConnectorConfig, Ticketing
+from cli.demo import seed
 from tests import otrs_double, rt_peer
 from tests.mailbox import Mailbox
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
-from caseflow.demo import DEMO_NAMESPACE
-from caseflow.lifecycle import Line, Role
 from caseflow.payloads import Action, Actor, CustomerFacts, Intake, RequestStart, RequestView
+from caseflow.requests.lifecycle import Line, Role
+from cli.demo import DEMO_NAMESPACE
 from workflows.request import RequestWorkflow
 
 ROMASHKA = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))

@@ -21,9 +21,9 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from caseflow.access import DERIVED, GRANTS, Grant, Kind
-from caseflow.lifecycle import Role
 from caseflow.models import Customer, Deal, DealTask, Request, User
-from caseflow.store.people import upsert_user
+from caseflow.people.store import upsert_user
+from caseflow.requests.lifecycle import Role
 from tests.test_api import assert_problem
 
 API = "/api/v1"

@@ -11,12 +11,12 @@ from temporalio.client import WorkflowExecutionStatus
 from typer.testing import CliRunner
 
 from activities.requests import RequestActivities
-from caseflow.db import transaction
-from caseflow.demo import seed
 from caseflow.models import User
-from caseflow.rulebook import RuleHolder
-from caseflow.settings import ROOT, get_settings
-from caseflow.store import rules_state
+from caseflow.platform.db import transaction
+from caseflow.platform.settings import ROOT, get_settings
+from caseflow.routing import state as rules_state
+from caseflow.routing.rulebook import RuleHolder
+from cli.demo import seed
 from cli.main import app as cli
 from tests.helpers import ROMASHKA_FACTS
 from tests.test_assignment import register_input_routed

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from caseflow.demo import DEMO_NAMESPACE
 from caseflow.models import Customer
+from cli.demo import DEMO_NAMESPACE
 from tests.conftest import METRICS_TOKEN
 from tests.helpers import PETROV, ROMASHKA
 

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from activities.requests import RequestActivities
-from caseflow.db import transaction
-from caseflow.lifecycle import Line, State
 from caseflow.models import Absence, Request, User
 from caseflow.payloads import AssignInput, CustomerFacts, EventRecord, RegisterInput
-from caseflow.rulebook import RuleHolder
-from caseflow.store import assignment
-from caseflow.store.assignment import Candidate, Need
-from caseflow.store.people import upsert_team, upsert_user
+from caseflow.people.store import upsert_team, upsert_user
+from caseflow.platform.db import transaction
+from caseflow.requests.lifecycle import Line, State
+from caseflow.routing import assignment
+from caseflow.routing.assignment import Candidate, Need
+from caseflow.routing.rulebook import RuleHolder
 from tests.helpers import OPERATOR, ROMASHKA_FACTS, request_start
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from caseflow import audit
-from caseflow import db as database
 from caseflow.audit.chain import link
-from caseflow.settings import get_settings
+from caseflow.platform import db as database
+from caseflow.platform.settings import get_settings
 from cli.main import app as cli
 from tests.conftest import pg_url
 from tests.helpers import ROMASHKA

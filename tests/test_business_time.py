@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from caseflow.business_time import ALWAYS, BusinessCalendar
+from caseflow.sla.calendar import ALWAYS, BusinessCalendar
 
 MSK = ZoneInfo("Europe/Moscow")
 OFFICE = BusinessCalendar(

@@ -8,7 +8,7 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
-from caseflow.settings import get_settings
+from caseflow.platform.settings import get_settings
 from cli.main import app
 
 runner = CliRunner()

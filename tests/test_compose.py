@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from caseflow.settings import Settings
+from caseflow.platform.settings import Settings
 from cli.main import app as cli
 
 ROOT = Path(__file__).resolve().parent.parent

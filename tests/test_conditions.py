@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from caseflow.conditions import ConditionError, compile_when
+from caseflow.routing.conditions import ConditionError, compile_when
 
 FACTS = {
     "tier": "vip",

@@ -11,10 +11,10 @@ from temporalio.client import WithStartWorkflowOperation, WorkflowHandle, Workfl
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from caseflow.deals import DealAction, DealStart, DealView
-from caseflow.lifecycle import Role
+from caseflow.deals.gates import DealAction, DealStart, DealView
 from caseflow.models import DealEventRow, DealTask
 from caseflow.payloads import Actor, Intake
+from caseflow.requests.lifecycle import Role
 from tests.conftest import PIPELINES, capture_history
 from tests.helpers import ROMASHKA
 from workflows.deal import DealWorkflow

@@ -17,13 +17,13 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.notifications import NotificationActivities, message_id_of
-from caseflow.devstack import wait_for_port
-from caseflow.mail_context import Batch, Notice
-from caseflow.mail_templates import MailTemplates
-from caseflow.mailer import SmtpConfig
+from caseflow.mail.context import Batch, Notice
+from caseflow.mail.smtp import SmtpConfig
+from caseflow.mail.templates import MailTemplates
 from caseflow.models import Notification
-from caseflow.settings import ROOT
-from caseflow.topics import load as load_topics
+from caseflow.platform.settings import ROOT
+from caseflow.requests.topics import load as load_topics
+from cli.devstack import wait_for_port
 from tests.conftest import free_port
 from tests.mailbox import text_of
 from tests.test_email import new_customer, register

@@ -10,9 +10,9 @@ from jinja2 import UndefinedError
 from jinja2.exceptions import SecurityError
 from typer.testing import CliRunner
 
-from caseflow.mail_context import salutation, sample_context
-from caseflow.mail_templates import MailTemplates, TemplateMissing
-from caseflow.settings import ROOT
+from caseflow.mail.context import salutation, sample_context
+from caseflow.mail.templates import MailTemplates, TemplateMissing
+from caseflow.platform.settings import ROOT
 from cli.main import app
 
 SHIPPED = MailTemplates(ROOT / "email_templates")

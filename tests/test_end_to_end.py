@@ -115,7 +115,7 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
 
     ui = httpx.get(f"http://127.0.0.1:{ports['ui']}/", timeout=10)
     assert ui.status_code == 200
-    assert (data_dir / "caseflow.db").exists() and (data_dir / "temporal.db").exists()
+    assert (data_dir / "caseflow.platform.db").exists() and (data_dir / "temporal.db").exists()
 
     # The catcher's mail, readable: `caseflow mail list` and `show` decode what went out.
     def caseflow(*args: str) -> str:

@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 
-from caseflow.mail_catcher import kept
+from cli.mail_catcher import kept
 from tests.conftest import free_port, pg_url
 
 DEADLINE = 3.0  # CASEFLOW_INTAKE_DEADLINE for this stack, seconds

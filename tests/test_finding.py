@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from api.routes.customers import name_matches
-from caseflow import db as database
 from caseflow.models import Customer
+from caseflow.platform import db as database
 from tests.test_api import assert_problem
 from tests.test_bad_input import cancel
 from tests.test_deal_controls import org_inn

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from caseflow.ticketing import TicketChange
+from caseflow.tickets.connectors import TicketChange
 from tests.conftest import capture_history
 from tests.helpers import OPERATOR, act, open_request
 from tests.otrs_double import OtrsDouble

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from caseflow import identity
+from caseflow.customers import identity
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from caseflow import routing
-from caseflow.intake import Authority, check
-from caseflow.settings import ROOT
-from caseflow.topics import book_beside
-from caseflow.yamlsource import SourceErrors
+from caseflow.platform.settings import ROOT
+from caseflow.platform.yamlsource import SourceErrors
+from caseflow.requests.intake import Authority, check
+from caseflow.requests.topics import book_beside
+from caseflow.routing import rules as routing
 
 BOOK = book_beside(ROOT / "routing_rules")
 TODAY = date(2026, 11, 23)

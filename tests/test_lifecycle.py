@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caseflow.lifecycle import ACTIONS, Line, Role, State, allowed_actions, next_state
+from caseflow.requests.lifecycle import ACTIONS, Line, Role, State, allowed_actions, next_state
 
 
 def allowed(

@@ -15,8 +15,8 @@ import jwt
 from typer.testing import CliRunner
 
 from api.app import create_app
-from caseflow.lifecycle import Role
-from caseflow.store.people import upsert_user
+from caseflow.people.store import upsert_user
+from caseflow.requests.lifecycle import Role
 from cli.main import app as cli
 from tests.conftest import TICKETING
 from tests.test_api import assert_problem

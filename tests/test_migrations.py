@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from caseflow import db as database
 from caseflow.models import Base
+from caseflow.platform import db as database
 from tests.conftest import pg_url
 
 
@@ -18,7 +18,7 @@ from tests.conftest import pg_url
 def empty_database(request, make_pg_database, tmp_path: Path) -> str:
     if request.param == "postgresql":
         return pg_url(make_pg_database())
-    return f"sqlite:///{tmp_path / 'caseflow.db'}"
+    return f"sqlite:///{tmp_path / 'caseflow.platform.db'}"
 
 
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:

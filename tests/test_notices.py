@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from caseflow.lifecycle import Line, State
-from caseflow.notices import breach_notice, customer_notice
+from caseflow.mail.notices import breach_notice, customer_notice
 from caseflow.payloads import EventRecord
-from caseflow.settings import ROOT
-from caseflow.topics import book_beside
+from caseflow.platform.settings import ROOT
+from caseflow.requests.lifecycle import Line, State
+from caseflow.requests.topics import book_beside
 
 TOPICS = book_beside(ROOT / "routing_rules")
 

@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from caseflow.mail_context import Batch, Notice, NotifierStart, Sent
+from caseflow.mail.context import Batch, Notice, NotifierStart, Sent
 from tests.conftest import capture_history
 from worker import SANDBOX
 from workflows.notifier import NotifierWorkflow

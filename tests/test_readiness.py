@@ -13,8 +13,8 @@ import pytest_asyncio
 
 import worker as worker_module
 from api.app import create_app
-from caseflow.db import transaction
-from caseflow.store.workers import beat, heartbeat
+from caseflow.platform.db import transaction
+from caseflow.platform.workers import beat, heartbeat
 from tests.conftest import TICKETING
 
 

@@ -11,11 +11,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from caseflow.db import transaction
-from caseflow.lifecycle import Line, Role, State
 from caseflow.models import Absence, Request, RequestEvent, User
 from caseflow.payloads import AbsenceStart, Actor
-from caseflow.sla_terms import ClockStatus
+from caseflow.platform.db import transaction
+from caseflow.requests.lifecycle import Line, Role, State
+from caseflow.sla.terms import ClockStatus
 from tests.conftest import capture_history
 from tests.helpers import (
     AGENT_B2B,

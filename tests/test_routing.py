@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from caseflow import routing
-from caseflow.lifecycle import Line
 from caseflow.payloads import CustomerFacts
-from caseflow.settings import ROOT
-from caseflow.yamlsource import SourceErrors
+from caseflow.platform.settings import ROOT
+from caseflow.platform.yamlsource import SourceErrors
+from caseflow.requests.lifecycle import Line
+from caseflow.routing import rules as routing
 from tests.helpers import request_start
 
 BOOK = routing.load(ROOT / "routing_rules")
@@ -100,7 +100,7 @@ def test_missing_defaults_and_duplicate_names_are_errors(tmp_path) -> None:
 
 
 def test_reload_keeps_the_old_book_when_the_new_one_is_bad(tmp_path) -> None:
-    from caseflow.rulebook import RuleHolder
+    from caseflow.routing.rulebook import RuleHolder
 
     write(tmp_path, "00.yaml", DEFAULTS)
     holder = RuleHolder(tmp_path)
@@ -197,7 +197,7 @@ def test_queues_must_exist_when_the_teams_are_known(tmp_path) -> None:
 
 
 def test_the_shipped_rules_name_only_demo_teams() -> None:
-    from caseflow.demo import TEAMS
+    from cli.demo import TEAMS
 
     routing.load(ROOT / "routing_rules", known_queues={t[0] for t in TEAMS})
 

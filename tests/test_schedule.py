@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 import pytest
 from pydantic import ValidationError
 
-from caseflow.schedule import WorkSchedule
+from caseflow.people.schedule import WorkSchedule
 
 MOSCOW_WEEKDAYS = WorkSchedule(timezone="Europe/Moscow")
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from caseflow import db as database
-from caseflow.demo import seed
-from caseflow.devstack import wait_for_port
+from caseflow.platform import db as database
+from cli.demo import seed
+from cli.devstack import wait_for_port
 from tests.conftest import free_port, pg_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from caseflow import sla
-from caseflow.lifecycle import Line
-from caseflow.settings import ROOT
-from caseflow.yamlsource import SourceErrors
+from caseflow.platform.settings import ROOT
+from caseflow.platform.yamlsource import SourceErrors
+from caseflow.requests.lifecycle import Line
+from caseflow.sla import policies as sla
 
 BOOK = sla.load(ROOT / "routing_rules" / "sla")
 MSK = ZoneInfo("Europe/Moscow")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from caseflow.lifecycle import Line
-from caseflow.settings import ROOT
-from caseflow.sla import load as load_sla
+from caseflow.platform.settings import ROOT
+from caseflow.requests.lifecycle import Line
+from caseflow.sla.policies import load as load_sla
 from tests.conftest import capture_history, worker_for
 from tests.helpers import EXPERT, act, open_request, request_start
 from tests.test_request_workflow import VIP_AGENT, VIP_FACTS

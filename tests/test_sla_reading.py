@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
 
-from caseflow.business_time import iso_hours
-from caseflow.lifecycle import Line
-from caseflow.sla_terms import ClockStatus
+from caseflow.requests.lifecycle import Line
+from caseflow.sla.calendar import iso_hours
+from caseflow.sla.terms import ClockStatus
 from tests.test_bad_input import cancel
 from tests.test_email import new_customer, register
 

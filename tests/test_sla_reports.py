@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from caseflow import db as database
 from caseflow.models import Customer, Request, SlaClock, Team
-from caseflow.store import sla_reports
+from caseflow.platform import db as database
+from caseflow.sla import reports as sla_reports
 from tests.conftest import pg_url
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 import worker as worker_module
-from caseflow.lifecycle import Line
 from caseflow.models import SlaClock, SlaSegment
-from caseflow.settings import ROOT
-from caseflow.sla import load as load_sla
+from caseflow.platform.settings import ROOT
+from caseflow.requests.lifecycle import Line
+from caseflow.sla.policies import load as load_sla
 from tests.conftest import capture_history
 from tests.helpers import SUPERVISOR, act, open_request, request_start
 from tests.test_request_workflow import (

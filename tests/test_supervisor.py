@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from caseflow.db import transaction
-from caseflow.lifecycle import Role
-from caseflow.store.people import upsert_user
+from caseflow.people.store import upsert_user
+from caseflow.platform.db import transaction
+from caseflow.requests.lifecycle import Role
 from tests.helpers import ROMASHKA
 
 

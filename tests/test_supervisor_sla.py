@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 from pydantic import TypeAdapter
 
-from caseflow.db import transaction
-from caseflow.lifecycle import Line
-from caseflow.sla_terms import ClockKind, ClockStatus, SlaLedger
-from caseflow.store import sla_ledger
-from caseflow.store.people import upsert_team
+from caseflow.people.store import upsert_team
+from caseflow.platform.db import transaction
+from caseflow.requests.lifecycle import Line
+from caseflow.sla import ledger as sla_ledger
+from caseflow.sla.terms import ClockKind, ClockStatus, SlaLedger
 from tests.test_assignment import make_team
 from tests.test_bad_input import cancel
 from tests.test_supervisor import new_request, supervisor_of

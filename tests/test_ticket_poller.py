@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity, workflow
 from temporalio.worker import Worker
 
-from caseflow.ticketing import Delivery, Polled, PollInput, Signalled, TicketChange
+from caseflow.tickets.connectors import Delivery, Polled, PollInput, Signalled, TicketChange
 from workflows.ticket_poller import PollerStart, TicketPollerWorkflow
 
 

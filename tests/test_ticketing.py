@@ -10,12 +10,12 @@ import pytest
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
-from caseflow import files
-from caseflow.settings import ROOT
-from caseflow.ticketing import ConnectorConfig, ExternalTicket, TicketChange, verdict
-from caseflow.ticketing import load as load_ticketing
-from caseflow.webhooks import StaleDelivery, WebhookRefused, authenticate, translate
-from caseflow.yamlsource import SourceErrors
+from caseflow.platform.settings import ROOT
+from caseflow.platform.yamlsource import SourceErrors
+from caseflow.requests import files
+from caseflow.tickets.connectors import ConnectorConfig, ExternalTicket, TicketChange, verdict
+from caseflow.tickets.connectors import load as load_ticketing
+from caseflow.tickets.webhooks import StaleDelivery, WebhookRefused, authenticate, translate
 from tests.conftest import OTRS_TOKEN, otrs_config
 
 EXAMPLE = ROOT / "routing_rules" / "ticketing" / "connectors.example.yaml"

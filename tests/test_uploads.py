@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from caseflow import files
+from caseflow.requests import files
 from tests.test_api import assert_problem
 from tests.test_bad_input import cancel, first_request
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from caseflow.db import transaction
-from caseflow.lifecycle import Line, Role
-from caseflow.store.people import upsert_team, upsert_user
+from caseflow.people.store import upsert_team, upsert_user
+from caseflow.platform.db import transaction
+from caseflow.requests.lifecycle import Line, Role
 from tests.test_bad_input import cancel
 from tests.test_email import new_customer, register
 from tests.test_supervisor import new_request

@@ -11,8 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
-from caseflow.devstack import wait_for_port
-from caseflow.temporal import dev_server_path
+from caseflow.platform.temporal import dev_server_path
+from cli.devstack import wait_for_port
 from tests.conftest import free_port
 
 

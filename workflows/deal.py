@@ -17,7 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.deals import (
+    from caseflow.deals.gates import (
         DealAction,
         DealEvent,
         DealRegistered,
@@ -31,8 +31,8 @@ with workflow.unsafe.imports_passed_through():
         gate,
         stage_tasks,
     )
-    from caseflow.lifecycle import Role
     from caseflow.payloads import SYSTEM_ACTOR, Actor, Intake
+    from caseflow.requests.lifecycle import Role
     from workflows.idempotency import same_body
 
 STEP = timedelta(seconds=15)

@@ -19,8 +19,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.mail_context import Batch, Notice, NotifierStart, Resend, Sent
-    from caseflow.notices import per_request, superseded
+    from caseflow.mail.context import Batch, Notice, NotifierStart, Resend, Sent
+    from caseflow.mail.notices import per_request, superseded
 
 # Before this patch a critical notice took every waiting one along, into one digest.
 PER_REQUEST_PATCH = "digest-per-request"

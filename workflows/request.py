@@ -13,12 +13,6 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.lifecycle import (
-        FINAL_STATES,
-        Line,
-        State,
-        next_state,
-    )
     from caseflow.payloads import (
         SYSTEM_ACTOR,
         Action,
@@ -33,7 +27,13 @@ with workflow.unsafe.imports_passed_through():
         RequestView,
         Requeue,
     )
-    from caseflow.ticketing import (
+    from caseflow.requests.lifecycle import (
+        FINAL_STATES,
+        Line,
+        State,
+        next_state,
+    )
+    from caseflow.tickets.connectors import (
         ExternalTicket,
         TicketChange,
     )

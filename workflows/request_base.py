@@ -12,10 +12,6 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.lifecycle import (
-        Line,
-        State,
-    )
     from caseflow.payloads import (
         Action,
         Actor,
@@ -24,8 +20,12 @@ with workflow.unsafe.imports_passed_through():
         Hop,
         RequestStart,
     )
-    from caseflow.sla_terms import Clock, SlaTerms
-    from caseflow.ticketing import (
+    from caseflow.requests.lifecycle import (
+        Line,
+        State,
+    )
+    from caseflow.sla.terms import Clock, SlaTerms
+    from caseflow.tickets.connectors import (
         ExternalTicket,
     )
 

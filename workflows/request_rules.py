@@ -7,7 +7,11 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.lifecycle import (
+    from caseflow.payloads import (
+        Action,
+        Actor,
+    )
+    from caseflow.requests.lifecycle import (
         ACTIONS,
         ESCALATIONS,
         Line,
@@ -15,10 +19,6 @@ with workflow.unsafe.imports_passed_through():
         has_line_access,
         may_resolve_on,
         takes_from,
-    )
-    from caseflow.payloads import (
-        Action,
-        Actor,
     )
 
 from workflows.request_base import RequestBase

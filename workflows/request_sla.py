@@ -9,7 +9,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.lifecycle import (
+    from caseflow.payloads import (
+        SYSTEM_ACTOR,
+        Action,
+        SlaChoice,
+    )
+    from caseflow.requests.lifecycle import (
         ESCALATIONS,
         FINAL_STATES,
         OPEN_STATES,
@@ -17,12 +22,7 @@ with workflow.unsafe.imports_passed_through():
         Line,
         State,
     )
-    from caseflow.payloads import (
-        SYSTEM_ACTOR,
-        Action,
-        SlaChoice,
-    )
-    from caseflow.sla_terms import Clock, ClockKind, SlaLedger, SlaView, sla_view
+    from caseflow.sla.terms import Clock, ClockKind, SlaLedger, SlaView, sla_view
 
 from workflows.request_base import SHORT_RETRY, SHORT_STEP, RequestBase
 

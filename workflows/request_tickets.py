@@ -13,18 +13,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.lifecycle import (
-        FINAL_STATES,
-        WORKING,
-        Line,
-        Role,
-    )
     from caseflow.payloads import (
         SYSTEM_ACTOR,
         Action,
         Actor,
     )
-    from caseflow.ticketing import (
+    from caseflow.requests.lifecycle import (
+        FINAL_STATES,
+        WORKING,
+        Line,
+        Role,
+    )
+    from caseflow.tickets.connectors import (
         FINISHED,
         ArticleFetch,
         ExternalTicket,

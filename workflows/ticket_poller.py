@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.ticketing import Polled, PollInput, Signalled
+    from caseflow.tickets.connectors import Polled, PollInput, Signalled
 
 ROUNDS_PER_RUN = 200
 POLL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))

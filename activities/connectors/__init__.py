@@ -7,7 +7,7 @@ import httpx
 from activities.connectors.base import TicketSystem
 from activities.connectors.otrs import OtrsConnector
 from activities.connectors.rt import RtConnector
-from caseflow.ticketing import ConnectorConfig
+from caseflow.tickets.connectors import ConnectorConfig
 
 
 def connector_for(config: ConnectorConfig, http: httpx.AsyncClient) -> TicketSystem:

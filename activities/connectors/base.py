@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from caseflow.ticketing import TicketOrder, TicketRef
+from caseflow.tickets.connectors import TicketOrder, TicketRef
 
 
 class TicketSystemDown(Exception):

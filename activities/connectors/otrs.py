@@ -21,8 +21,8 @@ from activities.connectors.base import (
     call,
     json_of,
 )
-from caseflow.ticketing import ConnectorConfig, TicketOrder, TicketRef
-from caseflow.webhooks import otrs_time
+from caseflow.tickets.connectors import ConnectorConfig, TicketOrder, TicketRef
+from caseflow.tickets.webhooks import otrs_time
 
 REF_FIELD = "CaseflowRef"
 PRIORITIES = {"low": "2 low", "normal": "3 normal", "high": "4 high", "critical": "5 very high"}

@@ -20,8 +20,8 @@ from activities.connectors.base import (
     call,
     json_of,
 )
-from caseflow.ticketing import ConnectorConfig, TicketOrder, TicketRef
-from caseflow.webhooks import KINDS, parse_time
+from caseflow.tickets.connectors import ConnectorConfig, TicketOrder, TicketRef
+from caseflow.tickets.webhooks import KINDS, parse_time
 
 HISTORY_FIELDS = "Type,Field,OldValue,NewValue,Creator,Created"
 PAGE = 100

@@ -23,17 +23,19 @@ from api.bounds import Moment, RowIdPath
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, from_validation, invalid, not_found
-from caseflow import access, routing, whatif
+from caseflow import access
 from caseflow.access import Kind, NotVisible
-from caseflow.lifecycle import Line, Role
 from caseflow.models import Absence, Team, User, utcnow
 from caseflow.payloads import AbsenceStart, Requeue
-from caseflow.schedule import WorkSchedule
-from caseflow.store import rules_state
-from caseflow.store.people import team_codes, unstarted_requests, upsert_team
-from caseflow.store.samples import recent_intakes
-from caseflow.topics import book_beside
-from caseflow.yamlsource import SourceErrors
+from caseflow.people.schedule import WorkSchedule
+from caseflow.people.store import team_codes, unstarted_requests, upsert_team
+from caseflow.platform.yamlsource import SourceErrors
+from caseflow.requests.lifecycle import Line, Role
+from caseflow.requests.topics import book_beside
+from caseflow.routing import rules as routing
+from caseflow.routing import state as rules_state
+from caseflow.routing import whatif
+from caseflow.routing.samples import recent_intakes
 from workflows.absence import AbsenceWorkflow
 from workflows.request import RequestWorkflow
 

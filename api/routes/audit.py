@@ -17,8 +17,8 @@ from api.deps import CurrentUser, DbSession, State
 from api.pagination import Cursor, Limit, Page, decode, encode
 from api.problems import invalid
 from api.routes.admin import require
-from caseflow.lifecycle import Role
 from caseflow.models import AuditEntry
+from caseflow.requests.lifecycle import Role
 
 router = APIRouter(prefix="/admin/audit", tags=["admin"])
 READERS = (Role.ADMIN, Role.SECURITY)

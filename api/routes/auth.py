@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from api.deps import AppSettings, DbSession, State
 from api.problems import Problem
-from caseflow.auth import check_password, issue_token
+from caseflow.access.auth import check_password, issue_token
 from caseflow.models import User, utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -20,11 +20,12 @@ from api.deps import CurrentUser, DbSession
 from api.owners import check_owners
 from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import Problem, invalid
-from caseflow import access, identity
+from caseflow import access
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
-from caseflow.business_time import IanaZone
-from caseflow.identity import search_key
+from caseflow.customers import identity
+from caseflow.customers.identity import search_key
 from caseflow.models import Customer, CustomerContact, utcnow
+from caseflow.sla.calendar import IanaZone
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 

@@ -28,10 +28,10 @@ from api.routes.customers import contacts_of
 from api.temporal_errors import to_problem
 from caseflow import access
 from caseflow.access import Kind, NotVisible
-from caseflow.deals import DealAction, DealStart, DealStatus, DealView, Task
-from caseflow.lifecycle import Role
+from caseflow.deals.gates import DealAction, DealStart, DealStatus, DealView, Task
 from caseflow.models import Customer, Deal, DealTask, User
 from caseflow.payloads import Intake
+from caseflow.requests.lifecycle import Role
 from workflows.deal import DealWorkflow
 
 router = APIRouter(tags=["deals"])

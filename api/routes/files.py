@@ -25,11 +25,11 @@ from api.pagination import Cursor, Limit, Page, by_key
 from api.problems import invalid, not_found
 from api.temporal_errors import to_problem
 from caseflow import access
-from caseflow.files import FileRefused
 from caseflow.models import Request, RequestFile, User
 from caseflow.payloads import Action
-from caseflow.store import tickets
-from caseflow.ticketing import StoredFile
+from caseflow.requests.files import FileRefused
+from caseflow.tickets import store as tickets
+from caseflow.tickets.connectors import StoredFile
 from workflows.request import RequestWorkflow
 
 router = APIRouter(prefix="/requests", tags=["files"])

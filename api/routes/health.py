@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from api.deps import State
 from api.problems import Problem
-from caseflow.store import workers
+from caseflow.platform import workers
 
 router = APIRouter(tags=["operations"])
 

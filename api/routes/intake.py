@@ -15,11 +15,12 @@ from api.bounds import RowId
 from api.deps import CurrentUser, DbSession, State
 from api.problems import Problem, invalid
 from api.routes.customers import contacts_of
-from caseflow import access, identity
+from caseflow import access
 from caseflow.access import Kind, NotVisible
-from caseflow.intake import Authority, IntakeCheck, check
+from caseflow.customers import identity
 from caseflow.models import Customer, Representative, User
-from caseflow.topics import Disclosure, FieldSpec, Proof, Subtopic, Topic, TopicBook
+from caseflow.requests.intake import Authority, IntakeCheck, check
+from caseflow.requests.topics import Disclosure, FieldSpec, Proof, Subtopic, Topic, TopicBook
 
 router = APIRouter(tags=["intake"])
 

@@ -19,7 +19,7 @@ from api.routes.requests import RequestId
 from api.routes.supervisor import require_overseer
 from caseflow import access
 from caseflow.access import Kind
-from caseflow.mail_context import resend_order
+from caseflow.mail.context import resend_order
 from caseflow.models import Notification
 
 router = APIRouter(tags=["notifications"])

@@ -16,7 +16,7 @@ from api.deps import State as App
 from api.request_views import RequestOut
 from api.routes.requests import RequestId
 from caseflow import access
-from caseflow.lifecycle import ACTIONS
+from caseflow.requests.lifecycle import ACTIONS
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 RESPONSES: dict[int | str, dict[str, Any]] = {

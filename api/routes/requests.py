@@ -40,17 +40,18 @@ from api.request_views import (
 from api.routes.customers import name_matches
 from api.routes.intake import IntakeIn, ProofIn, evaluate, fields_problem
 from api.temporal_errors import to_problem
-from caseflow import access, identity
+from caseflow import access
 from caseflow.access import Kind, NotVisible
-from caseflow.lifecycle import Line, State
-from caseflow.logs import WORKFLOW_ID
+from caseflow.customers import identity
 from caseflow.models import Customer, CustomerContact, Request, RequestEvent, SlaClock, User
 from caseflow.payloads import (
     Intake,
     RequestStart,
 )
-from caseflow.sla_terms import read_now
-from caseflow.store.samples import facts_of
+from caseflow.platform.logs import WORKFLOW_ID
+from caseflow.requests.lifecycle import Line, State
+from caseflow.routing.samples import facts_of
+from caseflow.sla.terms import read_now
 from workflows.request import RequestWorkflow
 
 router = APIRouter(prefix="/requests", tags=["requests"])

@@ -16,11 +16,11 @@ from api.problems import Problem
 from api.request_views import RequestOut
 from caseflow import access
 from caseflow.access import Kind, NotVisible
-from caseflow.lifecycle import Role
 from caseflow.models import Team, User
-from caseflow.store.assignment import Need, candidates
-from caseflow.store.backlog import backlog
-from caseflow.store.sla_reports import breaches_since
+from caseflow.requests.backlog import backlog
+from caseflow.requests.lifecycle import Role
+from caseflow.routing.assignment import Need, candidates
+from caseflow.sla.reports import breaches_since
 
 router = APIRouter(prefix="/supervisor", tags=["supervisor"])
 

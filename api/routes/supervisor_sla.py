@@ -17,12 +17,12 @@ from api.problems import invalid
 from api.routes.supervisor import require_overseer
 from caseflow import access
 from caseflow.access import Kind
-from caseflow.business_time import BusinessCalendar, BusinessTime
-from caseflow.lifecycle import Line
 from caseflow.models import User
-from caseflow.store import sla_reports
-from caseflow.store.sla_ledger import clock_of_row
-from caseflow.store.sla_reports import ClockRow, Filters, Position
+from caseflow.requests.lifecycle import Line
+from caseflow.sla import reports as sla_reports
+from caseflow.sla.calendar import BusinessCalendar, BusinessTime
+from caseflow.sla.ledger import clock_of_row
+from caseflow.sla.reports import ClockRow, Filters, Position
 
 router = APIRouter(prefix="/supervisor/sla", tags=["supervisor"])
 

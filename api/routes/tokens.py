@@ -12,9 +12,9 @@ from sqlalchemy import select
 from api.deps import AppSettings, CurrentUser, DbSession
 from api.problems import invalid, not_found
 from api.routes.admin import require
-from caseflow.lifecycle import Role
+from caseflow.access import tokens
 from caseflow.models import ApiToken, User
-from caseflow.store import tokens
+from caseflow.requests.lifecycle import Role
 
 router = APIRouter(prefix="/admin/tokens", tags=["admin"])
 Jti = Annotated[str, Path(min_length=36, max_length=36)]

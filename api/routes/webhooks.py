@@ -18,8 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import DbSession, Temporal
 from api.deps import State as App
 from api.problems import Problem, from_validation, invalid, not_found
-from caseflow.store import tickets
-from caseflow.webhooks import StaleDelivery, WebhookRefused, authenticate, translate
+from caseflow.tickets import store as tickets
+from caseflow.tickets.webhooks import StaleDelivery, WebhookRefused, authenticate, translate
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

@@ -8,7 +8,7 @@ customers, and only to people (or a unit) that exist and can hold them.
 from __future__ import annotations
 
 from caseflow.access.rules import Viewer
-from caseflow.lifecycle import Role
+from caseflow.requests.lifecycle import Role
 
 OWNERSHIP_FIELDS = ("personal_manager", "account_manager", "contract_unit")
 # Who may hold each ownership field (contract_unit names a team, not a person).

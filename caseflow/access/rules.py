@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
-from caseflow.lifecycle import Role
+from caseflow.requests.lifecycle import Role
 
 
 class Kind(StrEnum):

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from caseflow.access.rules import Grant, Kind, Viewer, grants
-from caseflow.lifecycle import Line, Role
 from caseflow.models import (
     Absence,
     Customer,
@@ -22,6 +21,7 @@ from caseflow.models import (
     RequestFile,
     User,
 )
+from caseflow.requests.lifecycle import Line, Role
 
 Clause = ColumnElement[bool]
 

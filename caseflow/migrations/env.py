@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from caseflow.models import Base
-from caseflow.settings import get_settings
+from caseflow.platform.settings import get_settings
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().sync_database_url

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from caseflow.identity import search_key
+from caseflow.customers.identity import search_key
 from caseflow.models.base import Base, UtcDateTime, utcnow
 
 

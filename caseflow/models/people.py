@@ -46,7 +46,7 @@ class User(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=20)
     # Skill name → level 1..5.
     skills: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
-    # Working hours (caseflow.schedule.WorkSchedule); none: always on shift.
+    # Working hours (caseflow.people.schedule.WorkSchedule); none: always on shift.
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     zone_teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     zone_regions: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from caseflow.identity import search_key
+from caseflow.customers.identity import search_key
 
 revision = "0011"
 down_revision = "0010"

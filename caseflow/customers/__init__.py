@@ -1,0 +1,1 @@
+"""Customers: one profile per company or person, and how their identifiers are normalised."""

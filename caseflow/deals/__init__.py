@@ -1,0 +1,1 @@
+"""Deals: pipelines as data, stage gates and tasks, and the deals' store."""

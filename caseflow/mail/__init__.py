@@ -1,0 +1,1 @@
+"""E-mail: templates, what they are given, which steps are heard about, sending over SMTP."""

@@ -1,0 +1,1 @@
+"""Teams, users and their working hours."""

@@ -1,0 +1,2 @@
+"""Running Caseflow: settings, database, Temporal connection, logs, YAML loading, workers'
+signs of life."""

@@ -1,0 +1,255 @@
+"""Choosing the person for a request: eligible first, then least loaded, then round-robin.
+
+Eligible means active, available (not away or off, not in a planned absence), holding the
+required skill at the required level, and below capacity. The team row is locked for the
+choice, so concurrent intakes into one queue are serialised and never push anyone past
+capacity; the round-robin cursor lives in the same row, so it is fair across workers.
+Every candidate carries the reason it won or lost: that is the decision's explanation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, exists, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseflow.models import Absence, Request, Team, User
+from caseflow.people.schedule import WorkSchedule
+from caseflow.requests.lifecycle import OPEN_STATES, Role
+
+ASSIGNABLE_ROLES = (Role.OPERATOR, Role.AGENT, Role.SUPERVISOR, Role.MANAGER)
+
+
+class UnknownQueue(LookupError):
+    pass
+
+
+class UnknownAssignee(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Need:
+    """What the request asks of its assignee, and when the decision is made."""
+
+    at: datetime
+    skill: str | None = None
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    username: str
+    open: int
+    capacity: int
+    availability: str
+    absent: bool
+    skill_level: int | None
+    off_shift: str | None = None  # the schedule, when the decision falls outside it
+
+    @property
+    def load(self) -> float:
+        return self.open / self.capacity if self.capacity > 0 else float("inf")
+
+    def why_not(self, need: Need) -> str | None:
+        """None if eligible, else the first reason this person cannot take the request."""
+        if self.availability != "available":
+            return f"is {self.availability}"
+        if self.absent:
+            return "is absent (planned)"
+        if self.off_shift:
+            return f"is off shift ({self.off_shift})"
+        if need.skill and (self.skill_level or 0) < need.level:
+            return f"{need.skill} level {self.skill_level or 0} < {need.level}"
+        if self.open >= self.capacity:
+            return f"at capacity ({self.open}/{self.capacity})"
+        return None
+
+    def as_dict(self, need: Need, verdict: str) -> dict[str, object]:
+        return {
+            "username": self.username,
+            "open": self.open,
+            "capacity": self.capacity,
+            "load": round(self.load, 3),
+            "availability": self.availability,
+            "absent": self.absent,
+            "off_shift": self.off_shift is not None,
+            "skill_level": self.skill_level,
+            "eligible": self.why_not(need) is None,
+            "verdict": verdict,
+        }
+
+
+@dataclass(frozen=True)
+class Choice:
+    assignee: str | None
+    candidates: list[dict[str, object]]
+    reason: str
+
+
+async def lock_team(session: AsyncSession, queue: str) -> Team:
+    team = await session.scalar(select(Team).where(Team.code == queue).with_for_update())
+    if team is None:
+        raise UnknownQueue(queue)
+    return team
+
+
+async def candidates(
+    session: AsyncSession,
+    need: Need,
+    *,
+    queue: str | None = None,
+    usernames: list[str] | None = None,
+) -> list[Candidate]:
+    people = select(User.username).where(User.active.is_(True))
+    if queue is not None:
+        people = people.where(
+            User.team_code == queue, User.role.in_([Role.OPERATOR.value, Role.AGENT.value])
+        )
+    if usernames is not None:
+        people = people.where(User.username.in_(usernames))
+    # Open requests of these people only (any queue), not of everyone.
+    counts = (
+        select(Request.assignee, func.count().label("open"))
+        .where(
+            Request.assignee.in_(people.scalar_subquery()),
+            Request.state.in_([s.value for s in OPEN_STATES]),
+        )
+        .group_by(Request.assignee)
+        .subquery()
+    )
+    absent = exists().where(
+        Absence.user_id == User.id, Absence.starts_at <= need.at, Absence.ends_at > need.at
+    )
+    # Only the one skill level wanted, extracted by the database: no JSON parsed per person.
+    # Only the one skill level wanted, extracted by the database: no JSON parsed per person.
+    level = User.skills[need.skill].as_integer() if need.skill else literal(None, Integer)
+    rows = await session.execute(
+        select(
+            User.username,
+            User.capacity,
+            User.availability,
+            level,
+            func.coalesce(counts.c.open, 0),
+            absent,
+            User.schedule,
+        )
+        .outerjoin(counts, counts.c.assignee == User.username)
+        .where(User.username.in_(people.scalar_subquery()))
+        .order_by(User.username)
+    )
+    return [
+        Candidate(
+            name,
+            int(n),
+            capacity,
+            availability,
+            bool(away),
+            skill_level,
+            off_shift(schedule, need.at),
+        )
+        for name, capacity, availability, skill_level, n, away, schedule in rows
+    ]
+
+
+def off_shift(schedule: dict[str, Any] | None, at: datetime) -> str | None:
+    if schedule is None:
+        return None
+    hours = WorkSchedule.model_validate(schedule)
+    return None if hours.on_shift(at) else hours.describe()
+
+
+def pick(people: list[Candidate], need: Need, cursor: str | None) -> Choice:
+    """The eligible person with the lowest load; among equals, the next after `cursor`."""
+    verdicts = [(c, c.why_not(need)) for c in people]
+    eligible = [c for c, reason in verdicts if reason is None]
+    if not eligible:
+        listed = explain(verdicts, need, None, 0.0, 0)
+        detail = "; ".join(f"{c.username} {reason}" for c, reason in verdicts[:MAX_LISTED])
+        return Choice(
+            None, listed, f"nobody eligible: {detail}" if people else "nobody eligible (no members)"
+        )
+    lowest = min(c.load for c in eligible)
+    tied = [c for c in eligible if c.load == lowest]
+    after_cursor = [c for c in tied if cursor is None or c.username > cursor]
+    winner = (after_cursor or tied)[0]
+    reason = f"{winner.username} has the lowest load ({winner.open}/{winner.capacity})"
+    if len(tied) > 1:
+        reason += f"; tied with {len(tied) - 1} other(s), broken round-robin"
+    return Choice(winner.username, explain(verdicts, need, winner, lowest, len(tied)), reason)
+
+
+# A decision lists this many candidates with their verdicts, and counts the rest.
+MAX_LISTED = 25
+
+
+def explain(
+    verdicts: list[tuple[Candidate, str | None]],
+    need: Need,
+    winner: Candidate | None,
+    lowest: float,
+    tied: int,
+) -> list[dict[str, object]]:
+    """Each candidate's verdict: the winner and the closest contenders first."""
+    ranked = sorted(verdicts, key=lambda v: (v[0] is not winner, v[1] is not None, v[0].load))
+    listed: list[dict[str, object]] = []
+    for candidate, reason in ranked[:MAX_LISTED]:
+        if candidate is winner:
+            verdict = "chosen" + (", round-robin among equals" if tied > 1 else "")
+        elif reason:
+            verdict = f"not eligible: {reason}"
+        elif candidate.load > lowest:
+            verdict = f"higher load ({candidate.open}/{candidate.capacity})"
+        else:
+            verdict = "equal load; round-robin chose another"
+        listed.append(candidate.as_dict(need, verdict))
+    rest = ranked[MAX_LISTED:]
+    if rest:
+        ineligible = sum(1 for _, reason in rest if reason)
+        listed.append(
+            {
+                "username": "…",
+                "verdict": f"{len(rest)} more: {ineligible} not "
+                f"eligible, {len(rest) - ineligible} eligible",
+            }
+        )
+    return listed
+
+
+async def choose(session: AsyncSession, queue: str, need: Need) -> Choice:
+    """Pick the agent for one more request in `queue`, advancing the round-robin cursor."""
+    team = await lock_team(session, queue)
+    choice = pick(await candidates(session, need, queue=queue), need, team.rr_cursor)
+    if choice.assignee is not None:
+        team.rr_cursor = choice.assignee
+    return choice
+
+
+async def choose_person(session: AsyncSession, username: str, need: Need) -> Choice:
+    """A named person (a VIP's personal manager): them if eligible, else nobody."""
+    people = await candidates(session, need, usernames=[username])
+    if not people:
+        return Choice(None, [], f"{username} is not an active user")
+    return pick(people, need, None)
+
+
+async def choose_supervisor(session: AsyncSession, region: str, need: Need) -> Choice:
+    """The region's supervisor: the overflow of last resort."""
+    supervisors = await session.scalars(
+        select(User).where(User.role == Role.SUPERVISOR.value, User.active.is_(True))
+    )
+    in_region = [u.username for u in supervisors if region in (u.zone_regions or [])]
+    if not in_region:
+        return Choice(None, [], f"no supervisor covers region {region}")
+    plain = Need(at=need.at)  # a supervisor takes it whatever the skill
+    return pick(await candidates(session, plain, usernames=in_region), plain, None)
+
+
+async def check_person(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise UnknownAssignee(username)
+    return user

@@ -1,0 +1,105 @@
+"""The SLA ledger in the read model: each request's segments and clocks, newest step wins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseflow.models import SlaClock, SlaSegment
+from caseflow.requests.lifecycle import Line
+from caseflow.sla.terms import Clock, ClockStatus, SlaLedger
+
+
+async def record(session: AsyncSession, ledger: SlaLedger) -> bool:
+    """Replace the request's ledger rows; False if a newer step was already written."""
+    newest = await session.scalar(
+        select(func.max(SlaClock.as_of_seq)).where(SlaClock.request_id == ledger.request_id)
+    )
+    if newest is not None and newest > ledger.seq:
+        return False
+    for table in (SlaClock, SlaSegment):
+        await session.execute(delete(table).where(table.request_id == ledger.request_id))
+    segments: dict[int, SlaSegment] = {}
+    for clock in ledger.clocks:
+        segments.setdefault(clock.segment, segment_row(ledger.request_id, clock))
+        seg = segments[clock.segment]
+        if clock.stopped_at is None:
+            seg.stopped_at, seg.stop_reason = None, None
+        elif seg.stopped_at is not None and clock.stopped_at > seg.stopped_at:
+            seg.stopped_at, seg.stop_reason = clock.stopped_at, clock.stop_reason
+    # Core inserts: the ledger is rewritten after every step of every request.
+    if segments:
+        await session.execute(insert(SlaSegment), [segment_values(s) for s in segments.values()])
+        await session.execute(insert(SlaClock), [clock_values(ledger, c) for c in ledger.clocks])
+    return True
+
+
+def segment_values(segment: SlaSegment) -> dict[str, Any]:
+    return {column.key: getattr(segment, column.key) for column in SlaSegment.__table__.columns}
+
+
+def segment_row(request_id: str, clock: ClockStatus) -> SlaSegment:
+    return SlaSegment(
+        request_id=request_id,
+        segment=clock.segment,
+        line=clock.line,
+        policy=clock.policy,
+        calendar=clock.calendar,
+        started_at=clock.started_at,
+        stopped_at=clock.stopped_at,
+        opened_because=clock.opened_because,
+        stop_reason=clock.stop_reason,
+    )
+
+
+def clock_values(ledger: SlaLedger, clock: ClockStatus) -> dict[str, Any]:
+    return dict(
+        request_id=ledger.request_id,
+        segment=clock.segment,
+        kind=clock.kind,
+        line=clock.line,
+        queue=clock.queue,
+        assignee=clock.assignee,
+        policy=clock.policy,
+        calendar=clock.calendar,
+        target_s=int(clock.target.total_seconds()),
+        elapsed_s=int(clock.elapsed.total_seconds()),
+        carried_s=round(clock.carried.total_seconds()),
+        started_at=clock.started_at,
+        stopped_at=clock.stopped_at,
+        stop_reason=clock.stop_reason,
+        due_at=clock.due,
+        paused=clock.paused,
+        pauses=[
+            [begin.isoformat(), end.isoformat() if end else None] for begin, end in clock.pauses
+        ],
+        warned_at=clock.warned_at,
+        breached_at=clock.breached_at,
+        request_open=ledger.open,
+        as_of=ledger.at,
+        as_of_seq=ledger.seq,
+    )
+
+
+def clock_of_row(row: Any) -> Clock:
+    """A clock of the ledger (a `sla_clocks` row) as the workflow kept it, to read it now."""
+    return Clock(
+        kind=row.kind,
+        line=Line(row.line),
+        policy=row.policy,
+        calendar=row.calendar,
+        target=timedelta(seconds=row.target_s),
+        started_at=row.started_at,
+        stopped_at=row.stopped_at,
+        pauses=[tuple(pause) for pause in row.pauses or []],
+        warned_at=row.warned_at,
+        breached_at=row.breached_at,
+        segment=row.segment,
+        stop_reason=row.stop_reason,
+        queue=row.queue,
+        assignee=row.assignee,
+        carried=timedelta(seconds=row.carried_s or 0),
+    )

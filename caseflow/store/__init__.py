@@ -1,1 +1,0 @@
-"""Database operations shared by activities and the API; each one transaction, each idempotent."""

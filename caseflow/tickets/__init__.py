@@ -1,0 +1,1 @@
+"""External ticket systems: connectors as data, inbound webhooks, tickets' store."""
