@@ -4,6 +4,9 @@ and the groups of commands for people, rules, templates, tokens, audit and e-mai
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -133,3 +136,22 @@ def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION (`base` for an empty database)."""
     database.downgrade(get_settings().sync_database_url, revision)
 
+
+def main() -> None:
+    """The `caseflow` command. Once a command is done, the process ends without the
+    interpreter's teardown: the Temporal client's own threads can abort a finalizing
+    interpreter ("PyGILState_Release … must be current", SIGABRT, temporalio/sdk-python#300),
+    which would turn a command that did its work into a failed one."""
+    try:
+        app()
+        code: int = 0
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+            code = 1
+        else:
+            code = done.code or 0
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
