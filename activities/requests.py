@@ -29,15 +29,14 @@ from caseflow.payloads import (
     RequestStart,
     SlaChoice,
 )
-from caseflow.people.store import team_codes, unstarted_requests, zone_supervisors
+from caseflow.people.store import unstarted_requests, zone_supervisors
 from caseflow.platform.db import transaction
 from caseflow.requests import store as cases
-from caseflow.requests.lifecycle import Line, State
+from caseflow.requests.lifecycle import State
 from caseflow.requests.topics import TopicBook
 from caseflow.routing import assignment
-from caseflow.routing import state as rules_state
+from caseflow.routing.decide import decide
 from caseflow.routing.rulebook import RuleHolder
-from caseflow.routing.rules import Route
 from caseflow.sla import ledger as sla_ledger
 from caseflow.sla.policies import SlaBook
 from caseflow.sla.terms import SlaLedger, SlaTerms
@@ -60,14 +59,8 @@ def business_errors() -> Iterator[None]:
 
 def first_ledger(data: RegisterInput, assigned: Assignment, terms: SlaTerms) -> SlaLedger:
     """The clocks a request starts with, exactly as its workflow opens them."""
-    clocks = terms.open_segment(
-        ("first_response", "resolution"),
-        line=assigned.line,
-        at=data.at,
-        segment=1,
-        because="registered",
-        queue=assigned.queue,
-        assignee=assigned.assignee,
+    clocks = terms.first_clocks(
+        line=assigned.line, at=data.at, queue=assigned.queue, assignee=assigned.assignee
     )
     calendar = terms.calendar.build()
     return SlaLedger(
@@ -113,7 +106,7 @@ class RequestActivities:
                 if earlier is not None:
                     number, assigned = earlier
                 else:
-                    assigned = await self._decide(session, data.assign)
+                    assigned = await decide(session, data.assign, self.rules)
                     number = await cases.register(session, data, assigned)
                 if terms is not None:
                     await sla_ledger.record(session, first_ledger(data, assigned, terms))
@@ -136,7 +129,7 @@ class RequestActivities:
         done = await cases.event_exists(session, data.event.workflow_id, data.event.seq)
         if done is not None:
             return Assignment.model_validate(done.data["assignment"])
-        result = await self._decide(session, data)
+        result = await decide(session, data, self.rules)
         to_state = State.ASSIGNED if result.assignee else State.REGISTERED
         event = data.event.model_copy(
             update={
@@ -149,66 +142,6 @@ class RequestActivities:
         )
         await cases.project(session, event)
         return result
-
-    async def _decide(self, session: AsyncSession, data: AssignInput) -> Assignment:
-        actor, at = data.event.actor, data.event.at
-        if data.assignee is not None:
-            person = await assignment.check_person(session, data.assignee)
-            queue = data.queue or person.team_code
-            team = await assignment.lock_team(session, queue) if queue else None
-            line = Line(team.line) if team else data.event.line
-            return Assignment(
-                line=line,
-                queue=queue,
-                assignee=person.username,
-                rule="manual",
-                explanation=f"assigned to {person.username} by {actor}",
-            )
-        if data.queue is not None:
-            team = await assignment.lock_team(session, data.queue)
-            route = Route(
-                Line(team.line), team.code, "manual", None, f"queue {team.code} chosen by {actor}"
-            )
-        else:
-            version = await rules_state.live_version(session)
-            if version != self.rules.version:
-                self.rules.follow(version, await team_codes(session))
-            route = self.rules.current.route(data.request, for_line=data.for_line)
-        need = assignment.Need(at=at, skill=route.skill, level=route.level)
-        line, queue = route.line, route.queue
-        if route.person is not None:
-            choice = await assignment.choose_person(session, route.person, need)
-            if choice.assignee is not None:
-                queue = (await assignment.check_person(session, route.person)).team_code
-        else:
-            assert queue is not None
-            choice = await assignment.choose(session, queue, need)
-        steps, retry_after = [route.reason, choice.reason], None
-        if choice.assignee is None and route.overflow is not None:
-            overflow = route.overflow
-            if overflow.queue:
-                choice = await assignment.choose(session, overflow.queue, need)
-                team = await assignment.lock_team(session, overflow.queue)
-                line, queue = Line(team.line), team.code
-                steps.append(f"overflow to queue {queue}: {choice.reason}")
-            elif overflow.supervisor:
-                region = data.request.customer.region
-                choice = await assignment.choose_supervisor(session, region, need)
-                steps.append(f"overflow to the supervisor of {region}: {choice.reason}")
-            else:
-                retry_after = overflow.hold
-                steps.append(f"overflow: held in {queue}, assignment retried every {retry_after}")
-        return Assignment(
-            line=line,
-            queue=queue,
-            assignee=choice.assignee,
-            rule=route.rule,
-            file=route.file,
-            explanation="; ".join(steps),
-            tried=route.tried,
-            candidates=choice.candidates,
-            retry_after=retry_after,
-        )
 
     @activity.defn
     async def unstarted_requests(self, absence: AbsenceStart) -> list[str]:

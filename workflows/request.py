@@ -169,8 +169,12 @@ class RequestWorkflow(ExternalTickets, RequestRules):
         self.registered_at = registered.registered_at
         self._apply(registered.assignment)
         self.sla = registered.sla
-        # The clocks run from registration, not from when the database answered.
-        self._open_clocks(("first_response", "resolution"), "registered", at=self.registered_at)
+        # The clocks run from registration, not from when the database answered: the same
+        # clocks the registration wrote to the ledger.
+        if self.sla is not None:
+            self.clocks += self.sla.first_clocks(
+                line=self.line, at=self.registered_at, queue=self.queue, assignee=self.assignee
+            )
         self.ready = True
 
     def _held(self) -> bool:

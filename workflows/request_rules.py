@@ -13,13 +13,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from caseflow.requests.lifecycle import (
         ACTIONS,
-        ESCALATIONS,
-        Line,
         allowed_actions,
         has_line_access,
         may_resolve_on,
         takes_from,
     )
+    from caseflow.requests.steps import house_rule, illegal
 
 from workflows.request_base import RequestBase
 
@@ -61,34 +60,16 @@ class RequestRules(RequestBase):
             )
 
     def _house_rule(self, action: Action) -> str | None:
-        if action.name == "take" and self.assignee == action.actor.username:
-            return "this request is already yours"
-        if action.name == "resolve" and not may_resolve_on(self.line, self.start.resolving_line):
-            return (
-                f"{self.start.topic} is resolved on {self.start.resolving_line} or above; "
-                f"escalate it from {self.line}"
-            )
-        return None
+        return house_rule(
+            action,
+            line=self.line,
+            assignee=self.assignee,
+            topic=self.start.topic,
+            resolving_line=self.start.resolving_line,
+        )
 
     def _illegal(self, action: Action) -> str | None:
-        if self.state not in ACTIONS[action.name].sources:
-            return f"cannot {action.name} a request that is {self.state}"
-        if action.name == "escalate":
-            targets = ESCALATIONS.get(self.line, frozenset())
-            if action.to_line not in targets:
-                return f"cannot escalate from {self.line} to {action.to_line}"
-        if action.name == "return" and not self.hops:
-            return "this request was not escalated; there is no line to return it to"
-        if action.name == "reassign" and not (action.assignee or action.queue):
-            return "reassign needs an assignee or a queue"
-        if action.name == "set-priority" and not action.priority:
-            return "set-priority needs a priority"
-        if action.name == "handoff":
-            if self.line == Line.EXTERNAL:
-                return "this request is already with an external department"
-            if not (action.system and action.queue):
-                return "handoff needs a system and a queue"
-        return None
+        return illegal(action, state=self.state, line=self.line, escalated=bool(self.hops))
 
     def _line_access(self, actor: Actor) -> bool:
         return has_line_access(

@@ -63,6 +63,21 @@ class SlaTerms(BaseModel):
         targets = self.targets.get(line)
         return None if targets is None else getattr(targets, kind)
 
+    def first_clocks(
+        self, *, line: Line, at: datetime, queue: str | None, assignee: str | None
+    ) -> list[Clock]:
+        """The clocks a request starts with at registration (its first segment): the one
+        place both the registration's ledger and the workflow take them from."""
+        return self.open_segment(
+            ("first_response", "resolution"),
+            line=line,
+            at=at,
+            segment=1,
+            because="registered",
+            queue=queue,
+            assignee=assignee,
+        )
+
     def open_segment(
         self,
         kinds: tuple[ClockKind, ...],

@@ -1,0 +1,41 @@
+"""Why a step cannot be made on a request as it is now: pure rules the workflow checks
+(and the validator, before anything is written), with the reason a user reads."""
+
+from __future__ import annotations
+
+from caseflow.payloads import Action
+from caseflow.requests.lifecycle import ACTIONS, ESCALATIONS, Line, State, may_resolve_on
+
+
+def illegal(action: Action, *, state: State, line: Line, escalated: bool) -> str | None:
+    """The lifecycle's objection to the step, if any (the action is known)."""
+    if state not in ACTIONS[action.name].sources:
+        return f"cannot {action.name} a request that is {state}"
+    if action.name == "escalate":
+        targets = ESCALATIONS.get(line, frozenset())
+        if action.to_line not in targets:
+            return f"cannot escalate from {line} to {action.to_line}"
+    if action.name == "return" and not escalated:
+        return "this request was not escalated; there is no line to return it to"
+    if action.name == "reassign" and not (action.assignee or action.queue):
+        return "reassign needs an assignee or a queue"
+    if action.name == "set-priority" and not action.priority:
+        return "set-priority needs a priority"
+    if action.name == "handoff":
+        if line == Line.EXTERNAL:
+            return "this request is already with an external department"
+        if not (action.system and action.queue):
+            return "handoff needs a system and a queue"
+    return None
+
+
+def house_rule(
+    action: Action, *, line: Line, assignee: str | None, topic: str, resolving_line: Line | None
+) -> str | None:
+    """The house rules on top of the lifecycle: nobody takes what is already theirs, and a
+    topic resolved on a higher line is escalated there rather than resolved below it."""
+    if action.name == "take" and assignee == action.actor.username:
+        return "this request is already yours"
+    if action.name == "resolve" and not may_resolve_on(line, resolving_line):
+        return f"{topic} is resolved on {resolving_line} or above; escalate it from {line}"
+    return None
