@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deals import DealActivities
 from activities.notifications import NoticePoster, NotificationActivities
@@ -43,6 +42,7 @@ from workflows.absence import AbsenceWorkflow
 from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow
 from workflows.request import RequestWorkflow
+from workflows.sandbox import SANDBOX
 from workflows.ticket_poller import PollerStart, TicketPollerWorkflow
 
 log = logging.getLogger("caseflow.worker")
@@ -78,16 +78,6 @@ class Mail:
             settings.default_locale,
             settings.mail_give_up_after,
         )
-
-
-# Our workflow modules and the pure core they use are deterministic by design and checked by
-# replay tests; passing them through spares re-importing them for every workflow run, while
-# the sandbox still guards against non-deterministic calls.
-SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "workflows", "caseflow", "pydantic", "pydantic_core"
-    )
-)
 
 
 def build_worker(

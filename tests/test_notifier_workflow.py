@@ -19,8 +19,8 @@ from temporalio.worker import Worker
 
 from caseflow.mail.context import Batch, Notice, NotifierStart, Sent
 from tests.conftest import capture_history
-from worker import SANDBOX
 from workflows.notifier import NotifierWorkflow
+from workflows.sandbox import SANDBOX
 
 WINDOW = timedelta(minutes=1)
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.requests import RequestActivities
     from caseflow.payloads import AbsenceStart, Requeue
 
 
@@ -21,10 +22,9 @@ class AbsenceWorkflow:
         wait = absence.starts_at - workflow.now()
         if wait > timedelta(0):
             await workflow.sleep(wait)
-        workflow_ids: list[str] = await workflow.execute_activity(
-            "unstarted_requests",
+        workflow_ids: list[str] = await workflow.execute_activity_method(
+            RequestActivities.unstarted_requests,
             absence,
-            result_type=list[str],
             start_to_close_timeout=timedelta(seconds=30),
         )
         reason = f"{absence.username} is absent from {absence.starts_at:%Y-%m-%d %H:%M} UTC"

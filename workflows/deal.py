@@ -17,10 +17,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.deals import DealActivities
     from caseflow.deals.gates import (
         DealAction,
         DealEvent,
-        DealRegistered,
         DealSnapshot,
         DealStart,
         DealState,
@@ -59,10 +59,9 @@ class DealWorkflow:
     async def run(self, start: DealStart) -> DealView:
         async with self.lock:
             if self.s is None:
-                registered = await workflow.execute_local_activity(
-                    "register_deal",
+                registered = await workflow.execute_local_activity_method(
+                    DealActivities.register_deal,
                     start.model_copy(update={"at": workflow.now()}),
-                    result_type=DealRegistered,
                     start_to_close_timeout=STEP,
                     retry_policy=RETRY,
                 )
@@ -335,8 +334,8 @@ class DealWorkflow:
         """Write the deal, its tasks and the new events to the read model; send notices."""
         events, notices = self.events, self.notices
         self.events, self.notices = [], []
-        await workflow.execute_local_activity(
-            "project_deal",
+        await workflow.execute_local_activity_method(
+            DealActivities.project_deal,
             DealSnapshot(view=self.view(), events=events, notices=notices),
             start_to_close_timeout=STEP,
             retry_policy=RETRY,

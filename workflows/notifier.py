@@ -19,7 +19,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.mail.context import Batch, Notice, NotifierStart, Resend, Sent
+    from activities.notifications import NotificationActivities
+    from caseflow.mail.context import Batch, Notice, NotifierStart, Resend
     from caseflow.mail.notices import per_request, superseded
 
 # Before this patch a critical notice took every waiting one along, into one digest.
@@ -136,10 +137,9 @@ class NotifierWorkflow:
             skip=skip,
         )
         try:
-            await workflow.execute_activity(
-                "send_notification",
+            await workflow.execute_activity_method(
+                NotificationActivities.send_notification,
                 batch,
-                result_type=Sent,
                 start_to_close_timeout=timedelta(minutes=2),
                 schedule_to_close_timeout=self.start.give_up_after,
                 retry_policy=SEND_RETRY,
@@ -148,8 +148,8 @@ class NotifierWorkflow:
             # Refused, or retries used up: the outbox row says so, for the case and the
             # supervisor; the notifier goes on with the next notices.
             workflow.logger.warning("notification to %s failed: %s", batch.recipient_key, exc)
-            await workflow.execute_activity(
-                "notification_failed",
+            await workflow.execute_activity_method(
+                NotificationActivities.notification_failed,
                 batch,
                 start_to_close_timeout=timedelta(seconds=30),
             )
@@ -163,17 +163,18 @@ class ResendWorkflow:
     @workflow.run
     async def run(self, resend: Resend) -> str:
         try:
-            sent = await workflow.execute_activity(
-                "resend_notification",
+            sent = await workflow.execute_activity_method(
+                NotificationActivities.resend_notification,
                 resend.message_id,
-                result_type=Sent,
                 start_to_close_timeout=timedelta(minutes=2),
                 schedule_to_close_timeout=resend.give_up_after,
                 retry_policy=SEND_RETRY,
             )
         except ActivityError:
-            await workflow.execute_activity(
-                "resend_failed", resend.message_id, start_to_close_timeout=timedelta(seconds=30)
+            await workflow.execute_activity_method(
+                NotificationActivities.resend_failed,
+                resend.message_id,
+                start_to_close_timeout=timedelta(seconds=30),
             )
             return "failed"
         return sent.status

@@ -13,6 +13,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.requests import RequestActivities
     from caseflow.payloads import (
         SYSTEM_ACTOR,
         Action,
@@ -21,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
         EventRecord,
         Hop,
         Intake,
-        Registered,
         RegisterInput,
         RequestStart,
         RequestView,
@@ -152,8 +152,8 @@ class RequestWorkflow(ExternalTickets, RequestRules):
             event=self._event("assign", self.start.created_by, State.ASSIGNED),
             request=self.start,
         )
-        registered = await workflow.execute_local_activity(
-            "register_request",
+        registered = await workflow.execute_local_activity_method(
+            RequestActivities.register_request,
             RegisterInput(
                 workflow_id=self._wf_id(),
                 seq=seq,
@@ -161,7 +161,6 @@ class RequestWorkflow(ExternalTickets, RequestRules):
                 request=self.start,
                 assign=assign,
             ),
-            result_type=Registered,
             start_to_close_timeout=SHORT_STEP,
             retry_policy=SHORT_RETRY,
         )
@@ -341,10 +340,9 @@ class RequestWorkflow(ExternalTickets, RequestRules):
         await self._on_ticket_event(change)
 
     async def _assign(self, data: AssignInput) -> Assignment:
-        return await workflow.execute_local_activity(
-            "assign_request",
+        return await workflow.execute_local_activity_method(
+            RequestActivities.assign_request,
             data,
-            result_type=Assignment,
             start_to_close_timeout=SHORT_STEP,
             retry_policy=SHORT_RETRY,
         )

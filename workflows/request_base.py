@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.requests import RequestActivities
     from caseflow.payloads import (
         Action,
         Actor,
@@ -62,8 +63,8 @@ class RequestBase:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def _record(self, event: EventRecord) -> None:
-        await workflow.execute_local_activity(
-            "record_request_event",
+        await workflow.execute_local_activity_method(
+            RequestActivities.record_request_event,
             event,
             start_to_close_timeout=SHORT_STEP,
             retry_policy=SHORT_RETRY,

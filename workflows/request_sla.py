@@ -9,10 +9,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.requests import RequestActivities
     from caseflow.payloads import (
         SYSTEM_ACTOR,
         Action,
-        SlaChoice,
     )
     from caseflow.requests.lifecycle import (
         ESCALATIONS,
@@ -113,10 +113,9 @@ class SlaClocks(RequestBase):
         if self.sla is None:
             return
         current = self.start.model_copy(update={"priority": self.priority})
-        choice = await workflow.execute_local_activity(
-            "sla_terms",
+        choice = await workflow.execute_local_activity_method(
+            RequestActivities.sla_terms,
             current,
-            result_type=SlaChoice,
             start_to_close_timeout=SHORT_STEP,
             retry_policy=SHORT_RETRY,
         )
@@ -200,8 +199,8 @@ class SlaClocks(RequestBase):
         for clock in self._running():
             clock.queue, clock.assignee = self.queue, self.assignee
         calendar, now = self.sla.calendar.build(), workflow.now()
-        await workflow.execute_local_activity(
-            "record_sla_ledger",
+        await workflow.execute_local_activity_method(
+            RequestActivities.record_sla_ledger,
             SlaLedger(
                 workflow_id=self._wf_id(),
                 request_id=self.start.request_id,

@@ -13,6 +13,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.tickets import TicketActivities
     from caseflow.payloads import (
         SYSTEM_ACTOR,
         Action,
@@ -31,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         TicketChange,
         TicketOrder,
         TicketPost,
-        TicketRef,
         remember,
         verdict,
     )
@@ -78,10 +78,9 @@ class ExternalTickets(SlaClocks):
             topic=self.start.topic,
         )
         try:
-            ref = await workflow.execute_activity(
-                "open_ticket",
+            ref = await workflow.execute_activity_method(
+                TicketActivities.open_ticket,
                 order,
-                result_type=TicketRef,
                 start_to_close_timeout=EXTERNAL_STEP,
                 retry_policy=EXTERNAL_RETRY,
             )
@@ -153,10 +152,9 @@ class ExternalTickets(SlaClocks):
             close=close,
         )
         try:
-            pushed = await workflow.execute_activity(
-                "post_to_ticket",
+            pushed = await workflow.execute_activity_method(
+                TicketActivities.post_to_ticket,
                 post,
-                result_type=str | None,  # type: ignore[arg-type]
                 start_to_close_timeout=EXTERNAL_STEP,
                 retry_policy=EXTERNAL_RETRY,
             )
@@ -178,10 +176,9 @@ class ExternalTickets(SlaClocks):
             known=list(ticket.articles),
         )
         try:
-            return await workflow.execute_activity(
-                "fetch_articles",
+            return await workflow.execute_activity_method(
+                TicketActivities.fetch_articles,
                 fetch,
-                result_type=list[TicketChange],
                 start_to_close_timeout=EXTERNAL_STEP,
                 retry_policy=ARTICLE_RETRY,
             )

@@ -15,7 +15,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.tickets.connectors import Polled, PollInput, Signalled
+    from activities.tickets import TicketActivities
+    from caseflow.tickets.connectors import PollInput, Signalled
 
 ROUNDS_PER_RUN = 200
 POLL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
@@ -37,10 +38,9 @@ class TicketPollerWorkflow:
     async def run(self, start: PollerStart) -> None:
         cursor = start.cursor
         for _ in range(start.rounds):
-            polled = await workflow.execute_activity(
-                "poll_tickets",
+            polled = await workflow.execute_activity_method(
+                TicketActivities.poll_tickets,
                 cursor,
-                result_type=Polled,
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=POLL_RETRY,
             )
@@ -53,8 +53,8 @@ class TicketPollerWorkflow:
                 except Exception as exc:  # the request finished meanwhile: nothing to tell
                     workflow.logger.info("change not delivered: %s", exc)
             if sent:
-                await workflow.execute_local_activity(
-                    "mark_signalled",
+                await workflow.execute_local_activity_method(
+                    TicketActivities.mark_signalled,
                     Signalled(connector=cursor.connector, event_ids=sent),
                     start_to_close_timeout=timedelta(seconds=15),
                 )
