@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from api.bounds import fits, representable
 from api.problems import invalid
@@ -72,23 +72,51 @@ def decode_place(cursor: str | None, kinds: tuple[type, ...]) -> Place | None:
         raise invalid("cursor", "not a cursor this API gave out") from exc
 
 
-async def by_key(
+def cut(
+    rows: list[Any], limit: int, place_of: Callable[[Any], Place]
+) -> tuple[list[Any], str | None]:
+    """Rows fetched with `limit + 1`: the page, and the cursor after it if there is more."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    place = place_of(rows[-1])
+    return rows, encode(place[0]) if len(place) == 1 else encode_place(place)
+
+
+def _after(cursor: str | None, kinds: tuple[type, ...]) -> Place | None:
+    """The place a cursor names: a bare value for a one-column order, a list otherwise."""
+    if len(kinds) > 1:
+        return decode_place(cursor, kinds)
+    after = decode(cursor)
+    if after is None:
+        return None
+    if not isinstance(after, kinds[0]) or isinstance(after, bool):
+        raise invalid("cursor", "not a cursor this API gave out")
+    return (after,)
+
+
+async def keyset(
     db: AsyncSession,
-    query: Select[Any],
-    key: InstrumentedAttribute[Any],
+    query: Select[*tuple[Any, ...]],
+    order: Sequence[Any],
     *,
     limit: int,
     cursor: str | None,
+    descending: bool = False,
+    scalars: bool = True,
+    place_of: Callable[[Any], Place] | None = None,
 ) -> tuple[list[Any], str | None]:
-    """One page of `query` in the order of a unique text or integer column, and the cursor
-    after it."""
-    after = decode(cursor)
-    if after is not None:
-        wanted = key.type.python_type  # a text key takes text, a number key a number
-        if not isinstance(after, wanted) or isinstance(after, bool):
-            raise invalid("cursor", "not a cursor this API gave out")
-        query = query.where(key > after)
-    rows = list((await db.scalars(query.order_by(key).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode(getattr(rows[-1], key.key)) if more else None
+    """One page of `query` in the order of `order` (columns, the last unique; all ascending
+    or all descending) after the cursor's place, and the cursor after the page. `scalars`:
+    the rows are the query's one entity; otherwise result rows. `place_of` reads a row's
+    place (default: each column's attribute of the row)."""
+    kinds = tuple(column.type.python_type for column in order)
+    place = _after(cursor, kinds)
+    if place is not None:
+        key = tuple_(*order) if len(order) > 1 else order[0]
+        value = tuple_(*place) if len(order) > 1 else place[0]
+        query = query.where(key < value if descending else key > value)
+    query = query.order_by(*(column.desc() if descending else column for column in order))
+    result = await db.execute(query.limit(limit + 1))
+    rows = list(result.scalars().all() if scalars else result.all())
+    return cut(rows, limit, place_of or (lambda row: tuple(getattr(row, c.key) for c in order)))

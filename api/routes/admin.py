@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.bounds import Moment, RowIdPath
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal
-from api.pagination import Cursor, Limit, Page, by_key
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem, from_validation, invalid, not_found
 from caseflow import access
 from caseflow.access import Kind, NotVisible
@@ -188,7 +188,7 @@ async def list_teams(
     db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[TeamIn]:
     require(user, Role.ADMIN, Role.SUPERVISOR)
-    teams, next_cursor = await by_key(db, select(Team), Team.code, limit=limit, cursor=cursor)
+    teams, next_cursor = await keyset(db, select(Team), [Team.code], limit=limit, cursor=cursor)
     return Page(
         items=[
             TeamIn(
@@ -265,7 +265,7 @@ async def list_users(
 ) -> Page[PersonOut]:
     require(user, Role.ADMIN, Role.SUPERVISOR)
     query = select(User).where(access.where(Kind.PERSON, user))
-    people, next_cursor = await by_key(db, query, User.username, limit=limit, cursor=cursor)
+    people, next_cursor = await keyset(db, query, [User.username], limit=limit, cursor=cursor)
     return Page(items=[person_out(u) for u in people], next_cursor=next_cursor)
 
 

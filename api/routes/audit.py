@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.bounds import Moment
 from api.deps import CurrentUser, DbSession, State
-from api.pagination import Cursor, Limit, Page, decode, encode
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import invalid
 from api.routes.admin import require
 from caseflow.models import AuditEntry
@@ -66,18 +66,10 @@ async def audit_log(
         query = query.where(AuditEntry.at >= since)
     if until is not None:
         query = query.where(AuditEntry.at < until)
-    after = decode(cursor)
-    if after is not None:
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise invalid("cursor", "not a cursor this API gave out")
-        query = query.where(AuditEntry.id < after)
-    rows = list((await db.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=[AuditOut.model_validate(r) for r in rows],
-        next_cursor=encode(rows[-1].id) if more else None,
+    rows, next_cursor = await keyset(
+        db, query, [AuditEntry.id], limit=limit, cursor=cursor, descending=True
     )
+    return Page(items=[AuditOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/export", operation_id="audit_export", response_class=StreamingResponse)

@@ -18,7 +18,7 @@ from api import examples, idempotency
 from api.bounds import Count
 from api.deps import CurrentUser, DbSession
 from api.owners import check_owners
-from api.pagination import Cursor, Limit, Page, by_key
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem, invalid
 from caseflow import access
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
@@ -328,7 +328,7 @@ async def list_customers(
                     )
                 )
             )
-    rows, next_cursor = await by_key(db, query, Customer.id, limit=limit, cursor=cursor)
+    rows, next_cursor = await keyset(db, query, [Customer.id], limit=limit, cursor=cursor)
     contacts = await contacts_of(db, [c.id for c in rows])
     return Page(
         items=[to_out(c, contacts[c.id]) for c in rows],

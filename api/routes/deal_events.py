@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from api.deps import CurrentUser, DbSession
-from api.pagination import Cursor, Limit, Page, decode, encode
-from api.problems import invalid
+from api.pagination import Cursor, Limit, Page, keyset
 from caseflow import access
 from caseflow.models import DealEventRow
 
@@ -38,15 +37,8 @@ async def deal_events(
 ) -> Page[DealEventOut]:
     deal = await access.deal(db, user, deal_id)
     query = select(DealEventRow).where(DealEventRow.deal_id == deal.id)
-    after = decode(cursor)
-    if after is not None:
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise invalid("cursor", "not a cursor this API gave out")
-        query = query.where(DealEventRow.seq > after)
-    rows = list((await db.scalars(query.order_by(DealEventRow.seq).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = await keyset(db, query, [DealEventRow.seq], limit=limit, cursor=cursor)
     return Page(
         items=[DealEventOut.model_validate(r) for r in rows],
-        next_cursor=encode(rows[-1].seq) if more else None,
+        next_cursor=next_cursor,
     )

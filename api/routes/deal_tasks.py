@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bounds import RowIdPath
 from api.deps import CurrentUser, DbSession, Temporal
-from api.pagination import Cursor, Limit, Page, decode_place, encode_place
+from api.pagination import Cursor, Limit, Page, keyset
 from api.routes.deals import DealOut, act
 from caseflow import access
 from caseflow.access import Kind
@@ -114,12 +114,15 @@ async def tasks(
     if overdue is not None:
         query = query.where(DealTask.due_at < now if overdue else DealTask.due_at >= now)
     order = (DealTask.due_at, DealTask.deal_id, DealTask.task_id)
-    place = decode_place(cursor, (datetime, str, int))
-    if place is not None:
-        query = query.where(tuple_(*order) > tuple_(*place))
-    rows = (await db.execute(query.order_by(*order).limit(limit + 1))).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = await keyset(
+        db,
+        query,
+        order,
+        limit=limit,
+        cursor=cursor,
+        scalars=False,
+        place_of=lambda row: (row[0].due_at, row[0].deal_id, row[0].task_id),
+    )
     items = [
         TaskOut(
             deal_id=t.deal_id,
@@ -136,8 +139,4 @@ async def tasks(
         )
         for t, title in rows
     ]
-    last = rows[-1][0] if more else None
-    return Page(
-        items=items,
-        next_cursor=encode_place((last.due_at, last.deal_id, last.task_id)) if last else None,
-    )
+    return Page(items=items, next_cursor=next_cursor)

@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from api.deadline import accepted, update_with_start
 from api.deps import AppSettings, CurrentUser, DbSession, State, Temporal, actor_of
 from api.idempotency import body_hash, workflow_key
-from api.pagination import Cursor, Limit, Page, by_key
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem, invalid
 from api.routes.customers import contacts_of
 from api.temporal_errors import to_problem
@@ -214,7 +214,7 @@ async def list_deals(
     for column, value in ((Deal.stage, stage), (Deal.owner, owner), (Deal.status, status)):
         if value is not None:
             query = query.where(column == value)
-    rows, next_cursor = await by_key(db, query, Deal.id, limit=limit, cursor=cursor)
+    rows, next_cursor = await keyset(db, query, [Deal.id], limit=limit, cursor=cursor)
     return Page(items=[await from_row(db, row) for row in rows], next_cursor=next_cursor)
 
 

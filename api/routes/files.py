@@ -21,7 +21,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
-from api.pagination import Cursor, Limit, Page, by_key
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import invalid, not_found
 from api.temporal_errors import to_problem
 from caseflow import access
@@ -112,7 +112,7 @@ async def list_files(
 ) -> Page[FileOut]:
     row = await access.request(db, user, request_id)
     query = select(RequestFile).where(RequestFile.request_id == row.id)
-    found, after = await by_key(db, query, RequestFile.id, limit=limit, cursor=cursor)
+    found, after = await keyset(db, query, [RequestFile.id], limit=limit, cursor=cursor)
     return Page(
         items=[FileOut.model_validate(f, from_attributes=True) for f in found], next_cursor=after
     )

@@ -8,11 +8,11 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import String, Subquery, cast, func, literal, select, tuple_, union_all
+from sqlalchemy import String, Subquery, cast, func, literal, select, union_all
 
 from api.bounds import Moment
 from api.deps import CurrentUser, DbSession
-from api.pagination import Cursor, Limit, Page, decode_place, encode_place
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import invalid
 from caseflow import access
 from caseflow.access import Kind, NotVisible, Viewer
@@ -151,13 +151,15 @@ async def interactions(
         query = query.where(rows.c.at >= since)
     if until is not None:
         query = query.where(rows.c.at < until)
-    place = decode_place(cursor, (datetime, str, str))
-    if place is not None:
-        query = query.where(tuple_(rows.c.at, rows.c.kind, rows.c.ref) < tuple_(*place))
-    query = query.order_by(rows.c.at.desc(), rows.c.kind.desc(), rows.c.ref.desc())
-    found = (await db.execute(query.limit(limit + 1))).all()
-    more = len(found) > limit
-    found = found[:limit]
+    found, next_cursor = await keyset(
+        db,
+        query,
+        [rows.c.at, rows.c.kind, rows.c.ref],
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+        scalars=False,
+    )
     items = [
         InteractionOut(
             time=r.at,
@@ -171,11 +173,7 @@ async def interactions(
         )
         for r in found
     ]
-    last = found[-1] if more else None
-    return Page(
-        items=items,
-        next_cursor=encode_place((last.at, last.kind, last.ref)) if last else None,
-    )
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.post("", status_code=201, response_model=InteractionOut, operation_id="add_interaction")

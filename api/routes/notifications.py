@@ -13,7 +13,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from api.deps import CurrentUser, DbSession, Temporal
 from api.deps import State as App
-from api.pagination import Cursor, Limit, Page, by_key
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem, not_found
 from api.routes.requests import RequestId
 from api.routes.supervisor import require_overseer
@@ -45,7 +45,9 @@ class NotificationOut(BaseModel):
 async def page_of(
     db: AsyncSession, query: Select[Any], limit: int, cursor: str | None
 ) -> Page[NotificationOut]:
-    rows, next_cursor = await by_key(db, query, Notification.message_id, limit=limit, cursor=cursor)
+    rows, next_cursor = await keyset(
+        db, query, [Notification.message_id], limit=limit, cursor=cursor
+    )
     return Page(items=[NotificationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 

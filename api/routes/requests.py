@@ -29,7 +29,7 @@ from api.deadline import accepted, update_with_start
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.deps import State as App
 from api.idempotency import workflow_key
-from api.pagination import Cursor, Limit, Page, decode, encode
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem, invalid
 from api.request_views import (
     RequestOut,
@@ -317,19 +317,13 @@ async def list_requests(
     ):
         if value is not None:
             query = query.where(column == value)
-    after = decode(cursor)
-    if after is not None:
-        if not isinstance(after, int):
-            raise invalid("cursor", "not a cursor this API gave out")
-        query = query.where(Request.seq_no < after)
-    rows = list((await db.scalars(query.order_by(Request.seq_no.desc()).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    order = [Request.seq_no]
+    rows, next_cursor = await keyset(db, query, order, limit=limit, cursor=cursor, descending=True)
     items = []
     for row in rows:
         view = view_from_row(row)
         items.append(out(view, await allowed_for(db, user, view), row, user))
-    return Page(items=items, next_cursor=encode(rows[-1].seq_no) if more else None)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 RequestId = Annotated[str, Path(max_length=64)]
@@ -360,15 +354,8 @@ async def request_events(
 ) -> Page[EventOut]:
     row = await access.request(db, user, request_id)
     query = select(RequestEvent).where(RequestEvent.workflow_id == row.workflow_id)
-    after = decode(cursor)
-    if after is not None:
-        if not isinstance(after, int):
-            raise invalid("cursor", "not a cursor this API gave out")
-        query = query.where(RequestEvent.seq > after)
-    events = list((await db.scalars(query.order_by(RequestEvent.seq).limit(limit + 1))).all())
-    more = len(events) > limit
-    events = events[:limit]
+    events, next_cursor = await keyset(db, query, [RequestEvent.seq], limit=limit, cursor=cursor)
     return Page(
         items=[EventOut.model_validate(e, from_attributes=True) for e in events],
-        next_cursor=encode(events[-1].seq) if more else None,
+        next_cursor=next_cursor,
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.actions import perform
 from api.deps import CurrentUser, DbSession, Temporal
-from api.pagination import Cursor, Limit, Page, by_key
+from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem
 from api.request_views import RequestOut
 from caseflow import access
@@ -67,7 +67,7 @@ async def workload(
     query = select(User).where(
         User.active.is_(True), User.team_code.is_not(None), access.where(Kind.PERSON, user)
     )
-    page, next_cursor = await by_key(db, query, User.username, limit=limit, cursor=cursor)
+    page, next_cursor = await keyset(db, query, [User.username], limit=limit, cursor=cursor)
     people = {u.username: u for u in page}
     need = Need(at=datetime.now(UTC))
     loads = await candidates(db, need, usernames=list(people))

@@ -12,7 +12,7 @@ from sqlalchemy import Select
 
 from api.bounds import Moment, day_or_moment
 from api.deps import CurrentUser, DbSession, State
-from api.pagination import Cursor, Limit, Page, decode_place, encode_place
+from api.pagination import Cursor, Limit, Page, cut, decode_place, encode_place
 from api.problems import invalid
 from api.routes.supervisor import require_overseer
 from caseflow import access
@@ -117,14 +117,11 @@ async def breaches(
         after=decode_place(cursor, POSITION),
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more else None
+    rows, next_cursor = cut(
+        rows, limit, lambda clock: sla_reports.position(clock, clock.breached_at)
+    )
     return Page(
-        items=[alert(clock, now, state.calendars) for clock in rows],
-        next_cursor=encode_place(sla_reports.position(last, last.breached_at))
-        if last is not None and last.breached_at is not None
-        else None,
+        items=[alert(clock, now, state.calendars) for clock in rows], next_cursor=next_cursor
     )
 
 
