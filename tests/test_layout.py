@@ -53,3 +53,27 @@ def test_the_core_imports_nothing_above_it() -> None:
                 if name.split(".")[0] in UPPER
             ]
     assert found == []
+
+
+def test_the_core_names_no_module_above_it_in_a_string() -> None:
+    """An import by string (`uvicorn.run("api.app:create_app")`, importlib) counts too."""
+    found = []
+    for path in sorted((ROOT / "caseflow").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                head = node.value.split(":")[0].split(".")[0]
+                if head in UPPER and ("." in node.value or ":" in node.value):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} names {node.value}")
+    assert found == []
+
+
+def test_no_module_passes_about_four_hundred_lines() -> None:
+    """Small modules (tests and migrations aside)."""
+    parts = ("caseflow", "api", "workflows", "activities", "cli")
+    long = [
+        f"{path.relative_to(ROOT)}: {lines}"
+        for part in parts
+        for path in sorted((ROOT / part).rglob("*.py"))
+        if "migrations" not in path.parts and (lines := len(path.read_text().splitlines())) > 420
+    ]
+    assert long == []
