@@ -3,6 +3,8 @@ directions; a cursor it did not give out is a 422 naming `cursor`."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import Integer, String, select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -10,6 +12,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from api.pagination import keyset
 from api.problems import Problem
+from caseflow.models.base import UtcDateTime
+
+NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -20,6 +25,7 @@ class Row(Base):
     __tablename__ = "paging_rows"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[str] = mapped_column(String)  # repeats: the composite key's first column
+    at: Mapped[datetime] = mapped_column(UtcDateTime)  # repeats too, as times in lists do
 
 
 @pytest.fixture
@@ -28,7 +34,10 @@ async def db():
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
     async with async_sessionmaker(engine)() as session:
-        session.add_all(Row(id=n, day=f"2026-12-{n % 4:02d}") for n in range(1, 24))
+        session.add_all(
+            Row(id=n, day=f"2026-12-{n % 4:02d}", at=NOON + timedelta(hours=n % 3))
+            for n in range(1, 24)
+        )
         await session.commit()
         yield session
     await engine.dispose()
@@ -47,6 +56,13 @@ async def walk(db, order, **how) -> list[int]:
 async def test_every_row_once_in_order_over_a_composite_key(db, descending: bool) -> None:
     seen = await walk(db, [Row.day, Row.id], descending=descending)
     expected = sorted(range(1, 24), key=lambda n: (f"2026-12-{n % 4:02d}", n), reverse=descending)
+    assert seen == expected
+
+
+@pytest.mark.parametrize("descending", [False, True])
+async def test_a_time_first_key_pages_like_the_timelines(db, descending: bool) -> None:
+    seen = await walk(db, [Row.at, Row.id], descending=descending)
+    expected = sorted(range(1, 24), key=lambda n: (n % 3, n), reverse=descending)
     assert seen == expected
 
 
