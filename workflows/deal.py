@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         gate,
         stage_tasks,
     )
+    from caseflow.deals.steps import illegal
     from caseflow.payloads import SYSTEM_ACTOR, Actor, Intake
     from caseflow.requests.lifecycle import Role
     from workflows.idempotency import same_body
@@ -186,37 +187,9 @@ class DealWorkflow:
                 f"{', '.join(guarded)}: set by completing the approval task, not by hand",
                 fields=guarded,
             )
-        if s.status != "open":
-            raise self._refuse("illegal_transition", f"the deal is {s.status}")
-        last = len(s.terms.stages) - 1
-        if action.name == "advance":
-            if s.stage == last:
-                raise self._refuse("illegal_transition", "the last stage: win or lose the deal")
-            target = action.to_stage
-            if target is not None and s.terms.index(target) != s.stage + 1:
-                raise self._refuse("illegal_transition", "advance goes to the next stage only")
-        if action.name in ("advance", "win"):
-            missing = self._missing(action.customer)
-            if action.name == "win" and s.stage != last:
-                raise self._refuse("illegal_transition", "a deal is won at its last stage")
-            if missing:
-                raise self._refuse(
-                    "stage_requirements_unmet",
-                    f"{len(missing)} requirement(s) of '{s.terms.stages[s.stage].code}' unmet",
-                    missing=[m.model_dump(exclude_none=True) for m in missing],
-                )
-        if action.name == "back":
-            codes = [st.code for st in s.terms.stages[: s.stage]]
-            if action.to_stage not in codes:
-                raise self._refuse("illegal_transition", f"back goes to one of {codes}")
-            if not action.reason:
-                raise self._refuse("illegal_transition", "going back needs a reason")
-        if action.name == "lose" and not action.reason:
-            raise self._refuse("illegal_transition", "losing a deal needs a reason")
-        if action.name in ("complete_task", "cancel_task"):
-            task = next((t for t in s.tasks if t.id == action.task_id), None)
-            if task is None or task.status != "open":
-                raise self._refuse("illegal_transition", f"no open task {action.task_id}")
+        refused = illegal(action, s, lambda: self._missing(action.customer))
+        if refused is not None:
+            raise self._refuse(refused.kind, refused.message, **refused.details)
 
     def _may_close(self, task: Task, actor: Actor) -> bool:
         return (

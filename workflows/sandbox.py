@@ -28,6 +28,7 @@ PURE = (
     "caseflow.sla.terms",
     "caseflow.sla.calendar",
     "caseflow.deals.gates",
+    "caseflow.deals.steps",
     "caseflow.mail.context",
     "caseflow.mail.notices",
     "caseflow.tickets.connectors",
