@@ -14,11 +14,8 @@ from caseflow.requests.lifecycle import (
     Line,
     Role,
     State,
-    allowed_actions,
-    has_line_access,
-    may_resolve_on,
-    takes_from,
 )
+from caseflow.requests.steps import Case, offered
 from caseflow.requests.topics import rank
 
 
@@ -91,22 +88,6 @@ def view_from_row(row: Request) -> RequestView:
 
 
 async def allowed_for(db: AsyncSession, user: User, view: RequestView) -> list[str]:
-    actor = await actor_of(user, db)
-    line_access = has_line_access(
-        role=actor.role,
-        lines=actor.lines,
-        line=view.line,
-        username=actor.username,
-        assignee=view.assignee,
-        handed_by=view.escalations[-1].line if view.escalations else None,
-    )
-    return allowed_actions(
-        state=view.state,
-        role=actor.role,
-        line_access=line_access,
-        can_return=bool(view.escalations),
-        line=view.line,
-        mine=view.assignee == actor.username,
-        own_queue=takes_from(actor.role, actor.team, view.queue),
-        may_resolve=may_resolve_on(view.line, view.resolving_line),
-    )
+    handed_by = view.escalations[-1].line if view.escalations else None
+    case = Case(view.state, view.line, view.queue, view.assignee, handed_by, view.resolving_line)
+    return offered(await actor_of(user, db), case)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from caseflow.payloads import Action, Actor
 from caseflow.requests.lifecycle import Line, Role, State
-from caseflow.requests.steps import house_rule, illegal
+from caseflow.requests.steps import Case, house_rule, illegal, line_access, offered
 from caseflow.sla.terms import CalendarTerms, SlaTerms, Targets
 
 MINUTES_10 = timedelta(minutes=10)
@@ -78,3 +78,12 @@ def test_a_request_starts_with_both_clocks_of_its_line_in_segment_one() -> None:
     ]
     assert all(c.opened_because == "registered" and c.assignee == "ivanov" for c in clocks)
     assert terms.first_clocks(line=Line.L3, at=at, queue=None, assignee=None) == []
+
+
+def test_offered_steps_follow_line_access_and_the_escalation_hop() -> None:
+    held = Case(State.ASSIGNED, Line.L1, "hotline", "ivanov", None, None)
+    assert "start" in offered(AGENT, held) and "return" not in offered(AGENT, held)
+    elsewhere = Case(State.ASSIGNED, Line.L2, "experts", "petrov", Line.L1, None)
+    assert offered(AGENT, elsewhere) == []  # L2 is not this agent's line
+    handed = Case(State.ASSIGNED, Line.EXTERNAL, "otrs:billing", None, Line.L1, None)
+    assert line_access(AGENT, handed)  # handed off from the agent's line: still theirs to follow

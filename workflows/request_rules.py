@@ -13,12 +13,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from caseflow.requests.lifecycle import (
         ACTIONS,
-        allowed_actions,
-        has_line_access,
-        may_resolve_on,
         takes_from,
     )
-    from caseflow.requests.steps import house_rule, illegal
+    from caseflow.requests.steps import Case, house_rule, illegal, line_access, offered
 
 from workflows.request_base import RequestBase
 
@@ -71,24 +68,14 @@ class RequestRules(RequestBase):
     def _illegal(self, action: Action) -> str | None:
         return illegal(action, state=self.state, line=self.line, escalated=bool(self.hops))
 
-    def _line_access(self, actor: Actor) -> bool:
-        return has_line_access(
-            role=actor.role,
-            lines=actor.lines,
-            line=self.line,
-            username=actor.username,
-            assignee=self.assignee,
-            handed_by=self.hops[-1].line if self.hops else None,
+    def _case(self) -> Case:
+        handed_by = self.hops[-1].line if self.hops else None
+        return Case(
+            self.state, self.line, self.queue, self.assignee, handed_by, self.start.resolving_line
         )
 
+    def _line_access(self, actor: Actor) -> bool:
+        return line_access(actor, self._case())
+
     def allowed_for(self, actor: Actor) -> list[str]:
-        return allowed_actions(
-            state=self.state,
-            role=actor.role,
-            line_access=self._line_access(actor),
-            can_return=bool(self.hops),
-            line=self.line,
-            mine=self.assignee == actor.username,
-            own_queue=takes_from(actor.role, actor.team, self.queue),
-            may_resolve=may_resolve_on(self.line, self.start.resolving_line),
-        )
+        return offered(actor, self._case())

@@ -1,10 +1,59 @@
-"""Why a step cannot be made on a request as it is now: pure rules the workflow checks
-(and the validator, before anything is written), with the reason a user reads."""
+"""Which steps a caller may make on a request as it is now, and why one cannot be made:
+pure rules the workflow checks (and its validator, before anything is written) and the API
+offers as `allowed_actions`, with the reason a user reads."""
 
 from __future__ import annotations
 
-from caseflow.payloads import Action
-from caseflow.requests.lifecycle import ACTIONS, ESCALATIONS, Line, State, may_resolve_on
+from dataclasses import dataclass
+
+from caseflow.payloads import Action, Actor
+from caseflow.requests.lifecycle import (
+    ACTIONS,
+    ESCALATIONS,
+    Line,
+    State,
+    allowed_actions,
+    has_line_access,
+    may_resolve_on,
+    takes_from,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the rules need of a request: the workflow's state, or the API's view of it."""
+
+    state: State
+    line: Line
+    queue: str | None
+    assignee: str | None
+    handed_by: Line | None  # the line it was last escalated or handed off from
+    resolving_line: Line | None
+
+
+def line_access(actor: Actor, case: Case) -> bool:
+    return has_line_access(
+        role=actor.role,
+        lines=actor.lines,
+        line=case.line,
+        username=actor.username,
+        assignee=case.assignee,
+        handed_by=case.handed_by,
+    )
+
+
+def offered(actor: Actor, case: Case) -> list[str]:
+    """The actions this caller could make now, in the order of the lifecycle's table."""
+    return allowed_actions(
+        state=case.state,
+        role=actor.role,
+        line_access=line_access(actor, case),
+        can_return=case.handed_by is not None,
+        line=case.line,
+        mine=case.assignee == actor.username,
+        own_queue=takes_from(actor.role, actor.team, case.queue),
+        may_resolve=may_resolve_on(case.line, case.resolving_line),
+    )
 
 
 def illegal(action: Action, *, state: State, line: Line, escalated: bool) -> str | None:
