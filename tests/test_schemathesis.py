@@ -118,8 +118,12 @@ async def test_no_input_breaks_the_api(live_api, role, tmp_path) -> None:
         "25",
         "--max-time",
         str(BUDGET_S),
+        # One thread: CPython 3.11 can raise "SystemError: AST constructor recursion depth
+        # mismatch" when two threads build ASTs at once (python/cpython#106905), failing the
+        # run on no fault of the API. The run is bound by --max-time either way: one worker
+        # generated as many cases (9,217 vs 9,163).
         "--workers",
-        "2",
+        "1",
         "--seed",
         "14",
         "--request-timeout",
