@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
         Action,
         AssignInput,
         Assignment,
-        EventRecord,
         Hop,
         Intake,
         RegisterInput,
@@ -29,15 +28,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from caseflow.requests.lifecycle import (
         FINAL_STATES,
-        Line,
         State,
         next_state,
     )
     from caseflow.tickets.connectors import (
-        ExternalTicket,
         TicketChange,
     )
     from workflows.idempotency import same_body
+    from workflows.request_actions import AFTER, ASSIGNING, SHAPE, TAKE_RULES_PATCH
     from workflows.request_base import SHORT_RETRY, SHORT_STEP
     from workflows.request_rules import RequestRules
     from workflows.request_sla import LEDGER_PATCH, LINE_CHANGE_PATCH
@@ -51,23 +49,12 @@ __all__ = [
     "RequestWorkflow",
 ]
 
-ASSIGNING = frozenset({"escalate", "reassign"})
 # Patch ids: histories recorded before a change replay down the old path. (The SLA clocks'
-# own, LEDGER_PATCH and LINE_CHANGE_PATCH, live with them in request_sla.)
+# own, LEDGER_PATCH and LINE_CHANGE_PATCH, live with them in request_sla; the take rules'
+# with the per-action steps in request_actions.)
 # The registration activity writes the first ledger itself, in its own transaction: the
 # intake's answer no longer waits for a second local activity.
 LEDGER_AT_REGISTRATION_PATCH = "ledger-written-at-registration"
-# Since: staff take only from their own queue and never what is already theirs, a topic is
-# resolved only on its resolving line or above, and `assignment` follows take and return.
-TAKE_RULES_PATCH = "take-own-queue-resolving-line"
-
-
-def by_hand(event: EventRecord, rule: str, explanation: str) -> Assignment:
-    """Who holds the request after a person's step (take, return), said like routing does."""
-    return Assignment(
-        line=event.line, queue=event.queue, assignee=event.assignee, rule=rule,
-        explanation=explanation,
-    )  # fmt: skip
 
 
 @workflow.defn
@@ -276,56 +263,11 @@ class RequestWorkflow(ExternalTickets, RequestRules):
         event = self._event(
             name, action.actor, next_state(name, self.state), reason=action.reason or action.text
         )
-        if name == "take":
-            event.assignee = action.actor.username
-            event.to_state = State.ASSIGNED
-            if action.override_capacity:
-                event.data = {"capacity_override": True}
-            if workflow.patched(TAKE_RULES_PATCH):
-                over = " over capacity" if action.override_capacity else ""
-                event.assignment = by_hand(event, "take", f"taken by {event.assignee}{over}")
-        elif name == "return":
-            back = self.hops[-1]
-            event.line, event.queue, event.assignee = back.line, back.queue, back.assignee
-            event.to_state = State.ASSIGNED if back.assignee else State.REGISTERED
-            if workflow.patched(TAKE_RULES_PATCH):
-                why = f": {action.reason}" if action.reason else ""
-                event.assignment = by_hand(
-                    event,
-                    "return",
-                    f"returned from {self.line} by {action.actor.username} to whoever held it "
-                    f"on {back.line}{why}",
-                )
-        elif name == "set-priority":
-            event.priority = action.priority or self.priority
-            event.data = {"from": self.priority, "to": event.priority}
-        elif name == "comment":
-            event.data = {"public": action.public}
-            if action.files:
-                event.data["files"] = [f.model_dump() for f in action.files]
-        elif name == "handoff":
-            event.line, event.queue = Line.EXTERNAL, f"{action.system}:{action.queue}"
-            event.to_state = State.ASSIGNED
-            event.data = {"system": action.system, "queue": action.queue, "ticket": "pending"}
+        if name in SHAPE:
+            SHAPE[name](self, event, action)
         await self._record(event)
-        if name == "return":
-            self.hops.pop()
-        elif name == "handoff":
-            self.hops.append(Hop(line=self.line, queue=self.queue, assignee=self.assignee))
-            assert action.system is not None and action.queue is not None
-            self.ticket = ExternalTicket(
-                connector=action.system,
-                queue=action.queue,
-                note=action.text or "",
-                closure="return_to_line",
-            )
-            self._spawn(self._open_ticket(self.ticket))
-        elif name == "comment" and (action.public or action.share) and self.ticket is not None:
-            # The department hears the case's public replies (and gets files attached in
-            # Caseflow) even after giving it back.
-            if self.ticket.failed is None:
-                post = self._post_to_ticket(self.ticket, event.seq, action, public=action.public)
-                self._spawn(post)
+        if name in AFTER:
+            AFTER[name](self, event, action)
         self.state, self.line, self.queue = event.to_state, event.line, event.queue
         self.assignee, self.priority = event.assignee, event.priority
         if event.assignment is not None:
