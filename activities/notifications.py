@@ -13,23 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from caseflow.mail.context import (
-    Addressee,
-    AddressForm,
-    Batch,
-    Notice,
-    NotifierStart,
-    RequestFacts,
-    Sent,
-    salutation,
-)
+from caseflow.mail import outbox, recipients
+from caseflow.mail.context import Batch, Notice, NotifierStart, Sent
 from caseflow.mail.smtp import (
     Outgoing,
     SmtpConfig,
@@ -39,19 +29,9 @@ from caseflow.mail.smtp import (
     compose,
 )
 from caseflow.mail.templates import LOCALES, MailTemplates, Rendered, TemplateMissing
-from caseflow.models import (
-    Customer,
-    CustomerContact,
-    Notification,
-    Representative,
-    Request,
-    SlaClock,
-    User,
-)
+from caseflow.models import Notification
 from caseflow.platform.db import transaction
 from caseflow.requests.topics import TopicBook
-
-DEFAULT_ZONE = "Europe/Moscow"
 
 
 @dataclass
@@ -116,23 +96,18 @@ class NotificationActivities:
         """A failed e-mail once more, as it was rendered, under its own Message-ID (the
         reader's client shows one message, whichever copy arrives)."""
         async with transaction(self.sessions) as session:
-            row = await session.get(Notification, message_id)
-            if row is None:
-                raise ApplicationError(f"no e-mail {message_id}", type="unknown_notification")
-            if row.status in ("sent", "skipped"):
-                return Sent(message_id=message_id, status=row.status, detail=row.error or "")
-            row.status, row.attempts = "pending", row.attempts + 1
+            row = await outbox.resend(session, message_id)
+        if row is None:
+            raise ApplicationError(f"no e-mail {message_id}", type="unknown_notification")
+        if row.status in ("sent", "skipped"):
+            return Sent(message_id=message_id, status=row.status, detail=row.error or "")
         return await self._deliver(row)  # the row as committed (expire_on_commit is off)
 
     @activity.defn
     async def resend_failed(self, message_id: str) -> None:
         """Retries of a resend are used up: failed again (unless it went out after all)."""
         async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Notification)
-                .where(Notification.message_id == message_id, Notification.status == "pending")
-                .values(status="failed")
-            )
+            await outbox.fail_pending(session, message_id)
 
     async def _deliver(self, row: Notification) -> Sent:
         message_id = row.message_id
@@ -160,17 +135,11 @@ class NotificationActivities:
         """Retries are used up: the e-mail is marked failed (unless it went out after all)."""
         message_id = message_id_of(batch, self.smtp.reply_domain)
         async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Notification)
-                .where(Notification.message_id == message_id, Notification.status == "pending")
-                .values(status="failed")
-            )
+            await outbox.fail_pending(session, message_id)
 
     async def _update(self, message_id: str, **values: Any) -> None:
         async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Notification).where(Notification.message_id == message_id).values(**values)
-            )
+            await outbox.mark(session, message_id, **values)
 
     async def _write(self, batch: Batch, message_id: str) -> Notification:
         """Render the e-mail and put it in the outbox, before anything is sent."""
@@ -198,63 +167,36 @@ class NotificationActivities:
             if batch.skip and row.status != "skipped":
                 row.status, row.error, problem = "skipped", batch.skip, None
         async with transaction(self.sessions) as session:
-            try:
-                session.add(row)
-                await session.flush()
-            except IntegrityError:
-                await session.rollback()
-                existing = await session.get(Notification, message_id)
-                assert existing is not None
-                return existing
+            kept = await outbox.keep(session, row)
+        if kept is not row:
+            return kept
         if problem:
             raise ApplicationError(problem, type="template_error", non_retryable=True)
         return row
 
     async def _render_into(self, session: AsyncSession, row: Notification, batch: Batch) -> None:
         kind, _, ident = batch.recipient_key.partition(":")
-        base: dict[str, Any]
         if kind == "customer":
-            email_of = (
-                select(CustomerContact.value)
-                .where(CustomerContact.customer_id == Customer.id, CustomerContact.kind == "email")
-                .limit(1)
-                .scalar_subquery()
-            )
-            found = (
-                await session.execute(select(Customer, email_of).where(Customer.id == ident))
-            ).first()
-            customer, email = found if found is not None else (None, None)
-            person = await self._contact_person(session, row.request_id, ident)
-            if person is not None and person.email:
-                email = person.email
-            if customer is None or email is None:
-                row.status, row.error = "skipped", "no e-mail address on file"
-                return
-            locale = self._locale(customer.locale)
-            row.customer_id, row.recipient, row.locale = customer.id, email, locale
-            base = {
-                "customer": self._addressee(customer, email, locale, person).model_dump(),
-                "timezone": customer.timezone or DEFAULT_ZONE,
-            }
+            to = await recipients.customer(session, ident, row.request_id, self._locale)
         else:
-            user = await session.scalar(select(User).where(User.username == ident))
-            if user is None or not user.email:
-                row.status, row.error = "skipped", "no e-mail address on file"
-                return
-            locale = self.default_locale
-            row.recipient, row.locale = user.email, locale
-            base = {
-                "recipient": {
-                    "name": user.full_name,
-                    "salutation": salutation(locale, name=user.full_name, form="informal"),
-                },
-                "timezone": DEFAULT_ZONE,
-            }
+            to = await recipients.staff(session, ident, self.default_locale)
+        if to is None:
+            row.status, row.error = "skipped", "no e-mail address on file"
+            return
+        base, locale = to.values, to.locale
+        row.customer_id, row.recipient, row.locale = to.customer_id, to.email, locale
         singles: list[tuple[Notice, Rendered, dict[str, Any]]] = []
         for notice in batch.notices:
             values = {**base, **notice.data, "event": notice.data}
             if notice.request_id:
-                values["request"] = (await self._request(session, notice, locale)).model_dump()
+                facts = await recipients.request_facts(
+                    session, notice.request_id, notice.data.get("assignee"), self.topics, locale
+                )
+                if facts is None:
+                    raise ApplicationError(
+                        f"no request {notice.request_id}", type="unknown_request"
+                    )
+                values["request"] = facts.model_dump()
             singles.append(
                 (notice, self.templates.render(notice.event, notice.topic, locale, values), values)
             )
@@ -273,83 +215,3 @@ class NotificationActivities:
     def _locale(self, value: str | None) -> str:
         language = (value or self.default_locale).replace("-", "_").split("_")[0].lower()
         return language if language in LOCALES else self.default_locale
-
-    @staticmethod
-    async def _contact_person(
-        session: AsyncSession, request_id: str | None, customer_id: str
-    ) -> Representative | None:
-        """The representative who raised the request, if it names one of this customer's."""
-        if request_id is None:
-            return None
-        return await session.scalar(
-            select(Representative).where(
-                Representative.id
-                == select(Request.contact_id).where(Request.id == request_id).scalar_subquery(),
-                Representative.customer_id == customer_id,
-            )
-        )
-
-    @staticmethod
-    def _addressee(
-        customer: Customer, email: str, locale: str, person: Representative | None = None
-    ) -> Addressee:
-        company = customer.kind == "organization"
-        form: AddressForm = "informal" if customer.address_form == "informal" else "formal"
-        if person is not None and person.email:
-            # Written to the person who called, by their name; gender unknown: neutral.
-            return Addressee(
-                name=person.name,
-                salutation=salutation(locale, name=person.name, form=form),
-                organisation=customer.name if company else None,
-                email=email,
-            )
-        name = customer.address_name or (customer.contact_person if company else customer.name)
-        return Addressee(
-            name=name or customer.name,
-            salutation=salutation(locale, name=name, form=form, gender=customer.gender),
-            organisation=customer.name if company else None,
-            email=email,
-        )
-
-    async def _request(self, session: AsyncSession, notice: Notice, locale: str) -> RequestFacts:
-        def due_of(kind: str) -> Any:
-            return (
-                select(SlaClock.due_at)
-                .where(
-                    SlaClock.request_id == Request.id,
-                    SlaClock.kind == kind,
-                    SlaClock.stopped_at.is_(None),
-                )
-                .order_by(SlaClock.segment.desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-
-        assignee = notice.data.get("assignee")
-        name_of = (
-            select(User.full_name)
-            .where(User.username == func.coalesce(assignee, Request.assignee))
-            .scalar_subquery()
-        )
-        found = (
-            await session.execute(
-                select(Request, name_of, due_of("first_response"), due_of("resolution")).where(
-                    Request.id == notice.request_id
-                )
-            )
-        ).first()
-        if found is None:
-            raise ApplicationError(f"no request {notice.request_id}", type="unknown_request")
-        request, name, response_due, resolution_due = found
-        return RequestFacts(
-            id=request.id,
-            number=request.number,
-            subject=request.subject,
-            topic=request.topic,
-            topic_title=self.topics.title(request.topic, locale),
-            state=request.state,
-            registered_at=request.created_at,
-            assignee_name=name,
-            response_due=response_due,
-            resolution_due=resolution_due,
-        )

@@ -28,6 +28,7 @@ from api.routes.customers import contacts_of
 from api.temporal_errors import to_problem
 from caseflow import access
 from caseflow.access import Kind, NotVisible
+from caseflow.deals import store as deals
 from caseflow.deals.gates import DealAction, DealStart, DealStatus, DealView, Task
 from caseflow.models import Customer, Deal, DealTask, User
 from caseflow.payloads import Intake
@@ -61,27 +62,10 @@ def require_seller(user: User) -> None:
         raise Problem(403, "forbidden", "deals are for managers, their supervisors and admins")
 
 
-async def owner_unit(db: AsyncSession, username: str, customer: Customer) -> str:
-    team = await db.scalar(select(User.team_code).where(User.username == username))
-    return customer.contract_unit or team or "sales"
-
-
 async def check_ownership(db: AsyncSession, customer: Customer, owner: str) -> None:
     """One client, one manager: another manager's customer gets no second open deal."""
-    holders = {customer.account_manager, customer.personal_manager} - {None}
-    managers = set(
-        await db.scalars(
-            select(User.username).where(User.username.in_(holders), User.role == Role.MANAGER)
-        )
-    )
-    other_deal = await db.scalar(
-        select(Deal.owner).where(
-            Deal.customer_id == customer.id, Deal.status == "open", Deal.owner != owner
-        )
-    )
-    taken = (managers - {owner}) or ({other_deal} if other_deal else set())
-    if taken:
-        unit = await owner_unit(db, sorted(taken)[0], customer)
+    unit = await deals.worked_by_other(db, customer, owner)
+    if unit is not None:
         raise Problem(
             409,
             "customer_owned",

@@ -1,0 +1,141 @@
+"""Deals in the database: the row a deal starts with, its projection, who already works a
+customer.
+
+Every write is idempotent (activities retry): a deal row is created once and only moves
+forward by `last_seq`, tasks are upserted by their number, events are kept once by seq.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseflow.deals.gates import DealSnapshot, DealStart, Task
+from caseflow.deals.pipelines import PipelineTerms
+from caseflow.models import Customer, Deal, DealEventRow, DealTask, User
+from caseflow.people.store import zone_supervisors
+from caseflow.requests.lifecycle import Role
+
+
+async def register(session: AsyncSession, start: DealStart, terms: PipelineTerms) -> datetime:
+    """The deal's row, written once; its creation time (the workflow's, so due times of
+    tasks count from the creation shown)."""
+    existing = await session.get(Deal, start.deal_id)
+    if existing is not None:
+        return existing.created_at
+    now = start.at or datetime.now(UTC)
+    session.add(
+        Deal(
+            id=start.deal_id,
+            workflow_id=f"deal-{start.deal_id}",
+            pipeline=terms.name,
+            title=start.title,
+            owner=start.owner.username,
+            customer_id=start.customer_id,
+            amount=start.amount,
+            currency=start.currency,
+            stage=terms.stages[0].code,
+            status="open",
+            fields=start.fields,
+            last_seq=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return now
+
+
+async def supervisor_of(session: AsyncSession, team: str | None) -> str | None:
+    """The supervisor whose zone holds the owner's team, else the first active one."""
+    supervisors = await zone_supervisors(session, team)
+    if not supervisors:
+        supervisors = list(
+            await session.scalars(
+                select(User.username)
+                .where(User.role == Role.SUPERVISOR, User.active.is_(True))
+                .order_by(User.username)
+            )
+        )
+    return supervisors[0] if supervisors else None
+
+
+async def project(session: AsyncSession, snapshot: DealSnapshot) -> None:
+    """The deal's row, tasks and new events as the workflow holds them."""
+    view = snapshot.view
+    await session.execute(
+        update(Deal)
+        .where(Deal.id == view.id, Deal.last_seq < view.last_seq)
+        .values(
+            stage=view.stage,
+            status=view.status,
+            fields=view.fields,
+            last_seq=view.last_seq,
+            updated_at=datetime.now(UTC),
+        )
+    )
+    if view.status == "won":  # a won deal makes the prospect a client
+        await session.execute(
+            update(Customer)
+            .where(Customer.id == view.customer_id, Customer.status == "prospect")
+            .values(status="client")
+        )
+    known = {
+        row.task_id: row
+        for row in await session.scalars(select(DealTask).where(DealTask.deal_id == view.id))
+    }
+    for task in view.tasks:
+        row = known.get(task.id) or DealTask(deal_id=view.id, task_id=task.id)
+        _copy(task, row)
+        session.add(row)
+    seen = set(
+        await session.scalars(
+            select(DealEventRow.seq).where(
+                DealEventRow.deal_id == view.id,
+                DealEventRow.seq.in_([e.seq for e in snapshot.events]),
+            )
+        )
+    )
+    session.add_all(
+        DealEventRow(deal_id=view.id, **event.model_dump(mode="json") | {"at": event.at})
+        for event in snapshot.events
+        if event.seq not in seen
+    )
+
+
+async def full_name(session: AsyncSession, username: str) -> str | None:
+    return await session.scalar(select(User.full_name).where(User.username == username))
+
+
+async def owner_unit(session: AsyncSession, username: str, customer: Customer) -> str:
+    team = await session.scalar(select(User.team_code).where(User.username == username))
+    return customer.contract_unit or team or "sales"
+
+
+async def worked_by_other(session: AsyncSession, customer: Customer, owner: str) -> str | None:
+    """One client, one manager: the unit of another manager who holds this customer (as its
+    account or personal manager, or by an open deal), or None if `owner` may start one."""
+    holders = {customer.account_manager, customer.personal_manager} - {None}
+    managers = set(
+        await session.scalars(
+            select(User.username).where(User.username.in_(holders), User.role == Role.MANAGER)
+        )
+    )
+    other_deal = await session.scalar(
+        select(Deal.owner).where(
+            Deal.customer_id == customer.id, Deal.status == "open", Deal.owner != owner
+        )
+    )
+    taken = (managers - {owner}) or ({other_deal} if other_deal else set())
+    if not taken:
+        return None
+    return await owner_unit(session, sorted(taken)[0], customer)
+
+
+def _copy(task: Task, row: DealTask) -> None:
+    row.stage, row.title, row.type = task.stage, task.title, task.type
+    row.assignee, row.due_at, row.blocking = task.assignee, task.due_at, task.blocking
+    row.status, row.result, row.reason = task.status, task.result, task.reason
+    row.closed_by = task.closed_by
+    row.reminded_at, row.overdue_at = task.reminded_at, task.overdue_at
