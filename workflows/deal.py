@@ -9,11 +9,10 @@ once each. The whole state is carried across continue-as-new before history grow
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -35,9 +34,8 @@ with workflow.unsafe.imports_passed_through():
     from caseflow.payloads import SYSTEM_ACTOR, Actor, Intake
     from caseflow.requests.lifecycle import Role
     from workflows.idempotency import same_body
+    from workflows.retries import SHORT_RETRY, SHORT_STEP
 
-STEP = timedelta(seconds=15)
-RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 CHANGERS = frozenset({Role.MANAGER, Role.SUPERVISOR, Role.ADMIN})
 # Deals started before this patch let any changer close any task; from it on, a task is
 # closed by its assignee, the deal's supervisor or an admin, records who closed it, and
@@ -63,8 +61,8 @@ class DealWorkflow:
                 registered = await workflow.execute_local_activity_method(
                     DealActivities.register_deal,
                     start.model_copy(update={"at": workflow.now()}),
-                    start_to_close_timeout=STEP,
-                    retry_policy=RETRY,
+                    start_to_close_timeout=SHORT_STEP,
+                    retry_policy=SHORT_RETRY,
                 )
                 self.s = DealState(
                     terms=registered.terms,
@@ -310,6 +308,6 @@ class DealWorkflow:
         await workflow.execute_local_activity_method(
             DealActivities.project_deal,
             DealSnapshot(view=self.view(), events=events, notices=notices),
-            start_to_close_timeout=STEP,
-            retry_policy=RETRY,
+            start_to_close_timeout=SHORT_STEP,
+            retry_policy=SHORT_RETRY,
         )

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.requests import RequestActivities
@@ -29,9 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from caseflow.tickets.connectors import (
         ExternalTicket,
     )
-
-SHORT_STEP = timedelta(seconds=15)
-SHORT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+    from workflows.retries import SHORT_RETRY, SHORT_STEP
 
 
 class RequestBase:

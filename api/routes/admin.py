@@ -79,6 +79,17 @@ def proposed_texts(body: RulesIn, directory: Any) -> dict[str, str]:
     return texts
 
 
+async def proposed_book(body: RulesIn, directory: Any, queues: set[str]) -> routing.RuleBook:
+    """The rule book the files on disk would make with the given ones in place; parsing and
+    checking are CPU work, so off the event loop."""
+    return await asyncio.to_thread(
+        routing.load_texts,
+        proposed_texts(body, directory),
+        known_queues=queues,
+        known_topics=book_beside(directory),
+    )
+
+
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 PROPOSED_FILE = "proposed.yaml"
 
@@ -119,13 +130,8 @@ async def validate_rules(
     require(user, Role.ADMIN, Role.SUPERVISOR)
     body = await rules_body(request)
     queues = await team_codes(db)
-    try:  # parsing and checking are CPU work: off the event loop
-        book = await asyncio.to_thread(
-            routing.load_texts,
-            proposed_texts(body, settings.routing_rules_dir),
-            known_queues=queues,
-            known_topics=book_beside(settings.routing_rules_dir),
-        )
+    try:
+        book = await proposed_book(body, settings.routing_rules_dir, queues)
     except SourceErrors as exc:
         raise rule_problem(exc) from exc
     return {"valid": True, "rules": len(book.rules), "defaults": book.defaults}
@@ -145,12 +151,7 @@ async def dry_run(
     queues = await team_codes(db)
     try:
         current = routing.load(settings.routing_rules_dir, known_queues=queues)
-        proposed = await asyncio.to_thread(
-            routing.load_texts,
-            proposed_texts(body, settings.routing_rules_dir),
-            known_queues=queues,
-            known_topics=book_beside(settings.routing_rules_dir),
-        )
+        proposed = await proposed_book(body, settings.routing_rules_dir, queues)
     except SourceErrors as exc:
         raise rule_problem(exc) from exc
     intakes = await recent_intakes(db, limit=body.sample, request_ids=body.request_ids)

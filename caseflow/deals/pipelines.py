@@ -10,7 +10,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from caseflow.platform.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
+from caseflow.platform.yamlsource import (
+    SourceError,
+    SourceErrors,
+    each_valid,
+    line_of,
+    texts_of,
+)
 from caseflow.routing.conditions import ConditionError, compile_when
 from caseflow.sla.policies import SlaBook
 from caseflow.sla.terms import CalendarTerms
@@ -95,20 +101,15 @@ def load(directory: Path, sla: SlaBook) -> dict[str, PipelineTerms]:
     """Read and check every pipeline; all problems are reported together."""
     errors: list[SourceError] = []
     pipelines: dict[str, PipelineTerms] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            data, lines = parse(path.read_text(encoding="utf-8"), path.name)
-            source = validate_data(PipelineFile, data, lines, path.name)
-        except SourceErrors as exc:
-            errors.extend(exc.errors)
-            continue
+    for checked in each_valid(PipelineFile, texts_of(directory), errors):
+        source, lines, file = checked.model, checked.lines, checked.name
         calendar = sla.calendars.get(source.calendar)
         if calendar is None:
-            errors.append(SourceError(path.name, line_of(("calendar",), lines), "unknown calendar"))
+            errors.append(SourceError(file, line_of(("calendar",), lines), "unknown calendar"))
             continue
         codes = [s.code for s in source.stages]
         if len(set(codes)) != len(codes):
-            errors.append(SourceError(path.name, line_of(("stages",), lines), "a stage twice"))
+            errors.append(SourceError(file, line_of(("stages",), lines), "a stage twice"))
         for i, stage in enumerate(source.stages):
             for j, rule in enumerate(stage.rules):
                 for part in ("when", "require"):
@@ -116,9 +117,9 @@ def load(directory: Path, sla: SlaBook) -> dict[str, PipelineTerms]:
                     try:
                         compile_when(getattr(rule, part), loc, known=None)
                     except ConditionError as exc:
-                        errors.append(SourceError(path.name, line_of(exc.loc, lines), exc.reason))
+                        errors.append(SourceError(file, line_of(exc.loc, lines), exc.reason))
         if source.name in pipelines:
-            errors.append(SourceError(path.name, 1, f"pipeline '{source.name}' defined twice"))
+            errors.append(SourceError(file, 1, f"pipeline '{source.name}' defined twice"))
         pipelines[source.name] = PipelineTerms(
             name=source.name,
             title=source.title,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -130,3 +131,33 @@ def validate_data(model: type[M], data: Any, lines: dict[Loc, int], name: str) -
 
 def read(model: type[M], path: Path) -> M:
     return validate(model, path.read_text(encoding="utf-8"), path.name)
+
+
+@dataclass(frozen=True)
+class Checked(Generic[M]):
+    """One file of a rule set, parsed and valid against its model."""
+
+    name: str
+    model: M
+    data: Any
+    lines: dict[Loc, int]
+
+
+def each_valid(
+    model: type[M], texts: Mapping[str, str], errors: list[SourceError]
+) -> Iterator[Checked[M]]:
+    """Every file of a rule set ({name: YAML text}, in name order) that parses and fits the
+    model; the problems of the others are added to `errors`, so all are reported together."""
+    for name in sorted(texts):
+        try:
+            data, lines = parse(texts[name], name)
+            checked = Checked(name, validate_data(model, data, lines, name), data, lines)
+        except SourceErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        yield checked
+
+
+def texts_of(directory: Path) -> dict[str, str]:
+    """The YAML files of a directory, {file name: text}."""
+    return {p.name: p.read_text(encoding="utf-8") for p in directory.glob("*.yaml")}

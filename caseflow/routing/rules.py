@@ -18,7 +18,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from caseflow.payloads import RequestStart
-from caseflow.platform.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
+from caseflow.platform.yamlsource import (
+    SourceError,
+    SourceErrors,
+    each_valid,
+    line_of,
+)
 from caseflow.requests.lifecycle import Line
 from caseflow.requests.topics import TopicBook, book_beside, unknown_topics
 from caseflow.routing.conditions import ConditionError, Predicate, compile_when
@@ -254,13 +259,8 @@ def load_texts(
     rules: list[Rule] = []
     defaults: dict[Line, str] = {}
     offices: set[str] = set()
-    for name in files:
-        try:
-            data, lines = parse(texts[name], name)
-            parsed = validate_data(RulesFile, data, lines, name)
-        except SourceErrors as exc:
-            errors.extend(exc.errors)
-            continue
+    for checked in each_valid(RulesFile, texts, errors):
+        name, parsed, data, lines = checked.name, checked.model, checked.data, checked.lines
         errors.extend(unknown_topics(data, known_topics, name, lines))
         offices |= set(parsed.offices)
         for line, queue in parsed.defaults.items():

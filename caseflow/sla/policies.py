@@ -15,7 +15,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from caseflow.platform.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
+from caseflow.platform.yamlsource import (
+    SourceError,
+    SourceErrors,
+    each_valid,
+    line_of,
+    texts_of,
+)
 from caseflow.requests.lifecycle import Line
 from caseflow.requests.topics import book_beside, unknown_topics
 from caseflow.routing.conditions import ConditionError, Predicate, compile_when
@@ -177,15 +183,10 @@ def load(directory: Path) -> SlaBook:
     errors: list[SourceError] = []
     parsed: list[tuple[str, SlaFile, dict[Any, int]]] = []
     calendars: dict[str, BusinessCalendar] = {}
-    for path in files:
-        try:
-            data, lines = parse(path.read_text(encoding="utf-8"), path.name)
-            sla_file = validate_data(SlaFile, data, lines, path.name)
-        except SourceErrors as exc:
-            errors.extend(exc.errors)
-            continue
-        errors.extend(unknown_topics(data, topics, path.name, lines))
-        parsed.append((path.name, sla_file, lines))
+    for checked in each_valid(SlaFile, texts_of(directory), errors):
+        sla_file, data, lines = checked.model, checked.data, checked.lines
+        errors.extend(unknown_topics(data, topics, checked.name, lines))
+        parsed.append((checked.name, sla_file, lines))
         for name, calendar_source in sla_file.calendars.items():
             calendars[name] = calendar_source.build(name)
     policies: list[Policy] = []
