@@ -12,7 +12,12 @@ COPY api ./api
 COPY workflows ./workflows
 COPY activities ./activities
 COPY cli ./cli
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 caseflow
+COPY console ./console
+COPY scripts/console-assets ./scripts/console-assets
+# The console's scripts (htmx) are fetched here, at build time, pinned and checked: the
+# running container loads nothing from the internet.
+RUN python scripts/console-assets && pip install --no-cache-dir . \
+    && useradd --system --uid 10001 caseflow
 COPY routing_rules ./routing_rules
 COPY email_templates ./email_templates
 

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres smtp-sink shell-tools bench clean
+.PHONY: install run test lint typecheck pytest postgres smtp-sink shell-tools chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The console's browser scripts (htmx), pinned and checked, fetched once from the npm registry.
 install: $(STAMP)
+	@$(BIN)/python scripts/console-assets
 
 run: install
 	$(BIN)/caseflow dev
 
-test: install postgres smtp-sink shell-tools lint typecheck pytest
+test: install postgres smtp-sink shell-tools chromium lint typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,7 +28,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres smtp-sink shell-tools
+pytest: install postgres smtp-sink shell-tools chromium
 	$(BIN)/pytest
 
 # Tests run against a real PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down.
@@ -40,6 +42,10 @@ smtp-sink:
 # The README's "Try it" runs in the tests with curl and jq; installed if missing.
 shell-tools:
 	@scripts/ensure-shell-tools
+
+# The console's browser tests drive Debian's Chromium; installed if missing.
+chromium:
+	@scripts/ensure-chromium
 
 bench: install
 	$(BIN)/python bench/intake.py

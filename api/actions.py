@@ -226,6 +226,7 @@ async def perform(
     *,
     deadline: timedelta | None = None,
     key: str | None = None,
+    version: int | None = None,
 ) -> RequestOut:
     """Validate the body, check what it names, then send the update; problems as raised."""
     model = BODIES.get(name)
@@ -239,6 +240,7 @@ async def perform(
     if isinstance(body, TakeBody):
         await check_capacity(db, user, body)
     action = to_action(name, body, await actor_of(user, db))
+    action.expected_seq = version
     if isinstance(body, CommentBody):
         action.files = await comment_files(db, row, body)
     await db.commit()  # no transaction held open across the workflow call

@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+import console
 from api import openapi, problems
 from api.audit import AuditWriter
 from api.deps import known_query
@@ -137,5 +138,7 @@ def create_app(
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(health.router)
+    # The console, the browser edge, at `/` (its routes are not in the API's document).
+    console.install(app, settings)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app

@@ -89,6 +89,10 @@ class Action(BaseModel):
     override_capacity: bool = Field(
         default=False, description="take: over the taker's capacity, said on purpose"
     )
+    expected_seq: int | None = Field(
+        default=None,
+        description="the version (last_seq) the person saw: refused as stale if it moved",
+    )
 
 
 class Assignment(BaseModel):

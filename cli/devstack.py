@@ -198,6 +198,7 @@ class DevStack:
         return "\n".join(
             [
                 "Caseflow is running.",
+                f"  Console:      http://127.0.0.1:{self.api_port}/  (sign in with a demo login)",
                 f"  API:          http://127.0.0.1:{self.api_port}/api/v1  "
                 f"(docs: http://127.0.0.1:{self.api_port}/docs)",
                 f"  Temporal UI:  http://127.0.0.1:{self.ui_port}",

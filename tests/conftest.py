@@ -15,6 +15,7 @@ import httpx
 import psycopg
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -296,12 +297,18 @@ async def dev_worker(
 
 
 @pytest_asyncio.fixture(scope="session")
-async def http(settings, engine, dev_env, dev_worker) -> AsyncIterator[httpx.AsyncClient]:
+async def caseflow_app(settings, engine, dev_env, dev_worker) -> AsyncIterator[FastAPI]:
+    """The app `caseflow api` serves (API and console), started on the test stack."""
     app = create_app(settings, temporal=dev_env.client, engine=engine, ticketing=TICKETING)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://caseflow") as client:
-            yield client
+        yield app
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http(caseflow_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=caseflow_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://caseflow") as client:
+        yield client
 
 
 @pytest_asyncio.fixture(scope="session")

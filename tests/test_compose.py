@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -49,6 +50,18 @@ def test_stack_has_every_part() -> None:
     for name in ("postgres", "temporal", "temporal-ui", "mailpit", "api"):
         assert found[name].get("ports"), f"{name} publishes no port"
     assert (ROOT / "Dockerfile").exists()
+
+
+def test_the_image_holds_every_package_and_the_consoles_scripts() -> None:
+    """What pyproject installs must be copied into the image first (a console without its
+    templates, or without htmx, would start and then fail every page)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    for pattern in packages:
+        name = pattern.rstrip("*")
+        assert f"COPY {name} ./{name}" in dockerfile, name
+    assert "scripts/console-assets" in dockerfile.split("pip install")[0]
 
 
 def test_app_services_pass_known_settings_and_real_commands() -> None:

@@ -71,6 +71,16 @@ def stack(tmp_path: Path):
 def test_make_run_stack_drives_a_request_to_close(stack) -> None:
     ports, banner, data_dir, _ = stack
     assert "operator" in banner and "demo" in banner
+    # The console's address comes first, and it serves its pages and scripts itself.
+    lines = banner.splitlines()
+    first = lines[lines.index("Caseflow is running.") + 1]
+    assert first.strip().startswith("Console:"), banner
+    site = f"http://127.0.0.1:{ports['api']}"
+    with httpx.Client(base_url=site, timeout=30, follow_redirects=True) as browser:
+        login = browser.get("/")
+        assert login.url.path == "/login" and 'name="password"' in login.text
+        script = browser.get("/static/vendor/htmx.min.js")
+        assert script.status_code == 200 and "htmx" in script.text[:2000]
     base = f"http://127.0.0.1:{ports['api']}/api/v1"
     with httpx.Client(base_url=base, timeout=30) as http:
         token = http.post("/auth/token", data={"username": "operator", "password": "demo"})

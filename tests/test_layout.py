@@ -27,11 +27,12 @@ def test_every_top_level_part_is_tracked() -> None:
         "Dockerfile",
         "caseflow",
         "cli",
+        "console",
     ):
         assert part in tops, f"{part} is not in the repository"
 
 
-UPPER = ("api", "workflows", "activities", "worker", "cli")
+UPPER = ("api", "console", "workflows", "activities", "worker", "cli")
 
 
 def test_the_core_imports_nothing_above_it() -> None:
@@ -69,7 +70,7 @@ def test_the_core_names_no_module_above_it_in_a_string() -> None:
 
 def test_no_module_passes_about_four_hundred_lines() -> None:
     """Small modules (tests and migrations aside)."""
-    parts = ("caseflow", "api", "workflows", "activities", "cli")
+    parts = ("caseflow", "api", "console", "workflows", "activities", "cli")
     long = [
         f"{path.relative_to(ROOT)}: {lines}"
         for part in parts
@@ -77,3 +78,21 @@ def test_no_module_passes_about_four_hundred_lines() -> None:
         if "migrations" not in path.parts and (lines := len(path.read_text().splitlines())) > 420
     ]
     assert long == []
+
+
+def test_the_console_reaches_workflows_only_through_the_api_edge() -> None:
+    """The console is an edge beside the API: it never imports activities or the worker,
+    and nothing below the edges imports it."""
+    found = []
+    for part in ("console", "workflows", "activities"):
+        for path in sorted((ROOT / part).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                module = node.module if isinstance(node, ast.ImportFrom) else None
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                for name in [*names, *([module] if module else [])]:
+                    head = name.split(".")[0]
+                    wrong = {"activities", "worker", "cli"} if part == "console" else {"console"}
+                    if head in wrong:
+                        where = getattr(node, "lineno", 0)
+                        found.append(f"{path.relative_to(ROOT)}:{where} imports {name}")
+    assert found == []

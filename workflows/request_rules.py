@@ -30,6 +30,15 @@ class RequestRules(RequestBase):
                 f"unknown action '{action.name}'", type="unknown_action", non_retryable=True
             )
         actor = action.actor
+        if action.expected_seq is not None and action.expected_seq != self.seq:
+            # Never applied over someone else's change (actions before this field had none).
+            raise ApplicationError(
+                f"the request changed since you loaded it (you saw version "
+                f"{action.expected_seq}, it is now at {self.seq})",
+                {"version": self.seq, "seen": action.expected_seq},
+                type="stale",
+                non_retryable=True,
+            )
         if actor.role not in rule.roles:
             raise ApplicationError(
                 f"the {actor.role} role may not {action.name}", type="forbidden", non_retryable=True

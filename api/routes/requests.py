@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WithStartWorkflowOperation,
@@ -20,7 +19,6 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api import examples
 from api.actions import PRIORITIES
@@ -29,21 +27,21 @@ from api.deadline import accepted, update_with_start
 from api.deps import AppSettings, CurrentUser, DbSession, Temporal, actor_of
 from api.deps import State as App
 from api.idempotency import workflow_key
-from api.pagination import Cursor, Limit, Page, keyset
+from api.pagination import Cursor, Limit, Page
 from api.problems import Problem, invalid
+from api.request_reads import EventOut, RequestFilters, event_page, request_now, request_page
 from api.request_views import (
     RequestOut,
     allowed_for,
     out,
     view_from_row,
 )
-from api.routes.customers import name_matches
 from api.routes.intake import IntakeIn, ProofIn, evaluate, fields_problem
 from api.temporal_errors import to_problem
 from caseflow import access
 from caseflow.access import Kind, NotVisible
 from caseflow.customers import identity
-from caseflow.models import Customer, CustomerContact, Request, RequestEvent, SlaClock, User
+from caseflow.models import Customer, CustomerContact, Request, User
 from caseflow.payloads import (
     Intake,
     RequestStart,
@@ -51,7 +49,6 @@ from caseflow.payloads import (
 from caseflow.platform.logs import WORKFLOW_ID
 from caseflow.requests.lifecycle import Line, State
 from caseflow.routing.samples import facts_of
-from caseflow.sla.terms import read_now
 from workflows.request import RequestWorkflow
 
 router = APIRouter(prefix="/requests", tags=["requests"])
@@ -100,21 +97,6 @@ class RequestIn(BaseModel):
         if (self.customer_id is None) == (self.customer is None):
             raise ValueError("give either customer_id or customer (match keys), not both")
         return self
-
-
-class EventOut(BaseModel):
-    seq: int
-    at: datetime
-    actor: str
-    actor_role: str
-    action: str
-    from_state: str | None
-    to_state: str
-    line: str
-    queue: str | None
-    assignee: str | None
-    reason: str | None
-    data: dict[str, Any]
 
 
 # --- intake --------------------------------------------------------------------------------
@@ -289,41 +271,17 @@ async def list_requests(
     ] = None,
 ) -> Page[RequestOut]:
     """`assignee=me`: the caller's own."""
-    query = select(Request).where(access.where(Kind.REQUEST, user))
-    if assignee == "me":
-        assignee = user.username
-    if number is not None:
-        query = query.where(Request.number == number.strip().upper())
-    if q is not None:
-        named = select(Customer.id).where(name_matches(q))
-        query = query.where(
-            or_(
-                Request.number == q.strip().upper(),
-                Request.subject.icontains(q, autoescape=True),
-                Request.customer_id.in_(named),
-            )
-        )
-    if breached is not None:
-        has_breach = exists().where(
-            SlaClock.request_id == Request.id, SlaClock.breached_at.is_not(None)
-        )
-        query = query.where(has_breach if breached else ~has_breach)
-    for column, value in (
-        (Request.state, state),
-        (Request.line, line),
-        (Request.queue, queue),
-        (Request.assignee, assignee),
-        (Request.customer_id, customer_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    order = [Request.seq_no]
-    rows, next_cursor = await keyset(db, query, order, limit=limit, cursor=cursor, descending=True)
-    items = []
-    for row in rows:
-        view = view_from_row(row)
-        items.append(out(view, await allowed_for(db, user, view), row, user))
-    return Page(items=items, next_cursor=next_cursor)
+    filters = RequestFilters(
+        state=state,
+        line=line,
+        queue=queue,
+        assignee=assignee,
+        customer_id=customer_id,
+        breached=breached,
+        number=number,
+        q=q,
+    )
+    return await request_page(db, user, filters, limit=limit, cursor=cursor)
 
 
 RequestId = Annotated[str, Path(max_length=64)]
@@ -333,15 +291,7 @@ RequestId = Annotated[str, Path(max_length=64)]
 async def get_request(
     request_id: RequestId, db: DbSession, user: CurrentUser, temporal: Temporal, app: App
 ) -> RequestOut:
-    row = await access.request(db, user, request_id)
-    try:
-        view = await temporal.get_workflow_handle(row.workflow_id).query(RequestWorkflow.view)
-    except RPCError:
-        view = view_from_row(row)  # history past retention: the read model still answers
-    if view.sla is not None:  # the query answers as of the last step: read the clocks now
-        calendar = app.calendars.get(view.sla.calendar)
-        view.sla = read_now(view.sla, calendar, view.line, datetime.now(UTC))
-    return out(view, await allowed_for(db, user, view), row, user)
+    return await request_now(db, user, temporal, app.calendars, request_id)
 
 
 @router.get("/{request_id}/events", response_model=Page[EventOut], operation_id="request_events")
@@ -352,10 +302,4 @@ async def request_events(
     limit: Limit = 200,
     cursor: Cursor = None,
 ) -> Page[EventOut]:
-    row = await access.request(db, user, request_id)
-    query = select(RequestEvent).where(RequestEvent.workflow_id == row.workflow_id)
-    events, next_cursor = await keyset(db, query, [RequestEvent.seq], limit=limit, cursor=cursor)
-    return Page(
-        items=[EventOut.model_validate(e, from_attributes=True) for e in events],
-        next_cursor=next_cursor,
-    )
+    return await event_page(db, user, request_id, limit=limit, cursor=cursor)

@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     login_lockout_after: int = 10
     # Every state change and read of customer data goes to the hash-chained audit log.
     audit: bool = True
+    # The console's session: signed out after this long without a page or action, and
+    # at the latest after `token_ttl`; its cookies carry `Secure` (behind TLS) unless off.
+    console_idle_timeout: timedelta = timedelta(minutes=30)
+    console_secure_cookies: bool | None = None  # None: on outside development
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.console_secure_cookies is not None:
+            return self.console_secure_cookies
+        return self.environment != "development"
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:

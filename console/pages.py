@@ -1,0 +1,211 @@
+"""The agent's pages: the queues with live SLA countdowns, the case page with its allowed
+actions, and the actions themselves (the API's own `perform`, with the page's version)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from api.actions import BODIES, perform
+from api.deps import AppSettings, DbSession, State, Temporal
+from api.problems import Problem
+from api.request_reads import RequestFilters, count, event_page, request_now, request_page
+from caseflow import access
+from caseflow.access import NotVisible
+from caseflow.models import Customer, SlaClock, User
+from caseflow.requests.lifecycle import OPEN_STATES, Role
+from caseflow.requests.lifecycle import State as Stage
+from console.forms import body_of, fields_of
+from console.session import ConsoleUser
+from console.web import render, wants_block
+
+router = APIRouter(include_in_schema=False)
+OPEN = tuple(sorted(OPEN_STATES))
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class View:
+    code: str
+    title: str
+
+    def filters(self, user: User) -> RequestFilters:
+        if self.code == "mine":
+            return RequestFilters(assignee="me", states=OPEN)
+        if self.code == "team":
+            return RequestFilters(queue=user.team_code, states=OPEN)
+        if self.code == "waiting":
+            return RequestFilters(state=Stage.WAITING_CUSTOMER)
+        if self.code == "breached":
+            return RequestFilters(breached=True, states=OPEN)
+        return RequestFilters(states=OPEN)
+
+
+VIEWS = [
+    View("mine", "Mine"),
+    View("team", "My team's"),
+    View("waiting", "Waiting for the customer"),
+    View("breached", "Breached"),
+    View("open", "All open"),
+]
+
+
+def views_for(user: User) -> list[View]:
+    """Overseers have no team queue of their own: their zone is "all open"."""
+    if Role(user.role) in (Role.SUPERVISOR, Role.ADMIN) or not user.team_code:
+        return [v for v in VIEWS if v.code != "team"]
+    return VIEWS
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime | None
+    kind: str
+    warned: bool
+    breached: bool
+
+
+async def dues(db: DbSession, ids: list[str]) -> dict[str, Due]:
+    """Each listed request's most pressing running clock (breached first, then soonest)."""
+    rows = await db.scalars(
+        select(SlaClock).where(
+            SlaClock.request_id.in_(ids), SlaClock.stopped_at.is_(None), SlaClock.request_open
+        )
+    )
+    found: dict[str, Due] = {}
+
+    def pressing(due: Due) -> tuple[bool, float]:
+        return due.breached, -(due.at.timestamp() if due.at else float("inf"))
+
+    for clock in rows:
+        warned, breached = clock.warned_at is not None, clock.breached_at is not None
+        due = Due(clock.due_at, clock.kind, warned, breached)
+        held = found.get(clock.request_id)
+        if held is None or pressing(due) > pressing(held):
+            found[clock.request_id] = due
+    return found
+
+
+@router.get("/")
+async def home(user: ConsoleUser) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/queue")
+async def queue(
+    request: Request,
+    db: DbSession,
+    user: ConsoleUser,
+    view: Annotated[str, Query(max_length=16)] = "mine",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    shown = views_for(user)
+    chosen = next((v for v in shown if v.code == view), shown[0])
+    page = await request_page(db, user, chosen.filters(user), limit=PAGE, cursor=cursor)
+    counts = {v.code: await count(db, user, v.filters(user)) for v in shown}
+    context = {
+        "user": user,
+        "views": shown,
+        "view": chosen,
+        "counts": counts,
+        "page": page,
+        "dues": await dues(db, [r.id for r in page.items]),
+    }
+    return render(request, "queue.html", context, block="queue" if wants_block(request) else None)
+
+
+async def case_context(
+    db: DbSession, user: User, temporal: Any, app: Any, request_id: str
+) -> dict[str, Any]:
+    view = await request_now(db, user, temporal, app.calendars, request_id)
+    events = await event_page(db, user, request_id, limit=200, cursor=None)
+    try:
+        customer: Customer | None = await access.customer(db, user, view.customer_id)
+    except NotVisible:
+        customer = None
+    forms = {name: fields_of(name) for name in view.allowed_actions if name in BODIES}
+    return {
+        "user": user,
+        "case": view,
+        "customer": customer,
+        "events": events.items,
+        "forms": forms,
+        "problem": None,
+        "changes": [],
+        "key": uuid.uuid4().hex,  # one Idempotency-Key per form shown: a double click is one
+    }
+
+
+CaseId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/cases/{request_id}")
+async def case_page(
+    request: Request,
+    request_id: CaseId,
+    db: DbSession,
+    user: ConsoleUser,
+    temporal: Temporal,
+    app: State,
+    part: Annotated[str | None, Query(pattern="^(live|case)$")] = None,
+    seen: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    try:
+        context = await case_context(db, user, temporal, app, request_id)
+    except NotVisible:
+        return render(request, "missing.html", {"user": user}, status=404)
+    context["seen"] = context["case"].last_seq if seen is None else seen
+    block = part if wants_block(request) else None
+    return render(request, "case.html", context, block=block)
+
+
+@router.post("/cases/{request_id}/actions/{name}")
+async def act(
+    request: Request,
+    request_id: CaseId,
+    name: Annotated[str, Path(max_length=32)],
+    db: DbSession,
+    user: ConsoleUser,
+    temporal: Temporal,
+    app: State,
+    settings: AppSettings,
+) -> Response:
+    form = await request.form()
+    try:
+        row = await access.request(db, user, request_id)
+    except NotVisible:
+        return render(request, "missing.html", {"user": user}, status=404)
+    if name not in BODIES:
+        return render(request, "missing.html", {"user": user}, status=404)
+    raw_version = str(form.get("version") or "")
+    version = int(raw_version) if raw_version.isdigit() else None
+    key = str(form.get("key") or "")[:64] or None
+    problem: Problem | None = None
+    try:
+        await perform(
+            db, user, temporal, row, name, body_of(name, form), app.ticketing,
+            deadline=settings.intake_deadline, key=key, version=version,
+        )  # fmt: skip
+    except Problem as exc:
+        problem = exc
+    try:
+        context = await case_context(db, user, temporal, app, request_id)
+    except NotVisible:  # done, and the case went where this person does not see it
+        left = {"user": user, "message": f"Done: {row.number} is no longer in your view."}
+        return render(request, "missing.html", left, block="main" if wants_block(request) else None)
+    context["seen"] = context["case"].last_seq
+    if problem is not None:
+        context["problem"], context["failed"] = problem, name
+        if problem.code == "stale" and version is not None:
+            since = await event_page(db, user, request_id, limit=50, cursor=None, after=version)
+            context["changes"] = since.items
+    status = problem.status if problem is not None else 200
+    block = "case" if wants_block(request) else None
+    return render(request, "case.html", context, block=block, status=status)

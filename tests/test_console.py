@@ -1,0 +1,144 @@
+"""The console over HTTP as a browser uses it: sign-in, sessions, CSRF, who sees which case,
+an action on a page that went stale. (The browser itself: test_console_browser.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from api.app import create_app
+from tests.conftest import TICKETING
+from tests.console_client import browser, csrf_of, sign_in
+from tests.test_supervisor import new_request
+
+
+async def test_the_console_sends_a_stranger_to_sign_in(caseflow_app) -> None:
+    async with browser(caseflow_app) as client:
+        answer = await client.get("/queue")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/login?next=/queue"
+        page = await client.get("/login")
+        assert page.status_code == 200 and 'name="password"' in page.text
+        # An htmx request is told where to go rather than given the login page as a block.
+        fragment = await client.get("/queue", headers={"HX-Request": "true"})
+        assert fragment.headers["HX-Redirect"] == "/login?next=/queue"
+
+
+async def test_signing_in_gives_a_protected_session_cookie(caseflow_app) -> None:
+    async with browser(caseflow_app) as client:
+        token = csrf_of(await client.get("/login"))
+        answer = await client.post(
+            "/login",
+            data={"username": "agent2", "password": "demo", "csrftoken": token, "next": "/queue"},
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/queue"
+        cookie = next(
+            v for k, v in answer.headers.multi_items() if k == "set-cookie" and "session" in v
+        )
+        assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+        page = await client.get("/queue")
+        assert page.status_code == 200 and "Алексей Вторых" in page.text
+
+
+async def test_a_wrong_password_is_refused_on_the_page(caseflow_app) -> None:
+    async with browser(caseflow_app) as client:
+        token = csrf_of(await client.get("/login"))
+        answer = await client.post(
+            "/login", data={"username": "agent2", "password": "nope", "csrftoken": token}
+        )
+        assert answer.status_code == 401
+        assert "wrong username or password" in answer.text
+        assert (await client.get("/queue")).status_code == 303
+
+
+async def test_a_form_without_its_csrf_token_is_refused(caseflow_app, http, tokens) -> None:
+    created = await new_request(http, tokens["operator"])
+    holder = created["assignee"]
+    async with browser(caseflow_app) as client:
+        await sign_in(client, holder)
+        # Signed in, but the post does not carry the page's token (another site's form).
+        answer = await client.post(
+            f"/cases/{created['id']}/actions/start", data={"version": created["last_seq"]}
+        )
+        assert answer.status_code == 403
+        assert answer.json()["code"] == "csrf_failed"
+        # The login form itself is guarded too (login CSRF).
+        login = await client.post("/login", data={"username": holder, "password": "demo"})
+        assert login.status_code == 403
+    after = await http.get(f"/api/v1/requests/{created['id']}", headers=tokens["operator"])
+    assert after.json()["state"] == created["state"]  # nothing happened
+
+
+async def test_another_teams_case_is_not_reachable_by_url(caseflow_app, http, tokens) -> None:
+    created = await new_request(http, tokens["operator"])
+    async with browser(caseflow_app) as client:
+        await sign_in(client, "agent2-b2b")  # second line, business customers
+        page = await client.get(f"/cases/{created['id']}")
+        assert page.status_code == 404
+        assert created["number"] not in page.text and created["subject"] not in page.text
+        live = await client.get(f"/cases/{created['id']}/live")
+        assert live.status_code == 404
+
+
+async def test_an_action_on_a_stale_page_is_refused_with_what_changed(
+    caseflow_app, http, tokens
+) -> None:
+    created = await new_request(http, tokens["operator"])
+    holder, seen = created["assignee"], created["last_seq"]
+    async with browser(caseflow_app) as client:
+        token = await sign_in(client, holder)
+        page = await client.get(f"/cases/{created['id']}")
+        assert page.status_code == 200 and created["number"] in page.text
+        assert 'data-action="start"' in page.text
+        # Meanwhile someone else comments (through the API): the page's version is old.
+        other = await http.post(
+            f"/api/v1/requests/{created['id']}/comment",
+            json={"text": "called back, no answer"},
+            headers=tokens["supervisor"],
+        )
+        assert other.status_code == 200, other.text
+        stale = await client.post(
+            f"/cases/{created['id']}/actions/start",
+            data={"csrftoken": token, "version": str(seen)},
+            headers={"HX-Request": "true"},
+        )
+        assert stale.status_code == 409
+        assert "changed since you loaded it" in stale.text
+        assert "supervisor: comment" in stale.text  # what changed, by whom
+        now = await http.get(f"/api/v1/requests/{created['id']}", headers=tokens["operator"])
+        assert now.json()["state"] == created["state"]  # not applied over the change
+        fresh = now.json()["last_seq"]
+        started = await client.post(
+            f"/cases/{created['id']}/actions/start",
+            data={"csrftoken": token, "version": str(fresh)},
+            headers={"HX-Request": "true"},
+        )
+        assert started.status_code == 200, started.text
+        assert 'id="state">in_progress<' in started.text
+
+
+@pytest.fixture
+async def idle_app(settings, engine, dev_env):
+    quick = settings.model_copy(update={"console_idle_timeout": timedelta(seconds=1)})
+    app = create_app(quick, temporal=dev_env.client, engine=engine, ticketing=TICKETING)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def test_an_idle_session_ends(idle_app) -> None:
+    async with browser(idle_app) as client:
+        await sign_in(client, "agent2")
+        assert (await client.get("/queue")).status_code == 200
+        await asyncio.sleep(1.5)
+        answer = await client.get("/queue")
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+async def test_signing_out_ends_the_session(caseflow_app) -> None:
+    async with browser(caseflow_app) as client:
+        token = await sign_in(client, "agent2")
+        out = await client.post("/logout", data={"csrftoken": token})
+        assert out.status_code == 303
+        assert (await client.get("/queue")).status_code == 303

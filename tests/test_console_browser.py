@@ -1,0 +1,162 @@
+"""The console in a real browser (Debian's Chromium driven by Playwright) against the real
+stack: Temporal dev server, worker and the app on PostgreSQL, served by uvicorn.
+
+What people notice: signing in from the keyboard, a case that changes in another person's
+browser without a reload, a stale action refused with what changed, a queue that shows a
+new request by itself, every control labelled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.conftest import free_port
+from tests.test_supervisor import new_request
+
+CHROMIUM = "/usr/bin/chromium"
+# As root, on a machine with a closed network: no sandbox, no background connections.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LIVE = 10_000  # ms a live change may take to show (the read model is looked at each second)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def console_url(caseflow_app) -> AsyncIterator[str]:
+    port = free_port()
+    config = uvicorn.Config(
+        caseflow_app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",  # the app is started already (the fixture's lifespan)
+        log_level="warning",
+        timeout_graceful_shutdown=2,  # live streams are cut, not waited for
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(400):  # up to 20 s
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest_asyncio.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        await browser.close()
+
+
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: CASEFLOW_SCREENSHOTS (to pick some for docs/), else tmp."""
+    where = Path(os.environ.get("CASEFLOW_SCREENSHOTS") or tmp_path)
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+async def signed_in(browser: Browser, url: str, username: str) -> Page:
+    """A browser of this person's, signed in from the keyboard alone."""
+    context = await browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto("/queue")
+    await expect(page).to_have_url(f"{url}/login?next=/queue")
+    await page.keyboard.type(username)  # the username field has the focus
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("demo")
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(f"{url}/queue")
+    return page
+
+
+async def unlabelled(page: Page) -> list[str]:
+    """Controls a screen reader could not name."""
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea, button')]
+            .filter(el => el.type !== 'hidden')
+            .filter(el => el.tagName === 'BUTTON' ? !el.textContent.trim()
+                         : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map(el => el.outerHTML.slice(0, 120))"""
+    )
+    return found
+
+
+async def test_a_case_moves_in_one_browser_and_shows_in_another(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    created = await new_request(http, tokens["operator"])
+    holder = created["assignee"]
+    agent = await signed_in(chromium, console_url, holder)
+    supervisor = await signed_in(chromium, console_url, "supervisor")
+
+    await supervisor.goto(f"/cases/{created['id']}")
+    await expect(supervisor.locator("#state")).to_have_text("assigned")
+    await agent.goto(f"/cases/{created['id']}")
+    assert await unlabelled(agent) == []
+    await agent.screenshot(path=shots(tmp_path) / "case.png", full_page=True)
+
+    await agent.locator('button[data-action="start"]').click()
+    await expect(agent.locator("#state")).to_have_text("in_progress")
+    # The supervisor's page changes by itself, and says so.
+    await expect(supervisor.locator("#state")).to_have_text("in_progress", timeout=LIVE)
+    await expect(supervisor.get_by_text("changed since you opened it")).to_be_visible()
+
+    # Their action forms are of the old version: a comment is refused, with what changed.
+    await supervisor.locator("summary", has_text="comment").click()
+    await supervisor.locator("#comment-text").fill("Checked with the bank")
+    await supervisor.locator("#comment-text").press("Tab")
+    await supervisor.get_by_role("button", name="comment").click()
+    problem = supervisor.locator("#problem")
+    await expect(problem).to_contain_text("changed since you loaded it")
+    await expect(problem).to_contain_text(f"{holder}: start")
+    await supervisor.screenshot(path=shots(tmp_path) / "stale.png", full_page=True)
+    # The page now holds the case as it is: the same comment goes through.
+    await supervisor.locator("summary", has_text="comment").click()
+    await supervisor.locator("#comment-text").fill("Checked with the bank")
+    await supervisor.get_by_role("button", name="comment").click()
+    await expect(supervisor.locator("#problem")).to_have_count(0)
+    await expect(agent.locator("#timeline")).to_contain_text("comment by supervisor", timeout=LIVE)
+
+    # The agent escalates to the second line; the supervisor sees the line change live.
+    await agent.reload()
+    await agent.locator("summary", has_text="escalate").click()
+    await agent.locator("#escalate-to_line").select_option("L2")
+    await agent.locator("#escalate-reason").fill("needs the card department")
+    await agent.get_by_role("button", name="escalate").click()
+    await expect(supervisor.locator("#line")).to_have_text("L2", timeout=LIVE)
+
+
+async def test_a_queue_shows_a_new_request_by_itself(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    supervisor = await signed_in(chromium, console_url, "supervisor")
+    await supervisor.goto("/queue?view=open")
+    assert await unlabelled(supervisor) == []
+    created = await new_request(http, tokens["operator"])
+    row = supervisor.locator(f'tr[data-case="{created["number"]}"]')
+    await expect(row).to_be_visible(timeout=LIVE)
+    # Its SLA countdown ticks in the browser.
+    countdown = row.locator("time.due")
+    await expect(countdown).to_have_attribute("data-left", re.compile(r"^-?\d+$"))
+    await expect(countdown).to_contain_text(" min ")
+    first = await countdown.get_attribute("data-left")
+    assert first is not None
+    await expect(countdown).not_to_have_attribute("data-left", first, timeout=3000)
+    await supervisor.screenshot(path=shots(tmp_path) / "queue.png", full_page=True)
