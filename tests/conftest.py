@@ -163,6 +163,7 @@ PIPELINES = load_pipelines(
 
 # Connectors the worker and the API share; the fixtures of the external systems add theirs.
 TICKETING = Ticketing([])
+TESTS_SLA = Path(__file__).resolve().parent / "sla"
 OTRS_TOKEN = "otrs-webhook-token-for-tests"
 
 
@@ -242,6 +243,15 @@ async def rt(http, dev_env, settings) -> AsyncIterator[rt_peer.Rt]:
     await asyncio.to_thread(rt_peer.stop)
 
 
+def session_sla(directory: Path) -> SlaBook:
+    """The shipped SLA policies, with the tests' own in front of them (`tests/sla/`: a
+    policy of seconds for a made-up region, so a browser sees a breach happen)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for source in [*(ROOT / "routing_rules" / "sla").glob("*.yaml"), *TESTS_SLA.glob("*.yaml")]:
+        (directory / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return load_sla(directory)
+
+
 def worker_for(
     client: Client,
     task_queue: str,
@@ -272,6 +282,7 @@ def mail_for(port: int) -> worker_module.Mail:
 
 @pytest_asyncio.fixture(scope="session")
 async def dev_worker(
+    tmp_path_factory: pytest.TempPathFactory,
     dev_env: WorkflowEnvironment,
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
@@ -279,7 +290,12 @@ async def dev_worker(
     mailbox: Mailbox,
 ) -> AsyncIterator[Worker]:
     worker = worker_for(
-        dev_env.client, settings.task_queue, sessions, rules, mail=mail_for(mailbox.port)
+        dev_env.client,
+        settings.task_queue,
+        sessions,
+        rules,
+        sla=session_sla(tmp_path_factory.mktemp("sla")),
+        mail=mail_for(mailbox.port),
     )
     task = asyncio.create_task(worker.run())
     # Its signs of life, as `caseflow worker` gives them: readiness looks for them.

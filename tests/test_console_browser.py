@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -160,3 +161,43 @@ async def test_a_queue_shows_a_new_request_by_itself(
     assert first is not None
     await expect(countdown).not_to_have_attribute("data-left", first, timeout=3000)
     await supervisor.screenshot(path=shots(tmp_path) / "queue.png", full_page=True)
+
+
+async def test_a_supervisor_sees_a_breach_come_and_reassigns_it(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    phone = f"+7 916 {random.randrange(10**7):07d}"
+    customer = await http.post(
+        "/api/v1/customers",
+        json={"kind": "person", "name": "Секунда Тестова", "region": "RU-TST",
+              "segment": "b2c", "phones": [phone]},
+        headers=tokens["operator"],
+    )  # fmt: skip
+    assert customer.status_code == 201, customer.text
+    supervisor = await signed_in(chromium, console_url, "supervisor")
+    await supervisor.goto("/floor")
+    assert await unlabelled(supervisor) == []
+    request = await http.post(
+        "/api/v1/requests",
+        json={"customer_id": customer.json()["id"], "channel": "phone",
+              "topic": "consultation", "subject": "Срочно", "description": "Ждёт ответа"},
+        headers=tokens["operator"],
+    )  # fmt: skip
+    assert request.status_code == 201, request.text
+    created = request.json()
+    # Its first response is due in 4 s: the breach shows on the floor by itself.
+    breached = supervisor.locator(
+        f'table[data-list="breached"] tr[data-case="{created["number"]}"]'
+    )
+    await expect(breached).to_be_visible(timeout=LIVE + 4_000)
+    await supervisor.screenshot(path=shots(tmp_path) / "floor.png", full_page=True)
+
+    other = "operator-b" if created["assignee"] != "operator-b" else "operator"
+    await breached.get_by_role("checkbox").check()
+    await supervisor.locator("#bulk-assignee").select_option(other)
+    await supervisor.locator("#bulk-reason").fill("first answer is late")
+    await supervisor.get_by_role("button", name="Reassign").click()
+    await expect(supervisor.locator("#results")).to_contain_text(f"{created['number']} → hotline")
+    await expect(supervisor.locator("#results")).to_contain_text(other)
+    now = await http.get(f"/api/v1/requests/{created['id']}", headers=tokens["supervisor"])
+    assert now.json()["assignee"] == other
