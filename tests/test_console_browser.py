@@ -19,6 +19,7 @@ import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.conftest import free_port
+from tests.test_deals_api import company_of, new_deal
 from tests.test_supervisor import new_request
 
 CHROMIUM = "/usr/bin/chromium"
@@ -201,3 +202,46 @@ async def test_a_supervisor_sees_a_breach_come_and_reassigns_it(
     await expect(supervisor.locator("#results")).to_contain_text(other)
     now = await http.get(f"/api/v1/requests/{created['id']}", headers=tokens["supervisor"])
     assert now.json()["assignee"] == other
+
+
+async def test_a_refused_stage_move_lists_what_is_missing_then_succeeds(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    customer = await company_of(http, tokens)
+    created = await new_deal(http, tokens, customer)
+    assert created.status_code == 201, created.text
+    deal = created.json()
+    manager = await signed_in(chromium, console_url, "manager")
+    await manager.goto("/deals/board?pipeline=b2b")
+    assert await unlabelled(manager) == []
+    card = manager.locator(f"#deal-{deal['id']}")
+    await expect(card).to_be_visible()
+    assert await card.evaluate("el => el.closest('[data-stage]').dataset.stage") == "qualification"
+
+    await card.get_by_role("button", name="Advance →").click()
+    card = manager.locator(f"#deal-{deal['id']}")
+    missing = card.locator(".missing")
+    await expect(missing).to_contain_text("budget")
+    await expect(missing).to_contain_text("decision_maker")
+    await expect(missing).to_contain_text(deal["tasks"][0]["title"])
+    await manager.screenshot(path=shots(tmp_path) / "deals.png", full_page=True)
+
+    # Filled in and done where the refusal lists them, the move goes through.
+    await card.get_by_label("budget").fill("1000000")
+    await card.get_by_label("decision_maker").fill("CEO")
+    await card.get_by_role("button", name="Save fields").click()
+    card = manager.locator(f"#deal-{deal['id']}")
+    await expect(card.locator(".missing")).to_have_count(0)  # saved: the board came back
+    await card.get_by_role("button", name="Advance →").click()
+    card = manager.locator(f"#deal-{deal['id']}")
+    await expect(card.locator(".missing")).to_contain_text(deal["tasks"][0]["title"])
+    await expect(card.locator(".missing")).not_to_contain_text("budget")
+    await card.locator(f'button[data-task="{deal["tasks"][0]["id"]}"]').click()
+    card = manager.locator(f"#deal-{deal['id']}")
+    await expect(card.locator(".missing")).to_have_count(0)
+    await card.get_by_role("button", name="Advance →").click()
+    moved = manager.locator(f'[data-stage="needs_analysis"] #deal-{deal["id"]}')
+    await expect(moved).to_be_visible()
+    now = await http.get(f"/api/v1/deals/{deal['id']}", headers=tokens["manager"])
+    assert now.json()["stage"] == "needs_analysis"
+    assert now.json()["fields"]["budget"] == 1000000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 from sqlalchemy import select
@@ -191,11 +191,13 @@ async def list_deals(
     stage: str | None = None,
     owner: str | None = None,
     status: Literal["open", "won", "lost"] | None = None,
+    pipeline: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[DealOut]:
     query = select(Deal).where(access.where(Kind.DEAL, user))
-    for column, value in ((Deal.stage, stage), (Deal.owner, owner), (Deal.status, status)):
+    filters = ((Deal.stage, stage), (Deal.owner, owner), (Deal.status, status))
+    for column, value in (*filters, (Deal.pipeline, pipeline)):
         if value is not None:
             query = query.where(column == value)
     rows, next_cursor = await keyset(db, query, [Deal.id], limit=limit, cursor=cursor)

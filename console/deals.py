@@ -1,0 +1,187 @@
+"""The manager's deals board: a column per stage of a pipeline, a card per open deal, and
+the moves on it — the deals API's own functions (`api/routes/deals.py`,
+`api/routes/deal_tasks.py`), so a refused move says exactly what the API's 409 says."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.deps import DbSession, State, Temporal
+from api.problems import Problem, from_validation
+from api.routes.deal_tasks import ResultIn, task_action
+from api.routes.deals import AdvanceIn, BackIn, FieldsIn, act, list_deals, require_seller
+from caseflow import access
+from caseflow.access import Kind
+from caseflow.models import Customer, User
+from console.session import ConsoleUser
+from console.web import render, wants_block
+
+router = APIRouter(include_in_schema=False)
+INTEGER = re.compile(r"^-?\d{1,15}$")
+DECIMAL = re.compile(r"^-?\d{1,15}\.\d{1,6}$")
+DealId = Annotated[str, Path(max_length=64)]
+
+
+async def board_context(
+    db: DbSession, user: User, app: Any, pipeline: str | None
+) -> dict[str, Any]:
+    require_seller(user)
+    pipelines = app.pipelines
+    if not pipelines:
+        raise Problem(404, "not_found", "no pipelines are configured")
+    terms = pipelines.get(pipeline or "") or next(iter(pipelines.values()))
+    page = await list_deals(
+        db=db, user=user, stage=None, owner=None, status="open", pipeline=terms.name,
+        limit=200, cursor=None,
+    )  # fmt: skip
+    ids = {d.customer_id for d in page.items}
+    names = dict(
+        (
+            await db.execute(
+                select(Customer.id, Customer.name).where(
+                    Customer.id.in_(ids), access.where(Kind.CUSTOMER, user)
+                )
+            )
+        ).all()
+    )
+    now = datetime.now(UTC)
+    return {
+        "user": user,
+        "pipelines": list(pipelines.values()),
+        "terms": terms,
+        "columns": [(s, [d for d in page.items if d.stage == s.code]) for s in terms.stages],
+        "names": names,
+        "now": now,
+        "problem": None,
+        "problem_for": None,
+    }
+
+
+async def board(
+    request: Request,
+    db: DbSession,
+    user: User,
+    app: Any,
+    pipeline: str | None,
+    problem: Problem | None = None,
+    deal_id: str | None = None,
+) -> Response:
+    try:
+        context = await board_context(db, user, app, pipeline)
+    except Problem as refused:
+        return render(request, "refused.html", {"user": user, "problem": refused}, status=403)
+    context["problem"], context["problem_for"] = problem, deal_id
+    context["refusal"] = refusal(problem, context, deal_id)
+    block = "board" if wants_block(request) else None
+    status = problem.status if problem else 200
+    return render(request, "deals.html", context, block=block, status=status)
+
+
+def refusal(problem: Problem | None, context: dict[str, Any], deal_id: str | None) -> Any:
+    """What a refused move lacks, as the card lists it: each missing thing with its reason,
+    the deal's own fields to fill in there, the tasks to complete there."""
+    missing = problem.extensions.get("missing", []) if problem is not None else []
+    deal = next((d for _, cards in context["columns"] for d in cards if d.id == deal_id), None)
+    titles = {t.id: t.title for t in deal.tasks} if deal is not None else {}
+    listed, fields, tasks = [], [], []
+    for item in missing:
+        if item.get("task") is not None:
+            title = titles.get(item["task"], f"task {item['task']}")
+            listed.append((f"task: {title}", item["reason"]))
+            tasks.append((item["task"], title))
+        else:
+            names = [item["field"]] if item.get("field") else list(item.get("fields", []))
+            listed.append((", ".join(names), item["reason"]))
+            fields += [n for n in names if "." not in n and n not in fields]  # customer.*: profile
+    return {"missing": listed, "fields": fields, "tasks": tasks}
+
+
+@router.get("/deals/board")
+async def deals_board(
+    request: Request,
+    db: DbSession,
+    user: ConsoleUser,
+    app: State,
+    pipeline: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    return await board(request, db, user, app, pipeline)
+
+
+def scalar(text: str) -> int | float | str:
+    """What a person typed: a whole number, a decimal one, or words."""
+    if INTEGER.match(text):
+        return int(text)
+    if DECIMAL.match(text):
+        return float(text)
+    return text
+
+
+def fields_of(form: FormData) -> dict[str, Any]:
+    """`field:<name>` inputs that were filled in."""
+    return {
+        key.removeprefix("field:"): scalar(value.strip())
+        for key, value in form.multi_items()
+        if key.startswith("field:") and isinstance(value, str) and value.strip()
+    }
+
+
+@router.post("/deals/{deal_id}/{move}")
+async def move(
+    request: Request,
+    deal_id: DealId,
+    move: Annotated[str, Path(pattern="^(advance|back|fields)$")],
+    db: DbSession,
+    user: ConsoleUser,
+    app: State,
+    temporal: Temporal,
+) -> Response:
+    form = await request.form()
+    problem: Problem | None = None
+    try:
+        if move == "advance":
+            data = AdvanceIn().model_dump()
+            await act(db, user, temporal, deal_id, {"name": "advance", **data})
+        elif move == "back":
+            body = BackIn(
+                to_stage=str(form.get("to_stage") or ""), reason=str(form.get("reason") or "")
+            )
+            await act(db, user, temporal, deal_id, {"name": "back", **body.model_dump()})
+        else:
+            fields = FieldsIn(fields=fields_of(form)).fields
+            await act(db, user, temporal, deal_id, {"name": "patch", "fields": fields})
+    except ValidationError as exc:
+        problem = from_validation(exc.errors())
+    except Problem as exc:
+        problem = exc
+    return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)
+
+
+@router.post("/deals/{deal_id}/tasks/{task_id}/complete")
+async def complete(
+    request: Request,
+    deal_id: DealId,
+    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    db: DbSession,
+    user: ConsoleUser,
+    app: State,
+    temporal: Temporal,
+) -> Response:
+    form = await request.form()
+    problem: Problem | None = None
+    try:
+        result = ResultIn(result=str(form.get("result") or "") or None)
+        await task_action(deal_id, task_id, "complete", db, user, temporal, result)
+    except ValidationError as exc:
+        problem = from_validation(exc.errors())
+    except Problem as exc:
+        problem = exc
+    return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)
