@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from caseflow.platform.settings import Settings
-from console import deals, floor, live, pages, session
+from console import deals, floor, intake, live, pages, session
 from console.web import STATIC
 
 SESSION_COOKIE = "caseflow_session"
@@ -86,3 +86,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(live.router)
     app.include_router(floor.router)
     app.include_router(deals.router)
+    app.include_router(intake.router)

@@ -245,3 +245,54 @@ async def test_a_refused_stage_move_lists_what_is_missing_then_succeeds(
     now = await http.get(f"/api/v1/deals/{deal['id']}", headers=tokens["manager"])
     assert now.json()["stage"] == "needs_analysis"
     assert now.json()["fields"]["budget"] == 1000000
+
+
+async def test_an_operator_finds_the_caller_and_registers_a_request_once(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    operator = await signed_in(chromium, console_url, "operator")
+    await operator.goto("/intake")
+    # +7 495 123-45-67 on file, said on the phone as 8 (495) 123 45 67.
+    await operator.get_by_label("INN, OGRN, phone").fill("8 (495) 123 45 67")
+    found = operator.locator("#found a", has_text="Ромашка")
+    await expect(found).to_be_visible()
+    await found.click()
+    await expect(operator.locator("#card-title")).to_have_text("ООО «Ромашка»")
+    assert await unlabelled(operator) == []
+    subject = f"Вопрос по тарифу {random.randrange(10**6)}"
+    await operator.get_by_label("Subject").fill(subject)
+    await operator.get_by_label("Description").fill("Клиент спрашивает о тарифах")
+    await operator.get_by_role("button", name="Register").dblclick()  # an impatient double click
+    registered = operator.locator("#registered")
+    await expect(registered).to_contain_text("Registered REQ-")
+    assignee = (await operator.locator("#registered-assignee").inner_text()).strip()
+    assert assignee and assignee != "nobody yet"
+    await operator.screenshot(path=shots(tmp_path) / "intake.png", full_page=True)
+    listed = await http.get("/api/v1/requests", params={"q": subject}, headers=tokens["supervisor"])
+    mine = [r for r in listed.json()["items"] if r["subject"] == subject]
+    assert len(mine) == 1 and mine[0]["assignee"] == assignee
+
+
+async def test_an_unknown_caller_becomes_a_customer_in_place_and_never_twice(
+    console_url, chromium, tmp_path
+) -> None:
+    operator = await signed_in(chromium, console_url, "operator")
+    await operator.goto("/intake")
+    local_number = f"8 916 {random.randrange(10**7):07d}"
+    await operator.get_by_label("INN, OGRN, phone").fill(local_number)
+    await expect(operator.locator("#found")).to_contain_text("Nobody found")
+    await operator.get_by_label("Name", exact=True).fill("Пётр Новенький")
+    await operator.get_by_label("Phone", exact=True).fill(local_number)
+    await operator.get_by_role("button", name="Create the customer").click()
+    await expect(operator.locator("#card-title")).to_have_text("Пётр Новенький")
+    # The same phone again, written another way: the existing customer is named instead.
+    await operator.goto("/intake")
+    await operator.get_by_label("INN, OGRN, phone").fill("nobody with this name at all")
+    await expect(operator.locator("#found")).to_contain_text("Nobody found")
+    await operator.get_by_label("Name", exact=True).fill("Пётр Другой")
+    await operator.get_by_label("Phone", exact=True).fill("+7" + local_number[1:])
+    await operator.get_by_role("button", name="Create the customer").click()
+    refused = operator.locator("#new-customer .problem")
+    await expect(refused).to_be_visible()
+    await refused.get_by_role("link", name="Take the existing customer").click()
+    await expect(operator.locator("#card-title")).to_have_text("Пётр Новенький")

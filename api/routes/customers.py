@@ -307,6 +307,7 @@ async def list_customers(
     cursor: Cursor = None,
     q: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
     inn: Annotated[str | None, Query(max_length=32)] = None,
+    ogrn: Annotated[str | None, Query(max_length=32)] = None,
     phone: Annotated[str | None, Query(max_length=64)] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
 ) -> Page[CustomerOut]:
@@ -315,6 +316,8 @@ async def list_customers(
         query = query.where(name_matches(q))
     if inn:
         query = query.where(Customer.inn == inn.strip())
+    if ogrn:
+        query = query.where(Customer.ogrn == ogrn.strip())
     for kind, raw, norm in (("phone", phone, identity.phone), ("email", email, identity.email)):
         if raw:
             try:
