@@ -131,6 +131,8 @@ async def case_context(
     except NotVisible:
         customer = None
     forms = {name: fields_of(name) for name in view.allowed_actions if name in BODIES}
+    mine = await request_page(db, user, VIEWS[0].filters(user), limit=2, cursor=None)
+    following = next((r for r in mine.items if r.id != view.id), None)
     return {
         "user": user,
         "case": view,
@@ -140,6 +142,7 @@ async def case_context(
         "problem": None,
         "changes": [],
         "key": uuid.uuid4().hex,  # one Idempotency-Key per form shown: a double click is one
+        "next_case": following,
     }
 
 

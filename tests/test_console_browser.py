@@ -296,3 +296,30 @@ async def test_an_unknown_caller_becomes_a_customer_in_place_and_never_twice(
     await expect(refused).to_be_visible()
     await refused.get_by_role("link", name="Take the existing customer").click()
     await expect(operator.locator("#card-title")).to_have_text("Пётр Новенький")
+
+
+async def test_a_case_is_worked_from_the_keyboard(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    created = await new_request(http, tokens["operator"])
+    agent = await signed_in(chromium, console_url, created["assignee"])
+    await agent.goto(f"/cases/{created['id']}")
+    await agent.keyboard.press("?")
+    shortcuts = agent.locator("#keys")
+    await expect(shortcuts).to_be_visible()
+    await expect(shortcuts).to_contain_text("take the case")
+    await agent.keyboard.press("Escape")
+    await expect(shortcuts).to_be_hidden()
+    await agent.keyboard.press("s")  # start
+    await expect(agent.locator("#state")).to_have_text("in_progress")
+    await agent.keyboard.press("c")  # the comment form opens with the focus in it
+    await agent.keyboard.type("Перезвонил, клиент доволен")
+    await agent.keyboard.press("Tab")  # "Visible to the customer"
+    await agent.keyboard.press("Tab")  # the form's button
+    await agent.keyboard.press("Enter")
+    await expect(agent.locator("#timeline")).to_contain_text("Перезвонил, клиент доволен")
+    await agent.keyboard.press("r")  # resolve: its form, focused
+    await agent.keyboard.type("Ответили на вопрос")
+    await agent.keyboard.press("Tab")
+    await agent.keyboard.press("Enter")
+    await expect(agent.locator("#state")).to_have_text("resolved")

@@ -28,4 +28,35 @@ document.addEventListener("DOMContentLoaded", () => {
   tick();
   setInterval(tick, 1000);
   document.body.addEventListener("htmx:afterSettle", tick);  // new rows count down at once
+
+  // Shortcuts, never while typing: n next case, t take, s start, c comment, r resolve,
+  // q queues, ? the list of them.
+  const openForm = (name) => {
+    const form = document.querySelector(`details[data-form="${name}"]`);
+    if (!form) return false;
+    form.open = true;
+    form.querySelector("textarea, input:not([type=hidden]), select")?.focus();
+    return true;
+  };
+  const press = (name) => {
+    const button = document.querySelector(`button[data-action="${name}"]`);
+    if (button) button.click();
+    return !!button;
+  };
+  const keys = {
+    n: () => { const next = document.querySelector("a[data-next]"); if (next) next.click(); },
+    t: () => press("take"),
+    s: () => press("start"),
+    c: () => openForm("comment"),
+    r: () => openForm("resolve"),
+    q: () => { window.location.href = "/queue"; },
+    "?": () => { const d = document.getElementById("keys"); if (d && !d.open) d.showModal(); },
+  };
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (t.closest && t.closest("input, textarea, select, [contenteditable]")) return;
+    const run = keys[e.key];
+    if (run) { e.preventDefault(); run(); }
+  });
 });
