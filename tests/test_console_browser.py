@@ -112,6 +112,10 @@ async def test_a_case_moves_in_one_browser_and_shows_in_another(
     await expect(supervisor.locator("#state")).to_have_text("assigned")
     await agent.goto(f"/cases/{created['id']}")
     assert await unlabelled(agent) == []
+    # Each sees that the other has the case open.
+    await expect(agent.locator("#presence")).to_contain_text("Светлана Старшая", timeout=LIVE)
+    holder_name = "Ольга Операторова" if holder == "operator" else "Борис Линейный"
+    await expect(supervisor.locator("#presence")).to_contain_text(holder_name, timeout=LIVE)
     await agent.screenshot(path=shots(tmp_path) / "case.png", full_page=True)
 
     await agent.locator('button[data-action="start"]').click()
@@ -143,6 +147,11 @@ async def test_a_case_moves_in_one_browser_and_shows_in_another(
     await agent.locator("#escalate-reason").fill("needs the card department")
     await agent.get_by_role("button", name="escalate").click()
     await expect(supervisor.locator("#line")).to_have_text("L2", timeout=LIVE)
+    # The supervisor closes the page: they are no longer shown as here.
+    await agent.goto(f"/cases/{created['id']}")
+    await expect(agent.locator("#presence")).to_contain_text("Светлана Старшая", timeout=LIVE)
+    await supervisor.context.close()
+    await expect(agent.locator("#presence")).to_be_empty(timeout=LIVE)
 
 
 async def test_a_queue_shows_a_new_request_by_itself(

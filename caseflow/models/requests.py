@@ -191,3 +191,14 @@ class Notification(Base):
     batched_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="when the notifier sent it off")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CaseViewer(Base):
+    """Someone has a request's page open (the console's presence): refreshed while the page
+    listens for changes, gone when it closes or stops being refreshed."""
+
+    __tablename__ = "case_viewers"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
