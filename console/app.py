@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from caseflow.platform.settings import Settings
+from caseflow.requests import snippets
 from console import deals, floor, intake, live, pages, session
 from console.web import STATIC
 
@@ -79,6 +80,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         CsrfGuard, signing_secret=secret(settings, "console-csrf"), secure=settings.secure_cookies
     )
+    # Canned answers are checked now: a broken file stops the start with file, line, reason.
+    app.state.snippets = snippets.load(settings.routing_rules_dir / "snippets" / "snippets.yaml")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     session.install(app)
     app.include_router(session.router)

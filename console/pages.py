@@ -22,6 +22,7 @@ from caseflow.access import NotVisible
 from caseflow.models import Customer, SlaClock, User
 from caseflow.requests.lifecycle import OPEN_STATES, Role
 from caseflow.requests.lifecycle import State as Stage
+from caseflow.requests.snippets import SnippetBook
 from console.forms import body_of, fields_of
 from console.session import ConsoleUser
 from console.web import render, wants_block
@@ -122,7 +123,7 @@ async def queue(
 
 
 async def case_context(
-    db: DbSession, user: User, temporal: Any, app: Any, request_id: str
+    db: DbSession, user: User, temporal: Any, app: Any, request_id: str, book: SnippetBook
 ) -> dict[str, Any]:
     view = await request_now(db, user, temporal, app.calendars, request_id)
     events = await event_page(db, user, request_id, limit=200, cursor=None)
@@ -131,6 +132,10 @@ async def case_context(
     except NotVisible:
         customer = None
     forms = {name: fields_of(name) for name in view.allowed_actions if name in BODIES}
+    addressed = (customer.address_name or customer.name) if customer is not None else ""
+    filled = {"customer": addressed, "number": view.number or "", "subject": view.subject}
+    locale = customer.locale if customer is not None else "ru"
+    canned = book.for_case(view.topic, locale, filled | {"agent": user.full_name})
     mine = await request_page(db, user, VIEWS[0].filters(user), limit=2, cursor=None)
     following = next((r for r in mine.items if r.id != view.id), None)
     return {
@@ -143,10 +148,16 @@ async def case_context(
         "changes": [],
         "key": uuid.uuid4().hex,  # one Idempotency-Key per form shown: a double click is one
         "next_case": following,
+        "snippets": canned,
     }
 
 
 CaseId = Annotated[str, Path(max_length=64)]
+
+
+def snippets_of(request: Request) -> SnippetBook:
+    book: SnippetBook = request.app.state.snippets
+    return book
 
 
 @router.get("/cases/{request_id}")
@@ -161,7 +172,7 @@ async def case_page(
     seen: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     try:
-        context = await case_context(db, user, temporal, app, request_id)
+        context = await case_context(db, user, temporal, app, request_id, snippets_of(request))
     except NotVisible:
         return render(request, "missing.html", {"user": user}, status=404)
     context["seen"] = context["case"].last_seq if seen is None else seen
@@ -199,7 +210,7 @@ async def act(
     except Problem as exc:
         problem = exc
     try:
-        context = await case_context(db, user, temporal, app, request_id)
+        context = await case_context(db, user, temporal, app, request_id, snippets_of(request))
     except NotVisible:  # done, and the case went where this person does not see it
         left = {"user": user, "message": f"Done: {row.number} is no longer in your view."}
         return render(request, "missing.html", left, block="main" if wants_block(request) else None)

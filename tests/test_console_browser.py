@@ -322,11 +322,16 @@ async def test_a_case_is_worked_from_the_keyboard(
     await agent.keyboard.press("s")  # start
     await expect(agent.locator("#state")).to_have_text("in_progress")
     await agent.keyboard.press("c")  # the comment form opens with the focus in it
-    await agent.keyboard.type("Перезвонил, клиент доволен")
+    await agent.keyboard.type("::thanks")  # a canned answer, filled in for this case
+    await agent.keyboard.press("Tab")
+    await expect(agent.locator("#comment-text")).to_have_value(
+        f"Спасибо за обращение, ООО «Ромашка»! Если вопрос решён, обращение "
+        f"{created['number']} закроется автоматически."
+    )
     await agent.keyboard.press("Tab")  # "Visible to the customer"
     await agent.keyboard.press("Tab")  # the form's button
     await agent.keyboard.press("Enter")
-    await expect(agent.locator("#timeline")).to_contain_text("Перезвонил, клиент доволен")
+    await expect(agent.locator("#timeline")).to_contain_text("Спасибо за обращение")
     await agent.keyboard.press("r")  # resolve: its form, focused
     await agent.keyboard.type("Ответили на вопрос")
     await agent.keyboard.press("Tab")

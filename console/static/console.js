@@ -29,6 +29,22 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(tick, 1000);
   document.body.addEventListener("htmx:afterSettle", tick);  // new rows count down at once
 
+  // Canned answers: `::name` then Tab in a text area puts the case's filled-in text there.
+  document.addEventListener("keydown", (e) => {
+    const area = e.target;
+    if (e.key !== "Tab" || e.shiftKey || !(area instanceof HTMLTextAreaElement)) return;
+    const source = document.getElementById("snippets");
+    if (!source) return;
+    const before = area.value.slice(0, area.selectionStart);
+    const found = before.match(/::([a-z0-9][a-z0-9_-]*)$/);
+    const text = found && JSON.parse(source.textContent)[found[1]];
+    if (!text) return;
+    e.preventDefault();
+    const start = before.length - found[0].length;
+    area.value = area.value.slice(0, start) + text + area.value.slice(area.selectionStart);
+    area.selectionStart = area.selectionEnd = start + text.length;
+  });
+
   // Shortcuts, never while typing: n next case, t take, s start, c comment, r resolve,
   // q queues, ? the list of them.
   const openForm = (name) => {
