@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/mail.py
 	$(BIN)/python bench/deals.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

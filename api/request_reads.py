@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -20,7 +20,7 @@ from api.routes.customers import name_matches
 from caseflow import access
 from caseflow.access import Kind
 from caseflow.models import Customer, Request, RequestEvent, SlaClock, User
-from caseflow.requests.lifecycle import Line, State
+from caseflow.requests.lifecycle import OPEN_STATES, Line, State
 from caseflow.sla.calendar import BusinessCalendar
 from caseflow.sla.terms import read_now
 from workflows.request import RequestWorkflow
@@ -54,15 +54,15 @@ class RequestFilters:
     q: str | None = None
 
 
-def matching(user: User, filters: RequestFilters) -> Select[Request]:
-    """The requests the caller may see that match the filters."""
-    query = select(Request).where(access.where(Kind.REQUEST, user))
+def conditions(user: User, filters: RequestFilters) -> list[ColumnElement[bool]]:
+    """What the filters ask of a request (visibility aside)."""
+    found: list[ColumnElement[bool]] = []
     assignee = user.username if filters.assignee == "me" else filters.assignee
     if filters.number is not None:
-        query = query.where(Request.number == filters.number.strip().upper())
+        found.append(Request.number == filters.number.strip().upper())
     if filters.q is not None:
         named = select(Customer.id).where(name_matches(filters.q))
-        query = query.where(
+        found.append(
             or_(
                 Request.number == filters.q.strip().upper(),
                 Request.subject.icontains(filters.q, autoescape=True),
@@ -70,12 +70,15 @@ def matching(user: User, filters: RequestFilters) -> Select[Request]:
             )
         )
     if filters.breached is not None:
-        has_breach = exists().where(
-            SlaClock.request_id == Request.id, SlaClock.breached_at.is_not(None)
-        )
-        query = query.where(has_breach if filters.breached else ~has_breach)
+        breach = [SlaClock.request_id == Request.id, SlaClock.breached_at.is_not(None)]
+        if filters.states and set(filters.states) <= OPEN_STATES:
+            # The same clocks (an open request's are marked open), through the partial index
+            # of open breaches rather than a scan of every clock.
+            breach.append(SlaClock.request_open.expression)
+        has_breach = exists().where(*breach)
+        found.append(has_breach if filters.breached else ~has_breach)
     if filters.states:
-        query = query.where(Request.state.in_([s.value for s in filters.states]))
+        found.append(Request.state.in_([s.value for s in filters.states]))
     for column, value in (
         (Request.state, filters.state),
         (Request.line, filters.line),
@@ -84,13 +87,26 @@ def matching(user: User, filters: RequestFilters) -> Select[Request]:
         (Request.customer_id, filters.customer_id),
     ):
         if value is not None:
-            query = query.where(column == value)
-    return query
+            found.append(column == value)
+    return found
 
 
-async def count(db: AsyncSession, user: User, filters: RequestFilters) -> int:
-    found = await db.scalar(select(func.count()).select_from(matching(user, filters).subquery()))
-    return int(found or 0)
+def matching(user: User, filters: RequestFilters) -> Select[Request]:
+    """The requests the caller may see that match the filters."""
+    return select(Request).where(access.where(Kind.REQUEST, user), *conditions(user, filters))
+
+
+async def counts(
+    db: AsyncSession, user: User, views: dict[str, RequestFilters]
+) -> dict[str, int]:
+    """How many visible requests each set of filters matches. One query per set: each
+    can use its own index (one pass with FILTER clauses scanned every visible row, 13×
+    slower at 100,000 requests: bench/console.py)."""
+    found = {}
+    for code, filters in views.items():
+        query = select(func.count()).select_from(matching(user, filters).subquery())
+        found[code] = int(await db.scalar(query) or 0)
+    return found
 
 
 async def request_page(

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from api.actions import BODIES, perform
 from api.deps import AppSettings, DbSession, State, Temporal
 from api.problems import Problem
-from api.request_reads import RequestFilters, count, event_page, request_now, request_page
+from api.request_reads import RequestFilters, counts, event_page, request_now, request_page
 from caseflow import access
 from caseflow.access import NotVisible
 from caseflow.models import Customer, SlaClock, User
@@ -110,12 +110,12 @@ async def queue(
     shown = views_for(user)
     chosen = next((v for v in shown if v.code == view), shown[0])
     page = await request_page(db, user, chosen.filters(user), limit=PAGE, cursor=cursor)
-    counts = {v.code: await count(db, user, v.filters(user)) for v in shown}
+    numbers = await counts(db, user, {v.code: v.filters(user) for v in shown})
     context = {
         "user": user,
         "views": shown,
         "view": chosen,
-        "counts": counts,
+        "counts": numbers,
         "page": page,
         "dues": await dues(db, [r.id for r in page.items]),
     }

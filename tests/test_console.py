@@ -4,6 +4,7 @@ an action on a page that went stale. (The browser itself: test_console_browser.p
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 import pytest
@@ -142,3 +143,18 @@ async def test_signing_out_ends_the_session(caseflow_app) -> None:
         out = await client.post("/logout", data={"csrftoken": token})
         assert out.status_code == 303
         assert (await client.get("/queue")).status_code == 303
+
+
+async def test_each_queue_count_is_the_number_of_its_rows(caseflow_app, http, tokens) -> None:
+    first = await new_request(http, tokens["operator"])
+    await new_request(http, tokens["operator"])
+    async with browser(caseflow_app) as client:
+        await sign_in(client, first["assignee"])
+        page = (await client.get("/queue?view=mine")).text
+        for view in ("mine", "waiting", "breached", "open"):
+            shown = await client.get(f"/queue?view={view}")
+            listed = shown.text.count("<tr data-case=")
+            counted = re.search(rf'data-view="{view}">(\d+)<', page)
+            assert counted, view
+            assert min(int(counted.group(1)), 50) == listed, view  # a page holds 50
+        assert first["number"] in page
