@@ -41,6 +41,7 @@ CSP = (
     b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 )
 DOC_PAGES = ("/docs", "/redoc")
+SESSION_COOKIE = b"caseflow_session="  # the console's: its pages hold someone's data too
 
 
 def secured(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -50,7 +51,10 @@ def secured(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
     added = [h for h in ALWAYS if h[0] not in names]
     if not scope["path"].startswith(DOC_PAGES) and CSP[0] not in names:
         added.append(CSP)
-    credentials = any(name == b"authorization" for name, _ in scope.get("headers", []))
+    credentials = any(
+        name == b"authorization" or (name == b"cookie" and SESSION_COOKIE in value)
+        for name, value in scope.get("headers", [])
+    )
     if credentials and b"cache-control" not in names:
         added.append((b"cache-control", b"no-store"))
     return [*headers, *added]

@@ -96,9 +96,7 @@ def matching(user: User, filters: RequestFilters) -> Select[Request]:
     return select(Request).where(access.where(Kind.REQUEST, user), *conditions(user, filters))
 
 
-async def counts(
-    db: AsyncSession, user: User, views: dict[str, RequestFilters]
-) -> dict[str, int]:
+async def counts(db: AsyncSession, user: User, views: dict[str, RequestFilters]) -> dict[str, int]:
     """How many visible requests each set of filters matches. One query per set: each
     can use its own index (one pass with FILTER clauses scanned every visible row, 13×
     slower at 100,000 requests: bench/console.py)."""

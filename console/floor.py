@@ -5,10 +5,11 @@ the zone is the access policy's."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,10 +18,10 @@ from api.deps import DbSession, State, Temporal
 from api.problems import Problem, from_validation
 from api.routes.admin import PersonPatch, update_user
 from api.routes.supervisor import BulkReassign, ReassignResult, bulk_reassign, workload
-from api.routes.supervisor_sla import at_risk, breaches
+from api.routes.supervisor_sla import SlaStats, at_risk, breaches, stats
 from caseflow.models import User
 from console.session import ConsoleUser
-from console.web import render, wants_block
+from console.web import render, span, wants_block, zone_of
 
 router = APIRouter(include_in_schema=False)
 SOON = timedelta(hours=1)
@@ -54,6 +55,64 @@ async def floor(request: Request, db: DbSession, user: ConsoleUser, app: State) 
     except Problem as problem:  # not a supervisor: the page says so, as the API would
         return render(request, "refused.html", {"user": user, "problem": problem}, status=403)
     return await answer(request, context)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float  # 0..1 of the chart's width
+    text: str
+
+
+def bars(stats: SlaStats) -> dict[str, list[Bar]]:
+    """Met % and median business times per group, scaled for the SVG charts."""
+    met = [
+        Bar(g.group or "—", (g.met_pct or 0) / 100, f"{g.met_pct:.0f} % of {g.met + g.breached}")
+        for g in stats.groups
+        if g.met_pct is not None
+    ]
+    medians: dict[str, list[Bar]] = {"met": met}
+    for name in ("median_first_response", "median_resolution"):
+        values = [(g.group or "—", getattr(g, name)) for g in stats.groups]
+        longest = max((v.total_seconds() for _, v in values if v is not None), default=0)
+        medians[name] = [
+            Bar(label, v.total_seconds() / longest if longest else 0, span(v))
+            for label, v in values
+            if v is not None
+        ]
+    return medians
+
+
+@router.get("/floor/charts")
+async def charts(
+    request: Request,
+    db: DbSession,
+    user: ConsoleUser,
+    app: State,
+    period: Annotated[str, Query(pattern="^(today|week|chosen)$")] = "today",
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    group_by: Literal["line", "queue", "agent"] = "line",
+) -> Response:
+    """Met % and median times per line, queue or agent, drawn on the server as SVG."""
+    today = datetime.now(zone_of(user)).date()
+    if period == "week":
+        start, end = today - timedelta(days=today.weekday()), today + timedelta(days=1)
+    elif period == "today" or start is None:
+        start, end = today, today + timedelta(days=1)
+    end = end if end is not None and end > start else start + timedelta(days=1)
+    try:
+        found = await stats(
+            db=db, user=user, app=app, start_at=start.isoformat(),
+            to_at=(end - timedelta(days=1)).isoformat(), group_by=group_by,
+        )  # fmt: skip
+    except Problem as problem:
+        return render(request, "charts.html", {"user": user, "problem": problem}, status=400)
+    context = {
+        "user": user, "stats": found, "charts": bars(found), "period": period,
+        "start": start, "end": end - timedelta(days=1), "group_by": group_by, "problem": None,
+    }  # fmt: skip
+    return render(request, "charts.html", context, block="charts" if wants_block(request) else None)
 
 
 @router.post("/floor/reassign")

@@ -33,6 +33,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+ERRORS: dict[Page, list[str]] = {}
 LIVE = 10_000  # ms a live change may take to show (the read model is looked at each second)
 
 
@@ -78,6 +79,10 @@ async def signed_in(browser: Browser, url: str, username: str) -> Page:
     """A browser of this person's, signed in from the keyboard alone."""
     context = await browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
     page = await context.new_page()
+    errors: list[str] = []
+    ERRORS[page] = errors  # what the browser refused or failed at (a CSP violation, a bug)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     await page.goto("/queue")
     await expect(page).to_have_url(f"{url}/login?next=/queue")
     await page.keyboard.type(username)  # the username field has the focus
@@ -88,8 +93,9 @@ async def signed_in(browser: Browser, url: str, username: str) -> Page:
     return page
 
 
-async def unlabelled(page: Page) -> list[str]:
-    """Controls a screen reader could not name."""
+async def flaws(page: Page) -> list[str]:
+    """Controls a screen reader could not name, and what the browser refused or failed at
+    on this page so far (a script the Content-Security-Policy blocked, an error)."""
     found: list[str] = await page.evaluate(
         """() => [...document.querySelectorAll('input, select, textarea, button')]
             .filter(el => el.type !== 'hidden')
@@ -97,7 +103,7 @@ async def unlabelled(page: Page) -> list[str]:
                          : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
             .map(el => el.outerHTML.slice(0, 120))"""
     )
-    return found
+    return found + ERRORS.get(page, [])
 
 
 async def test_a_case_moves_in_one_browser_and_shows_in_another(
@@ -111,7 +117,7 @@ async def test_a_case_moves_in_one_browser_and_shows_in_another(
     await supervisor.goto(f"/cases/{created['id']}")
     await expect(supervisor.locator("#state")).to_have_text("assigned")
     await agent.goto(f"/cases/{created['id']}")
-    assert await unlabelled(agent) == []
+    assert await flaws(agent) == []
     # Each sees that the other has the case open.
     await expect(agent.locator("#presence")).to_contain_text("Светлана Старшая", timeout=LIVE)
     holder_name = "Ольга Операторова" if holder == "operator" else "Борис Линейный"
@@ -159,7 +165,7 @@ async def test_a_queue_shows_a_new_request_by_itself(
 ) -> None:
     supervisor = await signed_in(chromium, console_url, "supervisor")
     await supervisor.goto("/queue?view=open")
-    assert await unlabelled(supervisor) == []
+    assert await flaws(supervisor) == []
     created = await new_request(http, tokens["operator"])
     row = supervisor.locator(f'tr[data-case="{created["number"]}"]')
     await expect(row).to_be_visible(timeout=LIVE)
@@ -186,7 +192,7 @@ async def test_a_supervisor_sees_a_breach_come_and_reassigns_it(
     assert customer.status_code == 201, customer.text
     supervisor = await signed_in(chromium, console_url, "supervisor")
     await supervisor.goto("/floor")
-    assert await unlabelled(supervisor) == []
+    assert await flaws(supervisor) == []
     request = await http.post(
         "/api/v1/requests",
         json={"customer_id": customer.json()["id"], "channel": "phone",
@@ -211,6 +217,15 @@ async def test_a_supervisor_sees_a_breach_come_and_reassigns_it(
     await expect(supervisor.locator("#results")).to_contain_text(other)
     now = await http.get(f"/api/v1/requests/{created['id']}", headers=tokens["supervisor"])
     assert now.json()["assignee"] == other
+    # Today's service levels, drawn on the server: the breach counts against L1, then hotline.
+    await supervisor.get_by_role("button", name="Show").click()
+    met = supervisor.locator('figure[data-chart="met"] svg')
+    await expect(met).to_contain_text("L1")
+    await expect(met).to_contain_text("% of")
+    await supervisor.locator("#group-by").select_option("queue")
+    await supervisor.get_by_role("button", name="Show").click()
+    await expect(supervisor.locator('figure[data-chart="met"] svg')).to_contain_text("hotline")
+    await supervisor.screenshot(path=shots(tmp_path) / "floor-charts.png", full_page=True)
 
 
 async def test_a_refused_stage_move_lists_what_is_missing_then_succeeds(
@@ -222,7 +237,7 @@ async def test_a_refused_stage_move_lists_what_is_missing_then_succeeds(
     deal = created.json()
     manager = await signed_in(chromium, console_url, "manager")
     await manager.goto("/deals/board?pipeline=b2b")
-    assert await unlabelled(manager) == []
+    assert await flaws(manager) == []
     card = manager.locator(f"#deal-{deal['id']}")
     await expect(card).to_be_visible()
     assert await card.evaluate("el => el.closest('[data-stage]').dataset.stage") == "qualification"
@@ -267,7 +282,7 @@ async def test_an_operator_finds_the_caller_and_registers_a_request_once(
     await expect(found).to_be_visible()
     await found.click()
     await expect(operator.locator("#card-title")).to_have_text("ООО «Ромашка»")
-    assert await unlabelled(operator) == []
+    assert await flaws(operator) == []
     subject = f"Вопрос по тарифу {random.randrange(10**6)}"
     await operator.get_by_label("Subject").fill(subject)
     await operator.get_by_label("Description").fill("Клиент спрашивает о тарифах")

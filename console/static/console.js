@@ -12,6 +12,14 @@ document.addEventListener("DOMContentLoaded", () => {
     { code: "4..", swap: true, error: false },
     { code: "...", swap: false, error: true },
   ];
+  // The floor refreshes itself on every change, but not under a supervisor's hands: not
+  // while requests are selected or a field of the bulk form has the focus, and not while
+  // the outcome of their last step is shown (its Done button refreshes it).
+  document.body.addEventListener("htmx:confirm", (e) => {
+    if (e.detail.elt.id !== "floor") return;
+    const busy = document.querySelector("#bulk input:checked, #bulk :focus, #results, #problem");
+    if (busy) e.preventDefault();
+  });
   const tick = () => {
     const now = Date.now();
     for (const el of document.querySelectorAll("time.due[datetime]")) {
