@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from api.deps import DbSession, State, Temporal
 from api.problems import Problem, from_validation
-from api.routes.deal_tasks import ResultIn, task_action
+from api.routes.deal_tasks import ResultIn, task_action, tasks
 from api.routes.deals import AdvanceIn, BackIn, FieldsIn, act, list_deals, require_seller
 from caseflow import access
 from caseflow.access import Kind
@@ -165,6 +165,41 @@ async def move(
     return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)
 
 
+@router.get("/tasks")
+async def my_tasks(
+    request: Request,
+    db: DbSession,
+    user: ConsoleUser,
+    overdue: Annotated[bool | None, Query()] = None,
+) -> Response:
+    return await task_list(request, db, user, None, overdue)
+
+
+async def task_list(
+    request: Request,
+    db: DbSession,
+    user: User,
+    problem: Problem | None,
+    overdue: bool | None = None,
+) -> Response:
+    """The person's open tasks across deals, soonest due first (the API's own list):
+    overdue, due today, later."""
+    page = await tasks(
+        db=db, user=user, assignee="me", overdue=overdue, status="open", limit=200, cursor=None
+    )
+    now = datetime.now(UTC)
+    groups = {
+        "Overdue": [t for t in page.items if t.overdue],
+        "Due today": [t for t in page.items if not t.overdue and t.due_at.date() == now.date()],
+        "Later": [t for t in page.items if not t.overdue and t.due_at.date() > now.date()],
+    }
+    context = {"user": user, "groups": groups, "overdue": overdue, "problem": problem}
+    block = "tasks" if wants_block(request) else None
+    return render(
+        request, "tasks.html", context, block=block, status=problem.status if problem else 200
+    )
+
+
 @router.post("/deals/{deal_id}/tasks/{task_id}/complete")
 async def complete(
     request: Request,
@@ -184,4 +219,6 @@ async def complete(
         problem = from_validation(exc.errors())
     except Problem as exc:
         problem = exc
+    if form.get("back") == "tasks":  # completed from the task list: the list again
+        return await task_list(request, db, user, problem)
     return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)
