@@ -370,3 +370,40 @@ async def test_a_case_is_worked_from_the_keyboard(
     await agent.keyboard.press("Tab")
     await agent.keyboard.press("Enter")
     await expect(agent.locator("#state")).to_have_text("resolved")
+
+
+async def test_an_admin_sets_people_and_tries_a_rule_change(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    created = await new_request(http, tokens["operator"])  # routed by `everyone-else`
+    admin = await signed_in(chromium, console_url, "admin")
+    await admin.goto("/admin")
+    assert await flaws(admin) == []
+    row = admin.locator('tr[data-person="agent2-junior"]')
+    await row.get_by_label("capacity of agent2-junior").fill("7")
+    await row.get_by_label("skills of agent2-junior (name: level, …)").fill("cards: 2, tariffs: 1")
+    await row.get_by_role("button", name="Save").click()
+    row = admin.locator('tr[data-person="agent2-junior"]')
+    await expect(row.get_by_label("capacity of agent2-junior")).to_have_value("7")
+    people = await http.get("/api/v1/admin/users?limit=200", headers=tokens["admin"])
+    junior = next(p for p in people.json()["items"] if p["username"] == "agent2-junior")
+    assert junior["capacity"] == 7 and junior["skills"] == {"cards": 2, "tariffs": 1}
+    # A bad skills line is refused, naming the field; nothing changes.
+    await row.get_by_label("skills of agent2-junior (name: level, …)").fill("cards three")
+    await row.get_by_role("button", name="Save").click()
+    await expect(admin.locator("#problem")).to_contain_text("skills")
+
+    # Everyone else to the north-west hotline: what would change?
+    await admin.locator("#rules-file").select_option("10-intake.yaml")
+    await expect(admin.locator("#rules-text")).to_contain_text("name: everyone-else")
+    text = await admin.locator("#rules-text").input_value()
+    await admin.locator("#rules-text").fill(
+        text.replace("target: {line: L1}\n", "target: {line: L1, queue: hotline-nw}\n")
+    )
+    await admin.get_by_role("button", name="What if").click()
+    whatif = admin.locator("#whatif")
+    await expect(whatif).to_contain_text(created["number"])
+    await expect(whatif.locator('tr[data-volume="hotline-nw"]')).to_be_visible()
+    await admin.screenshot(path=shots(tmp_path) / "admin.png", full_page=True)
+    await admin.get_by_role("button", name="Make the files on disk live").click()
+    await expect(admin.locator("#reloaded")).to_contain_text("Live: version")
