@@ -22,6 +22,7 @@ from api.routes.deals import AdvanceIn, BackIn, FieldsIn, act, list_deals, requi
 from caseflow import access
 from caseflow.access import Kind
 from caseflow.models import Customer, User
+from console.i18n import N_
 from console.session import ConsoleUser
 from console.web import render, wants_block
 
@@ -96,7 +97,7 @@ def refusal(problem: Problem | None, context: dict[str, Any], deal_id: str | Non
     for item in missing:
         if item.get("task") is not None:
             title = titles.get(item["task"], f"task {item['task']}")
-            listed.append((f"task: {title}", item["reason"]))
+            listed.append((title, item["reason"]))
             tasks.append((item["task"], title))
         else:
             names = [item["field"]] if item.get("field") else list(item.get("fields", []))
@@ -189,9 +190,9 @@ async def task_list(
     )
     now = datetime.now(UTC)
     groups = {
-        "Overdue": [t for t in page.items if t.overdue],
-        "Due today": [t for t in page.items if not t.overdue and t.due_at.date() == now.date()],
-        "Later": [t for t in page.items if not t.overdue and t.due_at.date() > now.date()],
+        N_("Overdue"): [t for t in page.items if t.overdue],
+        N_("Due today"): [t for t in page.items if not t.overdue and t.due_at.date() == now.date()],
+        N_("Later"): [t for t in page.items if not t.overdue and t.due_at.date() > now.date()],
     }
     context = {"user": user, "groups": groups, "overdue": overdue, "problem": problem}
     block = "tasks" if wants_block(request) else None

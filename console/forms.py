@@ -11,22 +11,23 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from api.actions import BODIES
+from console.i18n import N_
 
 # Long text gets a text area; the rest one line.
 LONG = frozenset({"text", "message", "resolution", "note", "reason"})
 LABELS = {
-    "text": "Comment",
-    "public": "Visible to the customer",
-    "message": "Message to the customer",
-    "resolution": "Resolution",
-    "reason": "Reason",
-    "note": "Note for the department",
-    "to_line": "To line",
-    "queue": "Queue",
-    "assignee": "Assignee",
-    "priority": "Priority",
-    "system": "External system",
-    "override_capacity": "Take over my capacity",
+    "text": N_("Comment"),
+    "public": N_("Visible to the customer"),
+    "message": N_("Message to the customer"),
+    "resolution": N_("Resolution"),
+    "reason": N_("Reason"),
+    "note": N_("Note for the department"),
+    "to_line": N_("To line"),
+    "queue": N_("Queue"),
+    "assignee": N_("Assignee"),
+    "priority": N_("Priority"),
+    "system": N_("External system"),
+    "override_capacity": N_("Take over my capacity"),
 }
 
 

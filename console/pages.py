@@ -24,6 +24,7 @@ from caseflow.requests.lifecycle import OPEN_STATES, Role
 from caseflow.requests.lifecycle import State as Stage
 from caseflow.requests.snippets import SnippetBook
 from console.forms import body_of, fields_of
+from console.i18n import N_
 from console.session import ConsoleUser
 from console.web import render, wants_block
 
@@ -50,11 +51,11 @@ class View:
 
 
 VIEWS = [
-    View("mine", "Mine"),
-    View("team", "My team's"),
-    View("waiting", "Waiting for the customer"),
-    View("breached", "Breached"),
-    View("open", "All open"),
+    View("mine", N_("Mine")),
+    View("team", N_("My team's")),
+    View("waiting", N_("Waiting for the customer")),
+    View("breached", N_("Breached")),
+    View("open", N_("All open")),
 ]
 
 
@@ -212,7 +213,7 @@ async def act(
     try:
         context = await case_context(db, user, temporal, app, request_id, snippets_of(request))
     except NotVisible:  # done, and the case went where this person does not see it
-        left = {"user": user, "message": f"Done: {row.number} is no longer in your view."}
+        left = {"user": user, "done": row.number}
         return render(request, "missing.html", left, block="main" if wants_block(request) else None)
     context["seen"] = context["case"].last_seq
     if problem is not None:

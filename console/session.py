@@ -107,6 +107,20 @@ async def login(
     return RedirectResponse(safe_next(next), status_code=303)
 
 
+@router.post("/me/language")
+async def choose_language(
+    request: Request,
+    db: DbSession,
+    user: ConsoleUser,
+    language: Annotated[str, Form(pattern="^(ru|en)$")],
+    next: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """The language the console speaks to this person, kept with them (every browser)."""
+    user.locale = language
+    await db.commit()
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     request.session.clear()

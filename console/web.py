@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from caseflow.models import User
 from caseflow.platform.settings import get_settings
+from console.i18n import LANGUAGES, language_of, translator
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -56,8 +57,14 @@ def render(
     user = context.get("user")
     zone = zone_of(user)
     csrf = request.scope.get("csrftoken")
+    state = getattr(request.app.state, "caseflow", None)
+    settings = state.settings if state is not None else get_settings()
+    language = language_of(user, settings.default_locale)
     values = {
         "request": request,
+        "_": translator(language),
+        "lang": language,
+        "languages": LANGUAGES,
         "csrftoken": csrf() if csrf else "",
         "zone": zone,
         "local": lambda v, form="%d.%m.%Y %H:%M": local(v, zone, form),

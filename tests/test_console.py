@@ -117,7 +117,7 @@ async def test_an_action_on_a_stale_page_is_refused_with_what_changed(
             headers={"HX-Request": "true"},
         )
         assert started.status_code == 200, started.text
-        assert 'id="state">in_progress<' in started.text
+        assert 'data-state="in_progress"' in started.text
 
 
 @pytest.fixture

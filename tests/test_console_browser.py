@@ -92,6 +92,10 @@ async def signed_in(browser: Browser, url: str, username: str) -> Page:
     await page.keyboard.type("demo")
     await page.keyboard.press("Enter")
     await expect(page).to_have_url(f"{url}/queue")
+    if await page.locator("html").get_attribute("lang") != "en":  # the tests read English
+        await page.locator("#language").select_option("en")
+        await page.get_by_role("button", name="Сменить").click()
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
     return page
 
 
@@ -147,7 +151,7 @@ async def test_a_case_moves_in_one_browser_and_shows_in_another(
     await supervisor.locator("#comment-text").fill("Checked with the bank")
     await supervisor.get_by_role("button", name="comment").click()
     await expect(supervisor.locator("#problem")).to_have_count(0)
-    await expect(agent.locator("#timeline")).to_contain_text("comment by supervisor", timeout=LIVE)
+    await expect(agent.locator("#timeline")).to_contain_text("comment · supervisor", timeout=LIVE)
 
     # The agent escalates to the second line; the supervisor sees the line change live.
     await agent.reload()

@@ -55,6 +55,8 @@ class User(Base):
     # an admin lifts it.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The language the console speaks to them (ru, en); none: the deployment's default.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
 
 class ApiToken(Base):
