@@ -29,6 +29,7 @@ import httpx
 from caseflow.platform import db as database
 from caseflow.platform.temporal import dev_server_path
 from cli.demo import DEMO_PASSWORD, USERS, seed
+from cli.demo_activity import play
 
 
 def wait_for_port(port: int, timeout: float = 60.0) -> None:
@@ -68,6 +69,7 @@ class DevStack:
     temporal_port: int = 7233
     ui_port: int = 8233
     smtp_port: int = 8025
+    demo_activity: bool = True  # play a working morning on a fresh database
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
 
@@ -148,6 +150,12 @@ class DevStack:
         self.spawn("worker", [sys.executable, "-m", "cli", "worker"])
         self.spawn("api", [sys.executable, "-m", "cli", "api", "--port", str(self.api_port)])
         self.wait_ready()
+        if self.demo_activity:
+            try:  # a demo that cannot play is said, never the end of the stack
+                told = play(f"http://127.0.0.1:{self.api_port}/api/v1")
+            except (httpx.HTTPError, RuntimeError) as exc:
+                told = f"not played ({exc})"
+            self.say(f"demo morning: {told}")
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout

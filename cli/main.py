@@ -111,6 +111,9 @@ def dev(
     temporal_port: int = 7233,
     ui_port: int = 8233,
     smtp_port: int = 8025,
+    demo_morning: Annotated[
+        bool, typer.Option(help="On a fresh database, play a working morning through the API")
+    ] = True,
 ) -> None:
     """Start everything on this machine: Temporal dev server + UI, worker, API, SMTP catcher."""
     from cli.devstack import DevStack
@@ -121,6 +124,7 @@ def dev(
         temporal_port=temporal_port,
         ui_port=ui_port,
         smtp_port=smtp_port,
+        demo_activity=demo_morning,
     )
     raise typer.Exit(stack.run())
 

@@ -76,6 +76,8 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
     first = lines[lines.index("Caseflow is running.") + 1]
     assert first.strip().startswith("Console:"), banner
     site = f"http://127.0.0.1:{ports['api']}"
+    # A fresh database gets a demo morning, played through the API: something for each role.
+    assert "demo morning: 6 requests" in banner, banner
     with httpx.Client(base_url=site, timeout=30, follow_redirects=True) as browser:
         login = browser.get("/")
         assert login.url.path == "/login" and 'name="password"' in login.text
