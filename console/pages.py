@@ -149,6 +149,7 @@ async def case_context(
         "changes": [],
         "key": uuid.uuid4().hex,  # one Idempotency-Key per form shown: a double click is one
         "next_case": following,
+        "topics": app.topics,
         "snippets": canned,
     }
 

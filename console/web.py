@@ -31,17 +31,21 @@ def local(value: datetime | None, zone: ZoneInfo, form: str = "%d.%m.%Y %H:%M") 
     return "" if value is None else value.astimezone(zone).strftime(form)
 
 
-def span(value: timedelta | None) -> str:
-    """A business-time span as people read it: 1 d 2 h 5 min."""
+UNITS = {"ru": ("д", "ч", "мин"), "en": ("d", "h", "min")}
+
+
+def span(value: timedelta | None, language: str = "en") -> str:
+    """A business-time span as people read it: 1 d 2 h 5 min (1 д 2 ч 5 мин)."""
     if value is None:
         return ""
+    day, hour, minute = UNITS.get(language, UNITS["en"])
     seconds = int(abs(value.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days} d"] if days else []
-    parts += [f"{hours} h"] if hours else []
-    parts += [f"{minutes} min"] if minutes or not parts else []
+    parts = [f"{days} {day}"] if days else []
+    parts += [f"{hours} {hour}"] if hours else []
+    parts += [f"{minutes} {minute}"] if minutes or not parts else []
     return ("−" if value.total_seconds() < 0 else "") + " ".join(parts)
 
 
@@ -68,7 +72,7 @@ def render(
         "csrftoken": csrf() if csrf else "",
         "zone": zone,
         "local": lambda v, form="%d.%m.%Y %H:%M": local(v, zone, form),
-        "span": span,
+        "span": lambda value: span(value, language),
         **context,
     }
     if block is not None:

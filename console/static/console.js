@@ -20,6 +20,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const busy = document.querySelector("#bulk input:checked, #bulk :focus, #results, #problem");
     if (busy) e.preventDefault();
   });
+  const units = document.documentElement.lang === "ru"
+    ? { h: "ч", m: "мин", s: "с" } : { h: "h", m: "min", s: "s" };
   const tick = () => {
     const now = Date.now();
     for (const el of document.querySelectorAll("time.due[datetime]")) {
@@ -29,7 +31,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const s = Math.abs(left);
       const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
       el.dataset.left = left;
-      el.textContent = `${sign}${h ? h + " h " : ""}${m} min ${String(sec).padStart(2, "0")} s`;
+      el.textContent =
+        `${sign}${h ? `${h} ${units.h} ` : ""}${m} ${units.m} ${String(sec).padStart(2, "0")} ${units.s}`;
       if (left < 0) el.classList.add("breached");
     }
   };
