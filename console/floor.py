@@ -17,6 +17,7 @@ from starlette.responses import Response
 from api.deps import DbSession, State, Temporal
 from api.problems import Problem, from_validation
 from api.routes.admin import PersonPatch, update_user
+from api.routes.notifications import in_zone, resend
 from api.routes.supervisor import BulkReassign, ReassignResult, bulk_reassign, workload
 from api.routes.supervisor_sla import SlaStats, at_risk, breaches, stats
 from caseflow.models import User
@@ -31,11 +32,14 @@ async def floor_context(db: DbSession, user: User, app: Any) -> dict[str, Any]:
     load = await workload(db=db, user=user, limit=200, cursor=None)
     late = await breaches(db=db, user=user, state=app, limit=50, cursor=None)
     risky = await at_risk(db=db, user=user, state=app, within=SOON, limit=50, cursor=None)
+    failed = await in_zone(db=db, user=user, status="failed", limit=20, cursor=None)
     return {
         "user": user,
         "load": load,
         "breaches": late.items,
         "at_risk": risky.items,
+        "failed_emails": failed.items,
+        "resent": None,
         "results": [],
         "problem": None,
     }
@@ -136,6 +140,23 @@ async def reassign(
         problem = exc
     context = await floor_context(db, user, app)
     context["results"], context["problem"] = results, problem
+    return await answer(request, context, status=problem.status if problem else 200)
+
+
+@router.post("/floor/emails/resend")
+async def resend_email(
+    request: Request, db: DbSession, user: ConsoleUser, app: State, temporal: Temporal
+) -> Response:
+    """A failed e-mail once more, as rendered (the API's own resend: a double click is one)."""
+    form = await request.form()
+    problem: Problem | None = None
+    message_id = str(form.get("message_id") or "")[:200]
+    try:
+        await resend(message_id, db, user, temporal, app)
+    except Problem as exc:
+        problem = exc
+    context = await floor_context(db, user, app)
+    context["problem"], context["resent"] = problem, None if problem else message_id
     return await answer(request, context, status=problem.status if problem else 200)
 
 

@@ -17,6 +17,7 @@ from api.actions import BODIES, perform
 from api.deps import AppSettings, DbSession, State, Temporal
 from api.problems import Problem
 from api.request_reads import RequestFilters, counts, event_page, request_now, request_page
+from api.routes.notifications import of_request
 from caseflow import access
 from caseflow.access import NotVisible
 from caseflow.models import Customer, SlaClock, User
@@ -128,6 +129,7 @@ async def case_context(
 ) -> dict[str, Any]:
     view = await request_now(db, user, temporal, app.calendars, request_id)
     events = await event_page(db, user, request_id, limit=200, cursor=None)
+    emails = await of_request(request_id=request_id, db=db, user=user, limit=50, cursor=None)
     try:
         customer: Customer | None = await access.customer(db, user, view.customer_id)
     except NotVisible:
@@ -144,6 +146,7 @@ async def case_context(
         "case": view,
         "customer": customer,
         "events": events.items,
+        "emails": emails.items,
         "forms": forms,
         "problem": None,
         "changes": [],

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from api.app import create_app
+from caseflow.models import Notification
 from tests.conftest import TICKETING
 from tests.console_client import browser, csrf_of, sign_in
 from tests.test_supervisor import new_request
@@ -158,3 +160,36 @@ async def test_each_queue_count_is_the_number_of_its_rows(caseflow_app, http, to
             assert counted, view
             assert min(int(counted.group(1)), 50) == listed, view  # a page holds 50
         assert first["number"] in page
+
+
+async def test_a_supervisor_sees_a_failed_email_and_sends_it_again(
+    caseflow_app, http, tokens, sessions, mailbox
+) -> None:
+    created = await new_request(http, tokens["operator"])
+    message_id = f"<console-{uuid.uuid4().hex}@caseflow.local>"
+    to = f"resend-{uuid.uuid4().hex[:8]}@caseflow.local"  # this test's own mailbox
+    now = datetime.now(UTC)
+    async with sessions() as session:
+        session.add(
+            Notification(
+                message_id=message_id, recipient_key="user:agent2", recipient=to,
+                request_id=created["id"], events=["request_assigned"], notice_keys=["k"],
+                importance="normal", subject=f"Обращение {created['number']}", text="Текст",
+                status="failed", attempts=10, error="550 mailbox unavailable",
+                first_notice_at=now, batched_at=now,
+            )
+        )  # fmt: skip
+        await session.commit()
+    async with browser(caseflow_app) as client:
+        token = await sign_in(client, "supervisor")
+        floor = await client.get("/floor")
+        assert floor.status_code == 200
+        assert f"Обращение {created['number']}" in floor.text and "550 mailbox" in floor.text
+        case = await client.get(f"/cases/{created['id']}")
+        assert 'data-email="failed"' in case.text  # the case lists its e-mails too
+        again = await client.post(
+            "/floor/emails/resend", data={"csrftoken": token, "message_id": message_id}
+        )
+        assert again.status_code == 200 and 'id="resent"' in again.text
+    (message,) = await mailbox.wait_for(to, seconds=15)
+    assert message["Message-ID"] == message_id
