@@ -27,7 +27,8 @@ from api.routes.customers import (
     get_customer,
     list_customers,
 )
-from api.routes.intake import IntakeIn, intake_check
+from api.routes.intake import IntakeIn, intake_check, representatives
+from api.routes.interactions import interactions
 from api.routes.requests import RequestIn, register_request
 from caseflow import access
 from caseflow.access import NotVisible
@@ -84,6 +85,7 @@ async def page_context(
 ) -> dict[str, Any]:
     customer = None
     open_requests: list[Any] = []
+    card: dict[str, Any] = {"representatives": [], "interactions": []}
     if customer_id:
         try:
             row = await access.customer(db, user, customer_id)
@@ -93,11 +95,18 @@ async def page_context(
             customer = await find_by_id(db, user, row.id)
             filters = RequestFilters(customer_id=row.id, states=tuple(sorted(OPEN_STATES)))
             open_requests = (await request_page(db, user, filters, limit=20, cursor=None)).items
+            people = await representatives(row.id, db, user)
+            history = await interactions(
+                customer_id=row.id, db=db, user=user, channel=None, since=None, until=None,
+                limit=15, cursor=None,
+            )  # fmt: skip
+            card = {"representatives": people, "interactions": history.items}
     code, topic = topic_or_default(app.topics, topic_code)
     return {
         "user": user,
         "customer": customer,
         "open_requests": open_requests,
+        **card,
         "topics": app.topics.topics,
         "topic_code": code,
         "topic": topic,
@@ -160,8 +169,10 @@ def body_of(form: FormData, topic_code: str, topic: Topic) -> dict[str, Any]:
         for name, value in form.multi_items()
         if name.startswith("field:") and isinstance(value, str) and value.strip()
     }
+    contact = str(form.get("contact_id") or "")
     return {
         "customer_id": str(form.get("customer_id") or ""),
+        "contact_id": int(contact) if contact.isdigit() else None,
         "topic": topic_code,
         "proofs": [str(p) for p in form.getlist("proofs")],
         "fields": fields,

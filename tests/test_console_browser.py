@@ -305,6 +305,10 @@ async def test_an_operator_finds_the_caller_and_registers_a_request_once(
     await found.click()
     await expect(operator.locator("#card-title")).to_have_text("ООО «Ромашка»")
     assert await flaws(operator) == []
+    # The card names who may call for the company, and with what authority.
+    await expect(operator.locator(".representatives")).to_contain_text("Мария Ивановна Соколова")
+    caller = "Мария Ивановна Соколова, главный бухгалтер"
+    await operator.get_by_label("Calling").select_option(label=caller)
     subject = f"Вопрос по тарифу {random.randrange(10**6)}"
     await operator.get_by_label("Subject").fill(subject)
     await operator.get_by_label("Description").fill("Клиент спрашивает о тарифах")
@@ -317,6 +321,8 @@ async def test_an_operator_finds_the_caller_and_registers_a_request_once(
     listed = await http.get("/api/v1/requests", params={"q": subject}, headers=tokens["supervisor"])
     mine = [r for r in listed.json()["items"] if r["subject"] == subject]
     assert len(mine) == 1 and mine[0]["assignee"] == assignee
+    # The caller was the representative: the customer's card now lists the request.
+    await expect(operator.locator(".customer-card")).to_contain_text(subject)
 
 
 async def test_an_unknown_caller_becomes_a_customer_in_place_and_never_twice(
