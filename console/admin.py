@@ -11,13 +11,12 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.deps import AppSettings, DbSession, Temporal
-from api.problems import Problem, from_validation
+from api.problems import Problem
 from api.routes.admin import (
     AbsenceIn,
     DryRunIn,
@@ -31,7 +30,7 @@ from api.routes.admin import (
 from caseflow.models import User
 from caseflow.routing import rules as routing
 from console.session import ConsoleUser
-from console.web import render, wants_block, zone_of
+from console.web import attempt, render, wants_block, zone_of
 
 router = APIRouter(include_in_schema=False)
 SKILL = re.compile(r"^\s*([\w-]+)\s*:\s*(\d)\s*$")
@@ -111,8 +110,8 @@ async def person(
     settings: AppSettings,
 ) -> Response:
     form = await request.form()
-    problem: Problem | None = None
-    try:
+
+    async def step() -> None:
         if what == "settings":
             patch = PersonPatch.model_validate(
                 {
@@ -132,10 +131,8 @@ async def person(
                 }
             )
             await add_absence(username, absence, db, user, temporal, settings)
-    except ValidationError as exc:
-        problem = from_validation(exc.errors())
-    except Problem as exc:
-        problem = exc
+
+    _, problem = await attempt(step)
     return await page(request, await admin_context(db, user, settings), problem, username)
 
 
@@ -150,8 +147,8 @@ async def rules(
     form = await request.form()
     name = str(form.get("file") or "")
     context = await admin_context(db, user, settings, name)
-    problem: Problem | None = None
-    try:
+
+    async def step() -> None:
         if what == "whatif":
             text = str(form.get("text") or "")
             context["text"] = text
@@ -159,8 +156,6 @@ async def rules(
             context["whatif"] = await dry_run(body, db, user, settings)
         else:
             context["reloaded"] = await reload_rules(db, user, settings)
-    except ValidationError as exc:
-        problem = from_validation(exc.errors())
-    except Problem as exc:
-        problem = exc
+
+    _, problem = await attempt(step)
     return await page(request, context, problem, "rules")

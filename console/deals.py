@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.deps import DbSession, State, Temporal
-from api.problems import Problem, from_validation
+from api.problems import Problem
 from api.routes.deal_tasks import ResultIn, task_action, tasks
 from api.routes.deals import AdvanceIn, BackIn, FieldsIn, act, list_deals, require_seller
 from caseflow import access
@@ -24,7 +23,7 @@ from caseflow.access import Kind
 from caseflow.models import Customer, User
 from console.i18n import N_
 from console.session import ConsoleUser
-from console.web import render, wants_block
+from console.web import attempt, render, wants_block
 
 router = APIRouter(include_in_schema=False)
 INTEGER = re.compile(r"^-?\d{1,15}$")
@@ -146,8 +145,8 @@ async def move(
     temporal: Temporal,
 ) -> Response:
     form = await request.form()
-    problem: Problem | None = None
-    try:
+
+    async def step() -> None:
         if move == "advance":
             data = AdvanceIn().model_dump()
             await act(db, user, temporal, deal_id, {"name": "advance", **data})
@@ -159,10 +158,8 @@ async def move(
         else:
             fields = FieldsIn(fields=fields_of(form)).fields
             await act(db, user, temporal, deal_id, {"name": "patch", "fields": fields})
-    except ValidationError as exc:
-        problem = from_validation(exc.errors())
-    except Problem as exc:
-        problem = exc
+
+    _, problem = await attempt(step)
     return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)
 
 
@@ -212,14 +209,12 @@ async def complete(
     temporal: Temporal,
 ) -> Response:
     form = await request.form()
-    problem: Problem | None = None
-    try:
+
+    async def step() -> None:
         result = ResultIn(result=str(form.get("result") or "") or None)
         await task_action(deal_id, task_id, "complete", db, user, temporal, result)
-    except ValidationError as exc:
-        problem = from_validation(exc.errors())
-    except Problem as exc:
-        problem = exc
+
+    _, problem = await attempt(step)
     if form.get("back") == "tasks":  # completed from the task list: the list again
         return await task_list(request, db, user, problem)
     return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)

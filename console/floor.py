@@ -10,19 +10,18 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.deps import DbSession, State, Temporal
-from api.problems import Problem, from_validation
+from api.problems import Problem
 from api.routes.admin import PersonPatch, update_user
 from api.routes.notifications import in_zone, resend
 from api.routes.supervisor import BulkReassign, ReassignResult, bulk_reassign, workload
 from api.routes.supervisor_sla import SlaStats, at_risk, breaches, stats
 from caseflow.models import User
 from console.session import ConsoleUser
-from console.web import render, span, wants_block, zone_of
+from console.web import attempt, render, span, wants_block, zone_of
 
 router = APIRouter(include_in_schema=False)
 SOON = timedelta(hours=1)
@@ -124,22 +123,19 @@ async def reassign(
     request: Request, db: DbSession, user: ConsoleUser, app: State, temporal: Temporal
 ) -> Response:
     form = await request.form()
-    results: list[ReassignResult] = []
-    problem: Problem | None = None
-    try:
+
+    async def step() -> list[ReassignResult]:
         body = BulkReassign(
             request_ids=[str(v) for v in form.getlist("request_ids")],
             assignee=str(form.get("assignee") or "") or None,
             queue=str(form.get("queue") or "") or None,
             reason=str(form.get("reason") or ""),
         )
-        results = await bulk_reassign(body, db, user, temporal)
-    except ValidationError as exc:
-        problem = from_validation(exc.errors())
-    except Problem as exc:
-        problem = exc
+        return await bulk_reassign(body, db, user, temporal)
+
+    results, problem = await attempt(step)
     context = await floor_context(db, user, app)
-    context["results"], context["problem"] = results, problem
+    context["results"], context["problem"] = results or [], problem
     return await answer(request, context, status=problem.status if problem else 200)
 
 
@@ -149,12 +145,8 @@ async def resend_email(
 ) -> Response:
     """A failed e-mail once more, as rendered (the API's own resend: a double click is one)."""
     form = await request.form()
-    problem: Problem | None = None
     message_id = str(form.get("message_id") or "")[:200]
-    try:
-        await resend(message_id, db, user, temporal, app)
-    except Problem as exc:
-        problem = exc
+    _, problem = await attempt(lambda: resend(message_id, db, user, temporal, app))
     context = await floor_context(db, user, app)
     context["problem"], context["resent"] = problem, None if problem else message_id
     return await answer(request, context, status=problem.status if problem else 200)
@@ -170,14 +162,12 @@ async def availability(
     temporal: Temporal,
 ) -> Response:
     form = await request.form()
-    problem: Problem | None = None
-    try:
+
+    async def step() -> None:
         patch = PersonPatch.model_validate({"availability": form.get("availability")})
         await update_user(username, patch, db, user, temporal)
-    except ValidationError as exc:
-        problem = from_validation(exc.errors())
-    except Problem as exc:
-        problem = exc
+
+    _, problem = await attempt(step)
     context = await floor_context(db, user, app)
     context["problem"] = problem
     return await answer(request, context, status=problem.status if problem else 200)

@@ -11,13 +11,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.deps import AppSettings, DbSession, State, Temporal
-from api.problems import Problem, from_validation
+from api.problems import Problem
 from api.request_reads import RequestFilters, request_page
 from api.request_views import RequestOut
 from api.routes.customers import (
@@ -35,7 +34,7 @@ from caseflow.access import NotVisible
 from caseflow.requests.lifecycle import OPEN_STATES
 from caseflow.requests.topics import Topic, TopicBook
 from console.session import ConsoleUser
-from console.web import render, wants_block
+from console.web import attempt, render, wants_block
 
 router = APIRouter(include_in_schema=False)
 PHONE_LIKE = re.compile(r"^[\d\s()+\-.]{7,}$")
@@ -188,8 +187,7 @@ async def new_customer(request: Request, db: DbSession, user: ConsoleUser) -> Re
         value = form.get(name)
         return value.strip() or None if isinstance(value, str) else None
 
-    problem: Problem | None = None
-    try:
+    async def step() -> Response:
         body = CustomerIn.model_validate(
             {
                 "kind": text("kind") or "person",
@@ -206,10 +204,11 @@ async def new_customer(request: Request, db: DbSession, user: ConsoleUser) -> Re
         created = CustomerOut.model_validate_json(bytes(answer.body))
         target = f"/intake?customer_id={created.id}"
         return Response(status_code=204, headers={"HX-Redirect": target})
-    except ValidationError as exc:
-        problem = from_validation(exc.errors())
-    except Problem as exc:
-        problem = exc
+
+    created, problem = await attempt(step)
+    if created is not None:
+        return created
+    assert problem is not None
     context = {"user": user, "problem": problem, "form": form, "key": text("key")}
     return render(request, "intake.html", context, block="new_customer", status=problem.status)
 
@@ -231,7 +230,8 @@ async def intake_step(
     context["proved"] = [str(p) for p in form.getlist("proofs")]
     context["key"] = str(form.get("key") or context["key"])[:64]
     body = body_of(form, code, topic)
-    try:
+
+    async def run() -> None:
         if step == "check":
             context["check"] = await intake_check(IntakeIn.model_validate(body), db, user, app)
         else:
@@ -255,10 +255,8 @@ async def intake_step(
             fresh = await page_context(db, user, app, body["customer_id"], code)
             context.update(open_requests=fresh["open_requests"], key=fresh["key"], form={})
             context["proved"] = []
-    except ValidationError as exc:
-        context["problem"] = from_validation(exc.errors())
-    except Problem as exc:
-        context["problem"] = exc
+
+    _, context["problem"] = await attempt(run)
     status = context["problem"].status if context["problem"] else 200
     block = "intake" if wants_block(request) else None
     return render(request, "intake.html", context, block=block, status=status)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from jinja2_fragments.fastapi import Jinja2Blocks
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.problems import Problem, from_validation
 from caseflow.models import User
 from caseflow.platform.settings import get_settings
 from console.i18n import LANGUAGES, language_of, translator
@@ -85,3 +88,17 @@ def render(
 def wants_block(request: Request) -> bool:
     """An htmx request that is not a full navigation (boosted links get whole pages)."""
     return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+
+
+T = TypeVar("T")
+
+
+async def attempt(step: Callable[[], Awaitable[T]]) -> tuple[T | None, Problem | None]:
+    """One of the API's own steps; its refusal (a Problem, or a body model's ValidationError
+    as the API's 422) is returned, to be shown on the page in place, never raised."""
+    try:
+        return await step(), None
+    except ValidationError as exc:
+        return None, from_validation(exc.errors())
+    except Problem as exc:
+        return None, exc
