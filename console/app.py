@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from caseflow.platform.settings import Settings
 from caseflow.requests import snippets
 from console import admin, deals, floor, intake, live, pages, session
+from console.feed import ChangeFeed
 from console.web import STATIC
 
 SESSION_COOKIE = "caseflow_session"
@@ -82,6 +83,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     # Canned answers are checked now: a broken file stops the start with file, line, reason.
     app.state.snippets = snippets.load(settings.routing_rules_dir / "snippets" / "snippets.yaml")
+    app.state.console_feed = ChangeFeed.for_database(settings.database_url)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     session.install(app)
     app.include_router(session.router)

@@ -5,14 +5,14 @@ A case page also says who else has it open (Zammad's collision detection): each 
 refreshes its row in `case_viewers` while its stream runs.
 
 Both read the read model's projection, which every workflow step writes before it answers:
-the request's `last_seq`, and the newest event's id. (Polling each second on SQLite and
-PostgreSQL alike; PostgreSQL's LISTEN/NOTIFY would spare the polls.)
+the request's `last_seq`, and the newest event's id. On PostgreSQL they look when the
+change feed (`console/feed.py`, LISTEN/NOTIFY) wakes them; on SQLite every second.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -31,34 +31,39 @@ from caseflow import access
 from caseflow.models import Request as RequestRow
 from caseflow.models import RequestEvent
 from caseflow.requests import presence
+from console.feed import FALLBACK, ChangeFeed, wake
 from console.session import ConsoleUser
 
 router = APIRouter(include_in_schema=False)
-EVERY = 1.0  # seconds between two looks at the read model
 PING = 15  # seconds between keep-alive comments (proxies close silent streams)
-PRESENCE_EVERY = 5  # looks between two "I am here" of an open case page
+EVERY = 1.0  # seconds between two looks at the read model when nothing announces changes
+PRESENCE_EVERY = 5.0  # seconds between two "I am here" of an open case page
 
 
 async def changes(
     request: Request,
     sessions: async_sessionmaker[AsyncSession],
+    feed: ChangeFeed,
     mark: Callable[[AsyncSession], Awaitable[Any]],
 ) -> AsyncIterator[dict[str, str]]:
     """A `changed` event each time `mark` reads something new; ends when the browser goes."""
-    async with sessions() as session:
-        last = await mark(session)
-    while not await request.is_disconnected():
-        await asyncio.sleep(EVERY)
+    async with feed.watch() as woken:
         async with sessions() as session:
-            now = await mark(session)
-        if now != last:
-            last = now
-            yield {"event": "changed", "data": str(now)}
+            last = await mark(session)
+        again = False  # a step's SLA ledger is written just after it and moves no mark
+        while not await request.is_disconnected():
+            told = await wake(woken, FALLBACK if feed.live else EVERY)
+            async with sessions() as session:
+                now = await mark(session)
+            if told or again or now != last:
+                again, last = now != last, now  # after a new step, one look more
+                yield {"event": "changed", "data": str(now)}
 
 
 async def case_changes(
     request: Request,
     sessions: async_sessionmaker[AsyncSession],
+    feed: ChangeFeed,
     request_id: str,
     username: str,
 ) -> AsyncIterator[dict[str, str]]:
@@ -66,31 +71,32 @@ async def case_changes(
     have it open change. This page counts as open while the stream runs."""
     version: Any = None
     people: list[str] | None = None
-    turn = 0
+    due = 0.0  # when this page next says "I am here"
+    told = False  # the feed said this request changed (its step or its SLA ledger)
     try:
-        while not await request.is_disconnected():
-            now = datetime.now(UTC)
-            async with sessions() as session:
-                seen = await session.scalar(
-                    select(RequestRow.last_seq).where(RequestRow.id == request_id)
-                )
-                if turn % PRESENCE_EVERY == 0:
-                    try:
-                        await presence.here(session, request_id, username, now)
-                        await session.commit()
-                    except IntegrityError:  # the same person's other tab, this very moment
-                        await session.rollback()
-                    others = await presence.others(session, request_id, username, now)
-                else:
+        async with feed.watch(request_id) as woken:
+            while not await request.is_disconnected():
+                now = datetime.now(UTC)
+                async with sessions() as session:
+                    seen = await session.scalar(
+                        select(RequestRow.last_seq).where(RequestRow.id == request_id)
+                    )
                     others = people or []
-            if version is not None and seen != version:
-                yield {"event": "changed", "data": str(seen)}
-            version = seen
-            if others != people:
-                people = others
-                yield {"event": "presence", "data": str(presence_line(others))}
-            turn += 1
-            await asyncio.sleep(EVERY)
+                    if time.monotonic() >= due:
+                        due = time.monotonic() + PRESENCE_EVERY
+                        try:
+                            await presence.here(session, request_id, username, now)
+                            await session.commit()
+                        except IntegrityError:  # the same person's other tab, this moment
+                            await session.rollback()
+                        others = await presence.others(session, request_id, username, now)
+                if version is not None and (told or seen != version):
+                    yield {"event": "changed", "data": str(seen)}
+                version = seen
+                if others != people:
+                    people = others
+                    yield {"event": "presence", "data": str(presence_line(others))}
+                told = await wake(woken, PRESENCE_EVERY if feed.live else EVERY)
     finally:
         # The stream is being cancelled: shielded, or the cleanup would be cancelled too.
         with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
@@ -115,7 +121,8 @@ async def case_live(
 ) -> EventSourceResponse:
     row = await access.request(db, user, request_id)  # not visible: 404, no stream
     await db.close()  # the stream holds no connection between looks
-    stream = case_changes(request, app.sessions, row.id, user.username)
+    feed: ChangeFeed = request.app.state.console_feed
+    stream = case_changes(request, app.sessions, feed, row.id, user.username)
     return EventSourceResponse(stream, ping=PING)
 
 
@@ -128,4 +135,5 @@ async def queue_live(
     async def newest(session: AsyncSession) -> Any:
         return await session.scalar(select(func.max(RequestEvent.id)))
 
-    return EventSourceResponse(changes(request, app.sessions, newest), ping=PING)
+    feed: ChangeFeed = request.app.state.console_feed
+    return EventSourceResponse(changes(request, app.sessions, feed, newest), ping=PING)

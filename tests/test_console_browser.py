@@ -131,7 +131,8 @@ async def test_a_case_moves_in_one_browser_and_shows_in_another(
     await expect(supervisor.locator("#presence")).to_contain_text(holder_name, timeout=LIVE)
     await agent.screenshot(path=shots(tmp_path) / "case.png", full_page=True)
 
-    await agent.locator('button[data-action="start"]').click()
+    async with agent.expect_response(lambda r: r.url.endswith("/actions/start")):
+        await agent.locator('button[data-action="start"]').click()
     await expect(agent.locator("#state")).to_have_text("in_progress")
     # The supervisor's page changes by itself, and says so.
     await expect(supervisor.locator("#state")).to_have_text("in_progress", timeout=LIVE)
@@ -233,6 +234,7 @@ async def test_a_supervisor_sees_a_breach_come_and_reassigns_it(
     await supervisor.get_by_role("button", name="Show").click()
     await expect(supervisor.locator('figure[data-chart="met"] svg')).to_contain_text("hotline")
     await supervisor.screenshot(path=shots(tmp_path) / "floor-charts.png", full_page=True)
+    assert await flaws(supervisor) == []
 
 
 async def test_a_refused_stage_move_lists_what_is_missing_then_succeeds(
@@ -362,7 +364,8 @@ async def test_a_case_is_worked_from_the_keyboard(
     await expect(shortcuts).to_contain_text("take the case")
     await agent.keyboard.press("Escape")
     await expect(shortcuts).to_be_hidden()
-    await agent.keyboard.press("s")  # start
+    async with agent.expect_response(lambda r: r.url.endswith("/actions/start")):
+        await agent.keyboard.press("s")  # start: the page takes the answer before going on
     await expect(agent.locator("#state")).to_have_text("in_progress")
     await agent.keyboard.press("c")  # the comment form opens with the focus in it
     await agent.keyboard.type("::thanks")  # a canned answer, filled in for this case
@@ -373,8 +376,12 @@ async def test_a_case_is_worked_from_the_keyboard(
     )
     await agent.keyboard.press("Tab")  # "Visible to the customer"
     await agent.keyboard.press("Tab")  # the form's button
-    await agent.keyboard.press("Enter")
+    async with agent.expect_response(lambda r: r.url.endswith("/actions/comment")):
+        await agent.keyboard.press("Enter")
     await expect(agent.locator("#timeline")).to_contain_text("Спасибо за обращение")
+    # The answer to the comment is in (the live refresh may show it first): the page's
+    # forms are the new ones, closed.
+    await expect(agent.locator('details[data-form="comment"]')).not_to_have_attribute("open", "")
     await agent.keyboard.press("r")  # resolve: its form, focused
     await agent.keyboard.type("Ответили на вопрос")
     await agent.keyboard.press("Tab")

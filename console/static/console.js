@@ -16,7 +16,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // while requests are selected or a field of the bulk form has the focus, and not while
   // the outcome of their last step is shown (its Done button refreshes it).
   document.body.addEventListener("htmx:confirm", (e) => {
-    if (e.detail.elt.id !== "floor") return;
+    if (e.detail.elt.id !== "floor-live") return;
     const busy = document.querySelector("#bulk input:checked, #bulk :focus, #results, #problem");
     if (busy) e.preventDefault();
   });
