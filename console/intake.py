@@ -95,11 +95,7 @@ async def page_context(
             filters = RequestFilters(customer_id=row.id, states=tuple(sorted(OPEN_STATES)))
             open_requests = (await request_page(db, user, filters, limit=20, cursor=None)).items
             people = await representatives(row.id, db, user)
-            history = await interactions(
-                customer_id=row.id, db=db, user=user, channel=None, since=None, until=None,
-                limit=15, cursor=None,
-            )  # fmt: skip
-            card = {"representatives": people, "interactions": history.items}
+            card = {"representatives": people, "interactions": []}
     code, topic = topic_or_default(app.topics, topic_code)
     return {
         "user": user,
@@ -138,6 +134,23 @@ async def intake_page(
     context = await page_context(db, user, app, customer_id, topic)
     block = "intake" if wants_block(request) else None
     return render(request, "intake.html", context, block=block)
+
+
+@router.get("/intake/history")
+async def history(
+    request: Request,
+    db: DbSession,
+    user: ConsoleUser,
+    customer_id: Annotated[str, Query(max_length=64)],
+) -> Response:
+    """The card's interaction history, fetched after the card shows: for a customer with a
+    long history the timeline query is the slowest part, and the operator is on the phone."""
+    found = await interactions(
+        customer_id=customer_id, db=db, user=user, channel=None, since=None, until=None,
+        limit=15, cursor=None,
+    )  # fmt: skip
+    context = {"user": user, "interactions": found.items, "loaded": True}
+    return render(request, "intake.html", context, block="history")
 
 
 @router.get("/intake/find")

@@ -311,6 +311,7 @@ async def test_an_operator_finds_the_caller_and_registers_a_request_once(
     assert await flaws(operator) == []
     # The card names who may call for the company, and with what authority.
     await expect(operator.locator(".representatives")).to_contain_text("Мария Ивановна Соколова")
+    await expect(operator.locator("ol.interactions")).to_be_visible()  # fetched after the card
     caller = "Мария Ивановна Соколова, главный бухгалтер"
     await operator.get_by_label("Calling").select_option(label=caller)
     subject = f"Вопрос по тарифу {random.randrange(10**6)}"
