@@ -125,8 +125,17 @@ async def queue(
 
 
 async def case_context(
-    db: DbSession, user: User, temporal: Any, app: Any, request_id: str, book: SnippetBook
+    db: DbSession,
+    user: User,
+    temporal: Any,
+    app: Any,
+    request_id: str,
+    book: SnippetBook,
+    *,
+    actions: bool = True,
 ) -> dict[str, Any]:
+    """What the case page shows; `actions=False` for the live block alone (it is fetched on
+    every change and shows no forms, canned answers or next case)."""
     view = await request_now(db, user, temporal, app.calendars, request_id)
     events = await event_page(db, user, request_id, limit=200, cursor=None)
     emails = await of_request(request_id=request_id, db=db, user=user, limit=50, cursor=None)
@@ -134,13 +143,17 @@ async def case_context(
         customer: Customer | None = await access.customer(db, user, view.customer_id)
     except NotVisible:
         customer = None
-    forms = {name: fields_of(name) for name in view.allowed_actions if name in BODIES}
-    addressed = (customer.address_name or customer.name) if customer is not None else ""
-    filled = {"customer": addressed, "number": view.number or "", "subject": view.subject}
-    locale = customer.locale if customer is not None else "ru"
-    canned = book.for_case(view.topic, locale, filled | {"agent": user.full_name})
-    mine = await request_page(db, user, VIEWS[0].filters(user), limit=2, cursor=None)
-    following = next((r for r in mine.items if r.id != view.id), None)
+    forms: dict[str, Any] = {}
+    canned: dict[str, str] = {}
+    following = None
+    if actions:
+        forms = {name: fields_of(name) for name in view.allowed_actions if name in BODIES}
+        addressed = (customer.address_name or customer.name) if customer is not None else ""
+        filled = {"customer": addressed, "number": view.number or "", "subject": view.subject}
+        locale = customer.locale if customer is not None else "ru"
+        canned = book.for_case(view.topic, locale, filled | {"agent": user.full_name})
+        mine = await request_page(db, user, VIEWS[0].filters(user), limit=2, cursor=None)
+        following = next((r for r in mine.items if r.id != view.id), None)
     return {
         "user": user,
         "case": view,
@@ -177,7 +190,10 @@ async def case_page(
     seen: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     try:
-        context = await case_context(db, user, temporal, app, request_id, snippets_of(request))
+        live_only = part == "live" and wants_block(request)
+        context = await case_context(
+            db, user, temporal, app, request_id, snippets_of(request), actions=not live_only
+        )
     except NotVisible:
         return render(request, "missing.html", {"user": user}, status=404)
     context["seen"] = context["case"].last_seq if seen is None else seen
