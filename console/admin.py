@@ -21,10 +21,13 @@ from api.routes.admin import (
     AbsenceIn,
     DryRunIn,
     PersonPatch,
+    TeamIn,
     add_absence,
     dry_run,
+    list_teams,
     list_users,
     reload_rules,
+    save_team,
     update_user,
 )
 from caseflow.models import User
@@ -41,11 +44,13 @@ async def admin_context(
     db: DbSession, user: User, settings: Any, chosen: str | None = None
 ) -> dict[str, Any]:
     people = await list_users(db=db, user=user, limit=200, cursor=None)
+    teams = await list_teams(db=db, user=user, limit=200, cursor=None)
     files = routing.read_texts(settings.routing_rules_dir)
     name = chosen if chosen in files else next(iter(files), "")
     return {
         "user": user,
         "people": people.items,
+        "teams": teams.items,
         "files": files,
         "file": name,
         "text": files.get(name, ""),
@@ -113,13 +118,14 @@ async def person(
 
     async def step() -> None:
         if what == "settings":
-            patch = PersonPatch.model_validate(
-                {
-                    "availability": form.get("availability"),
-                    "capacity": form.get("capacity"),
-                    "skills": skills_of(str(form.get("skills") or "")),
-                }
-            )
+            changes = {
+                "availability": form.get("availability"),
+                "capacity": form.get("capacity"),
+                "skills": skills_of(str(form.get("skills") or "")),
+            }
+            if "team" in form and form.get("team") != form.get("team_was"):  # an admin's move
+                changes["team"] = form.get("team") or None
+            patch = PersonPatch.model_validate(changes)
             await update_user(username, patch, db, user, temporal)
         else:
             zone = zone_of(user)
@@ -134,6 +140,30 @@ async def person(
 
     _, problem = await attempt(step)
     return await page(request, await admin_context(db, user, settings), problem, username)
+
+
+@router.post("/admin/teams")
+async def team(
+    request: Request, db: DbSession, user: ConsoleUser, settings: AppSettings
+) -> Response:
+    """A team (a queue) created or changed: the admin API's `save_team`."""
+    form = await request.form()
+    code = str(form.get("code") or "").strip()
+
+    async def step() -> None:
+        body = TeamIn.model_validate(
+            {
+                "code": code,
+                "name": str(form.get("name") or "").strip(),
+                "line": form.get("line"),
+                "region": str(form.get("region") or "").strip() or None,
+                "requeue_when_away": form.get("requeue_when_away") == "on",
+            }
+        )
+        await save_team(code, body, db, user)
+
+    _, problem = await attempt(step)
+    return await page(request, await admin_context(db, user, settings), problem, "teams")
 
 
 @router.post("/admin/rules/{what}")

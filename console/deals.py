@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sse_starlette import EventSourceResponse
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,11 +19,22 @@ from starlette.responses import Response
 from api.deps import DbSession, State, Temporal
 from api.problems import Problem
 from api.routes.deal_tasks import ResultIn, task_action, tasks
-from api.routes.deals import AdvanceIn, BackIn, FieldsIn, act, list_deals, require_seller
+from api.routes.deals import (
+    AdvanceIn,
+    BackIn,
+    FieldsIn,
+    ReasonIn,
+    act,
+    list_deals,
+    require_seller,
+)
 from caseflow import access
 from caseflow.access import Kind
-from caseflow.models import Customer, User
+from caseflow.models import Customer, Deal, User
+from console.deal import page as show_deal
+from console.feed import ANY_DEAL, ChangeFeed
 from console.i18n import N_
+from console.live import PING, changes
 from console.session import ConsoleUser
 from console.web import attempt, render, wants_block
 
@@ -116,6 +129,20 @@ async def deals_board(
     return await board(request, db, user, app, pipeline)
 
 
+@router.get("/deals/live")
+async def board_live(
+    request: Request, db: DbSession, user: ConsoleUser, app: State
+) -> EventSourceResponse:
+    require_seller(user)
+    await db.close()
+
+    async def newest(session: AsyncSession) -> Any:
+        return await session.scalar(select(func.max(Deal.updated_at)))
+
+    feed: ChangeFeed = request.app.state.console_feed
+    return EventSourceResponse(changes(request, app.sessions, feed, newest, ANY_DEAL), ping=PING)
+
+
 def scalar(text: str) -> int | float | str:
     """What a person typed: a whole number, a decimal one, or words."""
     if INTEGER.match(text):
@@ -138,7 +165,7 @@ def fields_of(form: FormData) -> dict[str, Any]:
 async def move(
     request: Request,
     deal_id: DealId,
-    move: Annotated[str, Path(pattern="^(advance|back|fields)$")],
+    move: Annotated[str, Path(pattern="^(advance|back|fields|win|lose)$")],
     db: DbSession,
     user: ConsoleUser,
     app: State,
@@ -155,11 +182,24 @@ async def move(
                 to_stage=str(form.get("to_stage") or ""), reason=str(form.get("reason") or "")
             )
             await act(db, user, temporal, deal_id, {"name": "back", **body.model_dump()})
+        elif move in ("win", "lose"):
+            closing = ReasonIn(reason=str(form.get("reason") or "") or None)
+            await act(db, user, temporal, deal_id, {"name": move, **closing.model_dump()})
         else:
             fields = FieldsIn(fields=fields_of(form)).fields
             await act(db, user, temporal, deal_id, {"name": "patch", "fields": fields})
 
     _, problem = await attempt(step)
+    return await answer(request, form, db, user, app, problem, deal_id)
+
+
+async def answer(
+    request: Request, form: FormData, db: DbSession, user: User, app: Any,
+    problem: Problem | None, deal_id: str,
+) -> Response:  # fmt: skip
+    """The page the step was taken on, as it is now: the deal's own page or the board."""
+    if form.get("back") == "deal":
+        return await show_deal(request, db, user, app, deal_id, problem)
     return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)
 
 
@@ -217,4 +257,4 @@ async def complete(
     _, problem = await attempt(step)
     if form.get("back") == "tasks":  # completed from the task list: the list again
         return await task_list(request, db, user, problem)
-    return await board(request, db, user, app, str(form.get("pipeline") or ""), problem, deal_id)
+    return await answer(request, form, db, user, app, problem, deal_id)

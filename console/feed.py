@@ -1,7 +1,9 @@
-"""Changes of requests as they happen: one PostgreSQL `LISTEN caseflow_requests` connection
-per process while anyone watches (migration 0016 announces every recorded step), waking the
-watchers of that request and of every request. Without PostgreSQL (SQLite), or while the
-connection is down, watchers wake on their own every few seconds and look for themselves.
+"""Changes of requests and deals as they happen: one PostgreSQL `LISTEN caseflow_requests`
+connection per process while anyone watches (migration 0016 announces every recorded step of
+a request with its id, migration 0017 every change of a deal as `deal:<id>`), waking the
+watchers of that request or deal, of every request (`None`) or of every deal (`ANY_DEAL`).
+Without PostgreSQL (SQLite), or while the connection is down, watchers wake on their own
+every few seconds and look for themselves.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import AsyncIterator
 import psycopg
 
 CHANNEL = "caseflow_requests"
+DEAL = "deal:"
+ANY_DEAL = "deal:*"
 FALLBACK = 5.0  # seconds a watcher waits for a wake-up before it looks anyway
 log = logging.getLogger(__name__)
 
@@ -35,10 +39,11 @@ class ChangeFeed:
         return self.conninfo is not None
 
     @contextlib.asynccontextmanager
-    async def watch(self, request_id: str | None = None) -> AsyncIterator[asyncio.Event]:
-        """An event set when `request_id` (None: any request) changes; clear it after use."""
+    async def watch(self, topic: str | None = None) -> AsyncIterator[asyncio.Event]:
+        """An event set when `topic` changes — a request's id, `deal:<id>`, None for any
+        request, `ANY_DEAL` for any deal; clear it after use."""
         woken = asyncio.Event()
-        self.watchers[woken] = request_id
+        self.watchers[woken] = topic
         if self.live and (self.task is None or self.task.done()):
             self.task = asyncio.create_task(self._listen())
         try:
@@ -59,11 +64,19 @@ class ChangeFeed:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     async for notice in conn.notifies():
                         for woken, wanted in list(self.watchers.items()):
-                            if wanted is None or wanted == notice.payload:
+                            if concerns(wanted, notice.payload):
                                 woken.set()
             except (psycopg.Error, OSError) as exc:  # down: watchers look by themselves
                 log.warning("change feed: %s; listening again in %s s", exc, FALLBACK)
                 await asyncio.sleep(FALLBACK)
+
+
+def concerns(wanted: str | None, payload: str) -> bool:
+    """Whether a watcher of `wanted` hears an announcement of `payload`."""
+    deal = payload.startswith(DEAL)
+    if wanted is None:
+        return not deal
+    return wanted == payload or (wanted == ANY_DEAL and deal)
 
 
 async def wake(woken: asyncio.Event, within: float) -> bool:

@@ -26,7 +26,8 @@ def N_(message: str) -> str:
 
 
 def catalog(language: str) -> dict[str, str]:
-    """msgid → msgstr of a language's catalog (English has none: messages are English)."""
+    """msgid → msgstr of a language's catalog (English: only the words for codes such as
+    `in_progress`; its other messages are English as written)."""
     path = HERE / "locale" / f"{language}.po"
     if not path.exists():
         return {}

@@ -45,9 +45,11 @@ async def changes(
     sessions: async_sessionmaker[AsyncSession],
     feed: ChangeFeed,
     mark: Callable[[AsyncSession], Awaitable[Any]],
+    topic: str | None = None,
 ) -> AsyncIterator[dict[str, str]]:
-    """A `changed` event each time `mark` reads something new; ends when the browser goes."""
-    async with feed.watch() as woken:
+    """A `changed` event each time `mark` reads something new or the feed announces `topic`
+    (see `ChangeFeed.watch`); ends when the browser goes."""
+    async with feed.watch(topic) as woken:
         async with sessions() as session:
             last = await mark(session)
         again = False  # a step's SLA ledger is written just after it and moves no mark

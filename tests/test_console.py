@@ -14,6 +14,7 @@ from api.app import create_app
 from caseflow.models import Notification
 from tests.conftest import TICKETING
 from tests.console_client import browser, csrf_of, sign_in
+from tests.test_deals_api import company_of, new_deal
 from tests.test_supervisor import new_request
 
 
@@ -83,6 +84,28 @@ async def test_another_teams_case_is_not_reachable_by_url(caseflow_app, http, to
         assert created["number"] not in page.text and created["subject"] not in page.text
         live = await client.get(f"/cases/{created['id']}/live")
         assert live.status_code == 404
+
+
+async def test_another_managers_deal_is_not_reachable_by_url(caseflow_app, http, tokens) -> None:
+    customer = await company_of(http, tokens)
+    deal = (await new_deal(http, tokens, customer)).json()
+    async with browser(caseflow_app) as client:
+        await sign_in(client, "manager-b")
+        for url in (f"/deals/{deal['id']}", f"/deals/{deal['id']}/live"):
+            page = await client.get(url)
+            assert page.status_code == 404, url
+            assert deal["title"] not in page.text
+        token = csrf_of(await client.get("/deals/board"))
+        moved = await client.post(
+            f"/deals/{deal['id']}/win", data={"csrftoken": token, "back": "deal"}
+        )
+        assert moved.status_code == 404
+    async with browser(caseflow_app) as client:
+        await sign_in(client, "manager")
+        page = await client.get(f"/deals/{deal['id']}")
+        assert page.status_code == 200 and deal["title"] in page.text
+    now = await http.get(f"/api/v1/deals/{deal['id']}", headers=tokens["manager"])
+    assert now.json()["status"] == "open"
 
 
 async def test_an_action_on_a_stale_page_is_refused_with_what_changed(
@@ -193,3 +216,33 @@ async def test_a_supervisor_sees_a_failed_email_and_sends_it_again(
         assert again.status_code == 200 and 'id="resent"' in again.text
     (message,) = await mailbox.wait_for(to, seconds=15)
     assert message["Message-ID"] == message_id
+
+
+async def test_a_team_with_a_bad_code_is_refused_naming_the_field(
+    caseflow_app, http, tokens
+) -> None:
+    async with browser(caseflow_app) as client:
+        await sign_in(client, "admin")
+        token = csrf_of(await client.get("/admin"))
+        answer = await client.post(
+            "/admin/teams",
+            data={"csrftoken": token, "code": "Bad Code!", "name": "x", "line": "L2"},
+        )
+        assert answer.status_code == 422
+        assert 'id="teams-problem"' in answer.text and "code" in answer.text
+        supervisor = await team_saved_by(caseflow_app, "supervisor")
+        assert supervisor == 403
+    teams = await http.get("/api/v1/admin/teams?limit=100", headers=tokens["admin"])
+    assert "Bad Code!" not in {t["code"] for t in teams.json()["items"]}
+
+
+async def team_saved_by(app, username: str) -> int:
+    """What a team saved by this person gets: a supervisor may list teams, not change them."""
+    async with browser(app) as client:
+        await sign_in(client, username)
+        token = csrf_of(await client.get("/admin"))
+        answer = await client.post(
+            "/admin/teams",
+            data={"csrftoken": token, "code": "l2-support", "name": "taken over", "line": "L2"},
+        )
+        return answer.status_code

@@ -133,9 +133,9 @@ async def test_a_case_moves_in_one_browser_and_shows_in_another(
 
     async with agent.expect_response(lambda r: r.url.endswith("/actions/start")):
         await agent.locator('button[data-action="start"]').click()
-    await expect(agent.locator("#state")).to_have_text("in_progress")
+    await expect(agent.locator("#state")).to_have_text("in progress")
     # The supervisor's page changes by itself, and says so.
-    await expect(supervisor.locator("#state")).to_have_text("in_progress", timeout=LIVE)
+    await expect(supervisor.locator("#state")).to_have_text("in progress", timeout=LIVE)
     await expect(supervisor.get_by_text("changed since you opened it")).to_be_visible()
 
     # Their action forms are of the old version: a comment is refused, with what changed.
@@ -369,7 +369,7 @@ async def test_a_case_is_worked_from_the_keyboard(
     await expect(shortcuts).to_be_hidden()
     async with agent.expect_response(lambda r: r.url.endswith("/actions/start")):
         await agent.keyboard.press("s")  # start: the page takes the answer before going on
-    await expect(agent.locator("#state")).to_have_text("in_progress")
+    await expect(agent.locator("#state")).to_have_text("in progress")
     await agent.keyboard.press("c")  # the comment form opens with the focus in it
     await agent.keyboard.type("::thanks")  # a canned answer, filled in for this case
     await agent.keyboard.press("Tab")
@@ -427,3 +427,94 @@ async def test_an_admin_sets_people_and_tries_a_rule_change(
     await admin.screenshot(path=shots(tmp_path) / "admin.png", full_page=True)
     await admin.get_by_role("button", name="Make the files on disk live").click()
     await expect(admin.locator("#reloaded")).to_contain_text("Live: version")
+
+
+async def test_an_admin_adds_a_team_renames_it_and_moves_a_person_there(
+    console_url, chromium, http, tokens
+) -> None:
+    code = f"l2-new-{random.randrange(10**6)}"
+    admin = await signed_in(chromium, console_url, "admin")
+    await admin.goto("/admin")
+    new = admin.locator('tr[data-team="new"]')
+    await new.get_by_label("New team").fill("Bad Code!")
+    await new.get_by_label("name of new").fill("Вторая линия, новая")
+    await new.get_by_role("button", name="Add").click()  # the browser holds it: not a code
+    assert await new.get_by_label("New team").evaluate("el => el.validity.patternMismatch")
+    await new.get_by_label("New team").fill(code)
+    await new.get_by_label("name of new").fill("Вторая линия, новая")
+    await new.get_by_label("line of new").select_option("L2")
+    await new.get_by_role("button", name="Add").click()
+    row = admin.locator(f'tr[data-team="{code}"]')
+    await expect(row.get_by_label(f"name of {code}")).to_have_value("Вторая линия, новая")
+    await row.get_by_label(f"name of {code}").fill("Вторая линия, Северо-Запад")
+    await row.get_by_label(f"region of {code}").fill("RU-SPE")
+    async with admin.expect_response("**/admin/teams"):
+        await row.get_by_role("button", name="Save").click()
+    teams = await http.get("/api/v1/admin/teams?limit=100", headers=tokens["admin"])
+    saved = next(t for t in teams.json()["items"] if t["code"] == code)
+    assert saved == {
+        "code": code, "name": "Вторая линия, Северо-Запад", "line": "L2", "region": "RU-SPE",
+        "requeue_when_away": False,
+    }  # fmt: skip
+
+    person = admin.locator('tr[data-person="agent2-away"]')
+    was = await person.get_by_label("team of agent2-away").input_value()
+    await person.get_by_label("team of agent2-away").select_option(code)
+    async with admin.expect_response("**/admin/people/agent2-away/settings"):
+        await person.get_by_role("button", name="Save").click()
+    people = await http.get("/api/v1/admin/users?limit=200", headers=tokens["admin"])
+    assert next(p for p in people.json()["items"] if p["username"] == "agent2-away")["team"] == code
+    person = admin.locator('tr[data-person="agent2-away"]')
+    await person.get_by_label("team of agent2-away").select_option(was)
+    await person.get_by_role("button", name="Save").click()
+    await expect(person.get_by_label("team of agent2-away")).to_have_value(was)
+    assert await flaws(admin) == []
+
+
+async def test_a_deal_page_checks_off_the_stage_live_and_moves_on(
+    console_url, chromium, http, tokens, tmp_path
+) -> None:
+    """The manager's deal page: what leaving the stage asks for, checked off as it is done —
+    here by the supervisor through the API, shown without a reload — fields filled in place,
+    the task completed there, the move, and every change in the history."""
+    customer = await company_of(http, tokens)
+    deal = (await new_deal(http, tokens, customer)).json()
+    task = deal["tasks"][0]
+    manager = await signed_in(chromium, console_url, "manager")
+    await manager.goto("/deals/board?pipeline=b2b")
+    await manager.locator(f"#deal-{deal['id']}").get_by_role("link", name=deal["title"]).click()
+    await expect(manager).to_have_url(f"{console_url}/deals/{deal['id']}")
+    assert await flaws(manager) == []
+    checklist = manager.locator("#checklist li")
+    await expect(checklist).to_have_count(3)  # budget, decision_maker, the first call
+    await expect(manager.locator('#checklist li[data-done="false"]')).to_have_count(3)
+
+    patched = await http.patch(
+        f"/api/v1/deals/{deal['id']}", json={"fields": {"budget": 750000}},
+        headers=tokens["supervisor"],
+    )  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    budget = manager.locator("#checklist li", has_text="budget")
+    await expect(budget).to_have_attribute("data-done", "true", timeout=LIVE)
+    await expect(manager.locator("#field-budget")).to_have_value("750000")
+
+    await manager.get_by_label("decision_maker", exact=True).fill("Финансовый директор")
+    await manager.get_by_role("button", name="Save decision_maker").click()
+    maker = manager.locator("#checklist li", has_text="decision_maker")
+    await expect(maker).to_have_attribute("data-done", "true")
+    await manager.get_by_role("button", name="Advance →").click()  # the call is not done yet
+    await expect(manager.locator("#problem .missing")).to_contain_text(task["title"])
+    await (
+        manager.locator(f'li[data-task="{task["id"]}"]')
+        .get_by_role("button", name="Complete")
+        .click()
+    )
+    await expect(manager.locator('#checklist li[data-done="false"]')).to_have_count(0)
+    await manager.screenshot(path=shots(tmp_path) / "deal.png", full_page=True)
+    await manager.get_by_role("button", name="Advance →").click()
+    await expect(manager.locator("#deal-stage")).to_have_attribute("data-stage", "needs_analysis")
+    history = manager.locator("#history")
+    await expect(history).to_contain_text("supervisor: patch")
+    await expect(history).to_contain_text("decision_maker: — → Финансовый директор")
+    await expect(history).to_contain_text("manager: advance")
+    assert await flaws(manager) == []

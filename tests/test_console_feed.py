@@ -7,8 +7,8 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-from caseflow.models import RequestEvent, SlaClock
-from console.feed import ChangeFeed
+from caseflow.models import DealTask, RequestEvent, SlaClock
+from console.feed import ANY_DEAL, ChangeFeed
 
 
 async def record_step(sessions, request_id: str) -> None:
@@ -60,3 +60,32 @@ async def test_a_change_of_the_sla_ledger_wakes_its_watchers(settings, sessions)
             )  # fmt: skip
             await session.commit()
         await asyncio.wait_for(mine.wait(), timeout=5)
+
+
+async def test_a_change_of_a_deals_task_wakes_the_deal_pages_not_the_queues(
+    settings, sessions
+) -> None:
+    """A task marked overdue by its timer moves no step of the deal, yet its page and the
+    board show it; the queues, which watch requests, are not woken for it."""
+    feed = ChangeFeed.for_database(settings.database_url)
+    deal, other = str(uuid.uuid4()), str(uuid.uuid4())
+    now = datetime.now(UTC)
+    async with (
+        feed.watch(f"deal:{deal}") as page,
+        feed.watch(f"deal:{other}") as other_page,
+        feed.watch(ANY_DEAL) as board,
+        feed.watch() as queue,
+    ):
+        await asyncio.sleep(0.5)
+        async with sessions() as session:
+            session.add(
+                DealTask(
+                    deal_id=deal, task_id=1, stage="qualification", title="call", type="call",
+                    assignee="manager", due_at=now, blocking=True, status="open",
+                )
+            )  # fmt: skip
+            await session.commit()
+        await asyncio.wait_for(page.wait(), timeout=5)
+        await asyncio.wait_for(board.wait(), timeout=5)
+        await asyncio.sleep(0.3)
+        assert not other_page.is_set() and not queue.is_set()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from api.actions import BODIES
 from caseflow.requests.lifecycle import Role, State
-from console.i18n import CATALOGS
+from console.i18n import CATALOGS, translator
 from tests.console_client import browser, csrf_of, sign_in
 
 CONSOLE = Path(__file__).resolve().parent.parent / "console"
@@ -66,3 +66,12 @@ async def test_a_person_chooses_the_language_and_keeps_it(caseflow_app) -> None:
         )
         assert nonsense.status_code == 422
         assert ">Очереди<" in (await second.get("/queue")).text
+
+
+def test_english_shows_words_not_codes() -> None:
+    """A state or a clock is a code in the data (`waiting_customer`); people read words."""
+    english = translator("en")
+    assert english("waiting_customer") == "waiting for the customer"
+    assert english("in_progress") == "in progress"
+    assert english("first_response") == "first response"
+    assert english("Queues") == "Queues"  # the rest is English as written

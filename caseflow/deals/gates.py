@@ -142,8 +142,16 @@ def facts(
     start: DealStart, fields: dict[str, Any], customer: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     profile = start.customer if customer is None else customer
+    return values_of(start.amount, start.currency, fields, profile)
+
+
+def values_of(
+    amount: float | None, currency: str, fields: dict[str, Any], profile: dict[str, Any]
+) -> dict[str, Any]:
+    """What a stage's gate reads: the customer's profile as `customer.<field>`, the amount,
+    the currency and the deal's own fields."""
     values = {f"customer.{k}": v for k, v in profile.items()}
-    values.update(amount=start.amount, currency=start.currency)
+    values.update(amount=amount, currency=currency)
     values.update(fields)
     return values
 
@@ -152,28 +160,46 @@ def holds(condition: dict[str, Any], values: dict[str, Any]) -> bool:
     return compile_when(condition, known=None).holds(values)
 
 
-def gate(stage: Stage, values: dict[str, Any], tasks: list[Task]) -> list[Missing]:
-    """Everything that stops leaving `stage` forward: every reason, not the first."""
-    missing = [
-        Missing(field=r.field, reason=r.message)
+class Check(BaseModel):
+    """One line of a stage's checklist: a required field, a rule across fields, or a
+    blocking task; `missing` is what advancing would report while it is not done."""
+
+    done: bool
+    missing: Missing
+
+
+def checklist(stage: Stage, values: dict[str, Any], tasks: list[Task]) -> list[Check]:
+    """Everything leaving `stage` forward asks for, done or not."""
+    checks = [
+        Check(
+            done=values.get(r.field) not in (None, ""),
+            missing=Missing(field=r.field, reason=r.message),
+        )
         for r in stage.required
-        if values.get(r.field) in (None, "")
     ]
     for rule in stage.rules:
-        if holds(rule.when, values) and not holds(rule.require, values):
-            missing.append(
-                Missing(
-                    field=", ".join(rule.fields),
-                    fields=rule.fields,
-                    reason=f"{rule.name}: {rule.message}",
-                )
+        broken = holds(rule.when, values) and not holds(rule.require, values)
+        reason = f"{rule.name}: {rule.message}"
+        checks.append(
+            Check(
+                done=not broken,
+                missing=Missing(field=", ".join(rule.fields), fields=rule.fields, reason=reason),
             )
-    missing += [
-        Missing(task=t.id, reason=f"blocking task '{t.title}' is not done")
+        )
+    checks += [
+        Check(
+            done=t.status != "open",
+            missing=Missing(task=t.id, reason=f"blocking task '{t.title}' is not done"),
+        )
         for t in tasks
-        if t.stage == stage.code and t.blocking and t.status == "open"
+        if t.stage == stage.code and t.blocking
     ]
-    return missing
+    return checks
+
+
+def gate(stage: Stage, values: dict[str, Any], tasks: list[Task]) -> list[Missing]:
+    """Everything that stops leaving `stage` forward: every reason, not the first."""
+    return [c.missing for c in checklist(stage, values, tasks) if not c.done]
 
 
 def stage_tasks(

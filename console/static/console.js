@@ -15,10 +15,16 @@ document.addEventListener("DOMContentLoaded", () => {
   // The floor refreshes itself on every change, but not under a supervisor's hands: not
   // while requests are selected or a field of the bulk form has the focus, and not while
   // the outcome of their last step is shown (its Done button refreshes it).
+  // The same for a deal's page and the deals board: not while the manager types in a field,
+  // has a form open or reads why a move was refused.
+  const handsOn = {
+    "floor-live": "#bulk input:checked, #bulk :focus, #results, #problem",
+    "deal-live": "#deal input:focus, #deal select:focus, #deal details[open], #problem",
+    "board-live": "#board input:focus, #board select:focus, #board details[open], #board .problem",
+  };
   document.body.addEventListener("htmx:confirm", (e) => {
-    if (e.detail.elt.id !== "floor-live") return;
-    const busy = document.querySelector("#bulk input:checked, #bulk :focus, #results, #problem");
-    if (busy) e.preventDefault();
+    const busy = handsOn[e.detail.elt.id];
+    if (busy && document.querySelector(busy)) e.preventDefault();
   });
   const units = document.documentElement.lang === "ru"
     ? { h: "ч", m: "мин", s: "с" } : { h: "h", m: "min", s: "s" };
