@@ -1,7 +1,9 @@
 """A working morning for the demo, played through the API as people would (`make run` does
 it on a fresh database): requests in several states and lines, one card block that breaches
 its five-minute first-response target if nobody answers, a VIP on the second line, deals
-in two stages (for the account manager's own customer: a manager sees only theirs). Every
+in two stages (for the account manager's own customer: a manager sees only theirs), and a
+caller whose old mailbox is gone (the mail catcher refuses `.invalid` with 550: the
+supervisor's floor lists that failed e-mail beside the sent ones). Every
 step is an ordinary API call with a demo login, so the console shows real workflows, SLA
 clocks and e-mails."""
 
@@ -79,6 +81,12 @@ def play(base_url: str) -> str:
             fields={"card_last4": "4321"},
         )
         demo.request(customer_id=ANNA, topic="consultation", subject="VIP: выписка")
+        moved = demo.call(
+            "operator", "POST", "/customers",
+            {"kind": "person", "name": "Пётр Переехавший", "region": "RU-MOW", "segment": "b2c",
+             "emails": ["petr@old-provider.invalid"], "phones": ["+7 916 000-11-22"]},
+        )  # fmt: skip
+        demo.request(customer_id=moved["id"], topic="consultation", subject="Смена адреса")
         qualified = demo.call(
             "manager", "POST", "/deals",
             {"customer_id": VODOKANAL, "pipeline": "b2b", "title": "Поставка оборудования",
@@ -95,4 +103,7 @@ def play(base_url: str) -> str:
             {"customer_id": VODOKANAL, "pipeline": "b2b", "title": "Обслуживание сетей",
              "amount": 800_000},
         )  # fmt: skip
-        return "6 requests (resolved, waiting, escalated, new, a card block, a VIP), 2 deals"
+        return (
+            "7 requests (resolved, waiting, escalated, new, a card block, a VIP, one whose"
+            " e-mail bounces), 2 deals"
+        )

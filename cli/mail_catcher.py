@@ -1,6 +1,9 @@
 """The mail catcher of `make run`: an SMTP server on loopback that keeps every message as a
 file (`.caseflow/mail/<n>.eml`) and logs one readable line for each; `caseflow mail list` and
-`caseflow mail show N` read them decoded (subjects and bodies are base64 on the wire)."""
+`caseflow mail show N` read them decoded (subjects and bodies are base64 on the wire).
+
+Like a real server for a mailbox that does not exist, it refuses any address in the
+reserved `.invalid` domain with 550, so the demo has an e-mail that failed for good."""
 
 from __future__ import annotations
 
@@ -32,6 +35,14 @@ class Keep:
         folder.mkdir(parents=True, exist_ok=True)
         taken = [int(p.stem) for p in folder.glob("*.eml") if p.stem.isdigit()]
         self.numbers = itertools.count(max(taken, default=0) + 1)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.rstrip(">").lower().endswith(".invalid"):
+            return f"550 5.1.1 <{address}>: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         number = next(self.numbers)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from email.message import EmailMessage
 
+import aiosmtplib
 import pytest
+from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from caseflow.platform.settings import get_settings
+from cli.mail_catcher import Keep, kept
 from cli.main import app
+from tests.conftest import free_port
 
 runner = CliRunner()
 
@@ -66,3 +71,26 @@ def test_worker_refuses_to_start_on_bad_rules(monkeypatch, tmp_path) -> None:
         logging.getLogger().handlers[:] = handlers  # the worker logs to the runner's stream
     assert result.exit_code == 1
     assert "00.yaml:2" in result.output and "target" in result.output
+
+
+async def test_the_mail_catcher_refuses_a_dead_mailbox_and_keeps_the_rest(tmp_path) -> None:
+    """The demo's failed e-mail: an `.invalid` address is refused with 550, as a real
+    server refuses a mailbox that does not exist; every other message is kept."""
+    port = free_port()
+    controller = Controller(Keep(tmp_path), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        message = EmailMessage()
+        message["From"], message["Subject"] = "caseflow@example.org", "Ваше обращение"
+        message.set_content("Здравствуйте")
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+            await aiosmtplib.send(
+                message, hostname="127.0.0.1", port=port, recipients=["old@closed.invalid"]
+            )
+        assert refused.value.recipients[0].code == 550
+        await aiosmtplib.send(
+            message, hostname="127.0.0.1", port=port, recipients=["anna@example.com"]
+        )
+    finally:
+        controller.stop()
+    assert [m.message["Subject"] for m in kept(tmp_path)] == ["Ваше обращение"]

@@ -77,7 +77,7 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
     assert first.strip().startswith("Console:"), banner
     site = f"http://127.0.0.1:{ports['api']}"
     # A fresh database gets a demo morning, played through the API: something for each role.
-    assert "demo morning: 6 requests" in banner, banner
+    assert "demo morning: 7 requests" in banner, banner
     with httpx.Client(base_url=site, timeout=30, follow_redirects=True) as browser:
         login = browser.get("/")
         assert login.url.path == "/login" and 'name="password"' in login.text
@@ -147,6 +147,18 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
     assert f"Subject: Обращение {number}" in shown
     assert "Здравствуйте, Мария Сквозная!" in shown  # the text part, not base64
     assert number in (data_dir / "smtp.log").read_text()
+
+    # The demo's caller whose old mailbox is gone: the supervisor sees that e-mail failed.
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = http.post("/auth/token", data={"username": "supervisor", "password": "demo"})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        failed: list[dict] = []
+        for _ in range(100):
+            failed = http.get("/supervisor/notifications", headers=headers).json()["items"]
+            if failed:
+                break
+            time.sleep(0.2)
+        assert {n["recipient"] for n in failed} == {"petr@old-provider.invalid"}, failed
 
 
 def test_make_run_brings_a_killed_worker_back(stack) -> None:
