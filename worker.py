@@ -18,10 +18,13 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
+from activities.customers import CustomerActivities
 from activities.deals import DealActivities
 from activities.notifications import NoticePoster, NotificationActivities
 from activities.requests import RequestActivities
 from activities.tickets import TicketActivities
+from caseflow.customers import survivorship as survivorship_rules
+from caseflow.customers.survivorship import Survivorship
 from caseflow.deals import pipelines as pipelines_module
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.mail.smtp import SmtpConfig
@@ -39,6 +42,7 @@ from caseflow.sla.policies import load as load_sla
 from caseflow.tickets.connectors import PollInput, Ticketing
 from caseflow.tickets.connectors import load as load_ticketing
 from workflows.absence import AbsenceWorkflow
+from workflows.customer_merge import CustomerMergeWorkflow
 from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow
 from workflows.request import RequestWorkflow
@@ -54,6 +58,7 @@ WORKFLOWS = [
     ResendWorkflow,
     DealWorkflow,
     TicketPollerWorkflow,
+    CustomerMergeWorkflow,
 ]
 
 
@@ -91,6 +96,7 @@ def build_worker(
     pipelines: dict[str, PipelineTerms] | None = None,
     ticketing: Ticketing | None = None,
     max_cached_workflows: int = 1000,
+    survivorship: Survivorship | None = None,
 ) -> Worker:
     """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
     poster = (
@@ -109,6 +115,13 @@ def build_worker(
     ]
     deals = DealActivities(sessions, pipelines or {}, poster)
     activities += [deals.register_deal, deals.project_deal]
+    customers = CustomerActivities(sessions, survivorship or survivorship_rules.DEFAULT)
+    activities += [
+        customers.begin_merge,
+        customers.move_merged,
+        customers.finish_merge,
+        customers.undo_merge,
+    ]
     tickets = TicketActivities(sessions, ticketing or Ticketing([]))
     activities += [
         tickets.open_ticket,
@@ -182,6 +195,9 @@ async def run(settings: Settings | None = None) -> None:
         mail=Mail.of(settings) if settings.notifications else None,
         pipelines=load_pipelines(settings, sla),
         ticketing=ticketing,
+        survivorship=survivorship_rules.load(
+            settings.routing_rules_dir / "profile" / "survivorship.yaml"
+        ),
     )
     await start_pollers(client, settings.task_queue, ticketing)
     log.info(

@@ -20,6 +20,9 @@ from api.routes import (
     admin,
     audit,
     auth,
+    customer_duplicates,
+    customer_merges,
+    customer_profile,
     customers,
     deal_events,
     deal_tasks,
@@ -37,6 +40,7 @@ from api.routes import (
     webhooks,
 )
 from api.state import AppState, ForecastCache
+from caseflow.customers import matching, survivorship
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.deals.pipelines import load as load_pipelines
 from caseflow.platform.db import make_engine, make_sessionmaker
@@ -92,6 +96,10 @@ def create_app(
             book_beside(settings.routing_rules_dir),
             connectors,
             pipelines=pipeline_terms(settings),
+            survivorship=survivorship.load(
+                settings.routing_rules_dir / "profile" / "survivorship.yaml"
+            ),
+            matching=matching.load(settings.routing_rules_dir / "profile" / "matching.yaml"),
             login_guard=LoginGuard(
                 per_user=settings.login_failures_per_user,
                 per_address=settings.login_failures_per_address,
@@ -119,6 +127,9 @@ def create_app(
     for router in (
         auth.router,
         customers.router,
+        customer_profile.router,
+        customer_duplicates.router,
+        customer_merges.router,
         files.router,  # before requests': `/requests/{id}/files` is not an action
         request_actions.router,
         requests.router,

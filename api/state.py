@@ -10,6 +10,9 @@ from temporalio.client import Client
 
 from api.audit import AuditWriter
 from api.login_guard import LoginGuard
+from caseflow.customers import survivorship
+from caseflow.customers.matching import Matching
+from caseflow.customers.survivorship import Survivorship
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.platform.settings import Settings
 from caseflow.requests.topics import TopicBook
@@ -66,6 +69,8 @@ class AppState:
     ticketing: Ticketing = field(default_factory=lambda: Ticketing([]))
     links: TicketLinks = field(default_factory=TicketLinks)
     pipelines: dict[str, PipelineTerms] = field(default_factory=dict)
+    survivorship: Survivorship = field(default_factory=lambda: survivorship.DEFAULT)
+    matching: Matching = field(default_factory=Matching)
     audit: AuditWriter | None = None
     login_guard: LoginGuard = field(
         default_factory=lambda: LoginGuard(per_user="5/minute", per_address="30/minute")

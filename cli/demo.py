@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caseflow.customers import duplicates
 from caseflow.models import Customer, CustomerContact, Representative, Team, User
 from caseflow.people.store import upsert_team, upsert_user
 from caseflow.requests.lifecycle import Line, Role
@@ -218,4 +219,8 @@ async def seed(session: AsyncSession) -> None:
                 session.add(CustomerContact(customer_id=customer_id, kind=kind, value=value))
         for speaker in speakers:
             session.add(Representative(customer_id=customer_id, **speaker))
+        await session.flush()
+        await duplicates.refresh(
+            session, (await duplicates.profiles(session, [customer_id]))[customer_id]
+        )
     await session.flush()

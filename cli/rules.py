@@ -19,6 +19,7 @@ rules_app = typer.Typer(help="Routing rules.", no_args_is_help=True)
 @rules_app.command("check")
 def rules_check(directory: Path | None = None) -> None:
     """Validate the routing rules and the SLA policies and pipelines beside them."""
+    from caseflow.customers import survivorship
     from caseflow.deals import pipelines
     from caseflow.routing import rules as routing
     from caseflow.sla import policies as sla
@@ -27,12 +28,14 @@ def rules_check(directory: Path | None = None) -> None:
     try:
         book = routing.load(rules_dir)
         policies = sla.load(rules_dir / "sla") if (rules_dir / "sla").is_dir() else None
+        profile = survivorship.load(rules_dir / "profile" / "survivorship.yaml")
     except SourceErrors as exc:
         _rule_errors(exc)
     typer.echo(
         f"{len(book.rules)} rules OK; defaults: "
         + ", ".join(f"{k}→{v}" for k, v in book.defaults.items())
     )
+    typer.echo(f"survivorship OK: {len(profile.rules)} field rules, sources {profile.sources}")
     if policies is not None:
         typer.echo(
             f"{len(policies.policies)} SLA policies OK on calendars: "

@@ -22,9 +22,10 @@ from api.request_views import RequestOut
 from api.routes.customers import (
     CustomerIn,
     CustomerOut,
+    contacts_of,
     create_customer,
-    get_customer,
     list_customers,
+    to_out,
 )
 from api.routes.intake import IntakeIn, intake_check, representatives
 from api.routes.interactions import interactions
@@ -116,10 +117,12 @@ async def page_context(
 
 
 async def find_by_id(db: DbSession, user: Any, customer_id: str) -> CustomerOut | None:
+    """The customer as the API's `get_customer` shows them, if the caller may see them."""
     try:
-        return await get_customer(customer_id, db, user)
+        customer = await access.customer(db, user, customer_id)
     except NotVisible:
         return None
+    return to_out(customer, (await contacts_of(db, [customer.id]))[customer.id])
 
 
 @router.get("/intake")
@@ -192,7 +195,7 @@ def body_of(form: FormData, topic_code: str, topic: Topic) -> dict[str, Any]:
 
 
 @router.post("/intake/customer")
-async def new_customer(request: Request, db: DbSession, user: ConsoleUser) -> Response:
+async def new_customer(request: Request, db: DbSession, user: ConsoleUser, app: State) -> Response:
     """Create the caller's customer in place; a duplicate is named, never created."""
     form = await request.form()
 
@@ -213,7 +216,7 @@ async def new_customer(request: Request, db: DbSession, user: ConsoleUser) -> Re
                 "segment": text("segment") or "",
             }
         )
-        answer = await create_customer(body, db, user, idempotency_key=text("key"))
+        answer = await create_customer(body, db, user, app, idempotency_key=text("key"))
         created = CustomerOut.model_validate_json(bytes(answer.body))
         target = f"/intake?customer_id={created.id}"
         return Response(status_code=204, headers={"HX-Redirect": target})

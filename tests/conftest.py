@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 import worker as worker_module
 from api.app import create_app
+from caseflow.customers.survivorship import load as load_survivorship
 from caseflow.deals.pipelines import load as load_pipelines
 from caseflow.models import User
 from caseflow.platform import db as database
@@ -272,6 +273,7 @@ def worker_for(
         mail=mail,
         pipelines=PIPELINES,
         ticketing=TICKETING,
+        survivorship=load_survivorship(ROOT / "routing_rules" / "profile" / "survivorship.yaml"),
     )
 
 

@@ -411,6 +411,13 @@ async def person_patch(http, w, viewer, username):
     return (await http.patch(url, json={}, headers=w.viewers[viewer].headers)).status_code
 
 
+async def customer_patch(http, w, viewer, label):
+    """A statement that changes nothing: allowed (200) exactly where the customer is seen."""
+    url = f"{API}/customers/{w.customers[label]}"
+    body = {"address_form": "formal"}
+    return (await http.patch(url, json=body, headers=w.viewers[viewer].headers)).status_code
+
+
 async def absence_post(http, w, viewer, username):
     url = f"{API}/admin/users/{username}/absences"
     body = {"starts_at": "2031-01-05T09:00:00+03:00", "ends_at": "2031-01-06T09:00:00+03:00"}
@@ -488,6 +495,22 @@ MATRIX: dict[str, tuple[Kind, list[str], Probe, Expect]] = {
         Kind.CUSTOMER,
         CUSTOMER_LABELS,
         *detail(API + "/customers/{id}", Kind.CUSTOMER),
+    ),
+    "GET /customers/{id}?explain=true": (
+        Kind.CUSTOMER,
+        CUSTOMER_LABELS,
+        *detail(API + "/customers/{id}?explain=true", Kind.CUSTOMER),
+    ),
+    "GET /customers/{id}/history": (
+        Kind.CUSTOMER,
+        CUSTOMER_LABELS,
+        *detail(API + "/customers/{id}/history", Kind.CUSTOMER),
+    ),
+    "PATCH /customers/{id}": (
+        Kind.CUSTOMER,
+        CUSTOMER_LABELS,
+        customer_patch,
+        detail(API + "/customers/{id}", Kind.CUSTOMER)[1],
     ),
     "GET /customers/{id}/interactions": (
         Kind.CUSTOMER,

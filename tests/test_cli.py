@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -50,6 +51,7 @@ def test_rules_check(tmp_path) -> None:
     good = runner.invoke(app, ["rules", "check"])
     assert good.exit_code == 0 and "rules OK" in good.output
     assert "4 SLA policies OK" in good.output
+    assert "survivorship OK" in good.output
     (tmp_path / "10.yaml").write_text(
         "defaults: {L1: a, L2: b, L3: c}\nrules:\n  - name: x\n"
         "    when: {planet: mars}\n    target: {line: L1}\n"
@@ -94,3 +96,14 @@ async def test_the_mail_catcher_refuses_a_dead_mailbox_and_keeps_the_rest(tmp_pa
     finally:
         controller.stop()
     assert [m.message["Subject"] for m in kept(tmp_path)] == ["Ваше обращение"]
+
+
+def test_rules_check_refuses_a_wrong_survivorship_file(tmp_path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree("routing_rules", rules)
+    (rules / "profile" / "survivorship.yaml").write_text(
+        "sources: [call_centre]\nrules:\n  - fields: [name]\n    strategy: union\n"
+    )
+    result = runner.invoke(app, ["rules", "check", "--directory", str(rules)])
+    assert result.exit_code == 1
+    assert "survivorship.yaml:3:" in result.output and "union" in result.output

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deals import DealActivities
+    from caseflow.customers.merge_terms import CustomerMoved
     from caseflow.deals.gates import (
         DealAction,
         DealEvent,
@@ -127,6 +128,12 @@ class DealWorkflow:
     def _check_act(self, action: DealAction) -> None:
         if self.s is not None:
             self._check(action)
+
+    @workflow.signal(name="customer_merged")
+    def customer_merged(self, moved: CustomerMoved) -> None:
+        """The customer was merged into another, or a merge undone: the deal is theirs (its
+        gates read the profile sent with each move, the survivor's from now on)."""
+        self.start = self.start.model_copy(update={"customer_id": moved.customer_id})
 
     @workflow.query
     def view(self) -> DealView:

@@ -14,6 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.requests import RequestActivities
+    from caseflow.customers.merge_terms import CustomerMoved
     from caseflow.payloads import (
         SYSTEM_ACTOR,
         Action,
@@ -274,6 +275,12 @@ class RequestWorkflow(ExternalTickets, RequestRules):
             self.assignment = event.assignment
         resolved = self.state == State.RESOLVED
         self.auto_close_at = workflow.now() + self.start.auto_close_after if resolved else None
+
+    @workflow.signal(name="customer_merged")
+    def customer_merged(self, moved: CustomerMoved) -> None:
+        """The customer was merged into another, or a merge undone: the request is theirs."""
+        customer = self.start.customer.model_copy(update={"id": moved.customer_id})
+        self.start = self.start.model_copy(update={"customer": customer})
 
     @workflow.signal
     async def ticket_event(self, change: TicketChange) -> None:

@@ -23,6 +23,7 @@ import caseflow
 # Deterministic, no I/O: a workflow may use these.
 PURE = (
     "caseflow.payloads",
+    "caseflow.customers.merge_terms",
     "caseflow.requests.lifecycle",
     "caseflow.requests.steps",
     "caseflow.sla.terms",

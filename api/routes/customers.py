@@ -10,20 +10,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import examples, idempotency
 from api.bounds import Count
-from api.deps import CurrentUser, DbSession
+from api.deps import CurrentUser, DbSession, State
 from api.owners import check_owners
 from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem, invalid
+from api.routes.customer_duplicates import DuplicateOut, likely_duplicates
 from caseflow import access
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
-from caseflow.customers import identity
+from caseflow.customers import duplicates, identity
 from caseflow.customers.identity import search_key
+from caseflow.customers.matching import Profile
+from caseflow.customers.profile import inn_kpp_key, own_source
 from caseflow.models import Customer, CustomerContact, utcnow
 from caseflow.sla.calendar import IanaZone
 
@@ -118,6 +121,9 @@ class CustomerOut(BaseModel):
     address_name: str | None
     contact_person: str | None
     created_at: datetime
+    merged_into: str | None = Field(
+        default=None, description="merged into this customer: new records go there"
+    )
 
 
 def name_matches(text: str) -> ColumnElement[bool]:
@@ -125,7 +131,7 @@ def name_matches(text: str) -> ColumnElement[bool]:
     return Customer.name_folded.contains(search_key(text), autoescape=True)
 
 
-def _consistency(body: CustomerIn) -> None:
+def consistency(body: CustomerIn) -> None:
     if body.kpp and not body.inn:
         raise invalid("inn", "a KPP is given, so the INN is required")
     if body.inn and body.kind == "organization" and len(body.inn) != 10:
@@ -138,26 +144,29 @@ def _consistency(body: CustomerIn) -> None:
         raise invalid("kpp", "an organisation with an INN needs its KPP")
 
 
-def inn_kpp_key(inn: str | None, kpp: str | None) -> str | None:
-    return f"{inn}/{kpp}" if inn and kpp else (inn if inn else None)
-
-
-async def find_duplicates(db: AsyncSession, body: CustomerIn) -> tuple[str, list[str]] | None:
+async def find_duplicates(
+    db: AsyncSession, body: CustomerIn, excluding: str | None = None
+) -> tuple[str, list[str]] | None:
+    """Another profile holding the same INN+KPP, OGRN, phone or e-mail (not `excluding`)."""
     matches: dict[str, str] = {}
+    other = Customer.id != excluding if excluding else true()
+    other_contact = CustomerContact.customer_id != excluding if excluding else true()
     key = inn_kpp_key(body.inn, body.kpp)
     if key:
-        found = await db.scalar(select(Customer.id).where(Customer.inn_kpp_key == key))
+        found = await db.scalar(select(Customer.id).where(Customer.inn_kpp_key == key, other))
         if found:
             matches["inn_kpp"] = found
     if body.ogrn:
-        found = await db.scalar(select(Customer.id).where(Customer.ogrn == body.ogrn))
+        found = await db.scalar(select(Customer.id).where(Customer.ogrn == body.ogrn, other))
         if found:
             matches.setdefault("ogrn", found)
     for kind, values in (("phone", body.phones), ("email", body.emails)):
         if values:
             found = await db.scalar(
                 select(CustomerContact.customer_id).where(
-                    CustomerContact.kind == kind, CustomerContact.value.in_(values)
+                    CustomerContact.kind == kind,
+                    CustomerContact.value.in_(values),
+                    other_contact,
                 )
             )
             if found:
@@ -205,6 +214,7 @@ def to_out(customer: Customer, contacts: dict[str, list[str]]) -> CustomerOut:
         address_name=customer.address_name,
         contact_person=customer.contact_person,
         created_at=customer.created_at,
+        merged_into=customer.merged_into,
     )
 
 
@@ -224,10 +234,16 @@ async def duplicate(db: AsyncSession, viewer: Viewer, found: tuple[str, list[str
     )
 
 
+class CreatedOut(CustomerOut):
+    possible_duplicates: list[DuplicateOut] = Field(
+        default_factory=list, description="profiles that are likely this one (no key says so)"
+    )
+
+
 @router.post(
     "",
     status_code=201,
-    response_model=CustomerOut,
+    response_model=CreatedOut,
     operation_id="create_customer",
     responses={409: {"description": "duplicate_customer or idempotency_key_reused"}},
 )
@@ -235,9 +251,12 @@ async def create_customer(
     body: CustomerIn,
     db: DbSession,
     user: CurrentUser,
+    app: State,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
-    _consistency(body)
+    """Registered, unless a key says the customer exists (409); profiles that are only
+    likely the same are answered in `possible_duplicates`."""
+    consistency(body)
     await check_owners(db, user, body.model_dump(include=set(OWNERSHIP_FIELDS)))
     scope, digest = f"customers:{user.username}", idempotency.body_hash(body)
     earlier = await idempotency.replay(db, scope=scope, key=idempotency_key, digest=digest)
@@ -270,11 +289,16 @@ async def create_customer(
         contact_person=body.contact_person,
         created_by=user.username,
         created_at=utcnow(),
+        source=own_source(user),
     )
     db.add(customer)
     for kind, values in (("phone", body.phones), ("email", body.emails)):
         db.add_all(CustomerContact(customer_id=customer.id, kind=kind, value=v) for v in values)
-    payload = to_out(customer, {"phone": body.phones, "email": body.emails}).model_dump(mode="json")
+    profile = Profile(customer.id, body.name, body.phones, body.emails)
+    await duplicates.refresh(db, profile)
+    possible = await likely_duplicates(db, app.matching, profile, user)
+    out = to_out(customer, {"phone": body.phones, "email": body.emails})
+    payload = CreatedOut(**out.model_dump(), possible_duplicates=possible).model_dump(mode="json")
     idempotency.remember(
         db, scope=scope, key=idempotency_key, digest=digest, status=201, response=payload
     )
@@ -293,12 +317,6 @@ async def create_customer(
     return JSONResponse(payload, status_code=201)
 
 
-@router.get("/{customer_id}", response_model=CustomerOut, operation_id="get_customer")
-async def get_customer(customer_id: str, db: DbSession, user: CurrentUser) -> CustomerOut:
-    customer = await access.customer(db, user, customer_id)
-    return to_out(customer, (await contacts_of(db, [customer.id]))[customer.id])
-
-
 @router.get("", response_model=Page[CustomerOut], operation_id="list_customers")
 async def list_customers(
     db: DbSession,
@@ -311,7 +329,9 @@ async def list_customers(
     phone: Annotated[str | None, Query(max_length=64)] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
 ) -> Page[CustomerOut]:
-    query = select(Customer).where(access.where(Kind.CUSTOMER, user))
+    query = select(Customer).where(
+        access.where(Kind.CUSTOMER, user), Customer.merged_into.is_(None)
+    )
     if q:
         query = query.where(name_matches(q))
     if inn:

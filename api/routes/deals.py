@@ -116,7 +116,7 @@ async def create_deal(
             errors=[{"field": f"fields.{name}", "reason": reason} for name in guarded],
         )
     try:  # a customer the caller may not see is answered like one that does not exist
-        customer = await access.customer(db, user, body.customer_id)
+        customer = await access.live_customer(db, user, body.customer_id)
     except NotVisible:
         raise invalid("customer_id", "no such customer") from None
     await check_ownership(db, customer, user.username)

@@ -180,8 +180,9 @@ async def interactions(
 async def add_interaction(
     customer_id: str, body: InteractionIn, db: DbSession, user: CurrentUser
 ) -> InteractionOut:
-    """Write down a call, visit or letter; it joins the customer's timeline."""
-    await access.customer(db, user, customer_id)
+    """Write down a call, visit or letter; it joins the customer's timeline (a merged
+    profile's: its survivor's)."""
+    customer_id = (await access.live_customer(db, user, customer_id)).id
     number = None
     if body.request_id is not None:
         try:

@@ -107,7 +107,7 @@ async def resolve_customer(db: AsyncSession, user: User, body: RequestIn) -> Cus
     see is answered exactly like one that does not exist."""
     if body.customer_id is not None:
         try:
-            return await access.customer(db, user, body.customer_id)
+            return await access.live_customer(db, user, body.customer_id)
         except NotVisible:
             raise invalid("customer_id", "no such customer") from None
     assert body.customer is not None

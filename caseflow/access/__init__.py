@@ -5,7 +5,15 @@ loads one record or says it is not there. No route decides visibility by itself.
 """
 
 from caseflow.access.ownership import HOLDERS, OWNERSHIP_FIELDS, may_set
-from caseflow.access.records import customer, deal, may_see, person, request, seen
+from caseflow.access.records import (
+    customer,
+    deal,
+    live_customer,
+    may_see,
+    person,
+    request,
+    seen,
+)
 from caseflow.access.rules import DERIVED, GRANTS, Grant, Kind, NotVisible, Viewer, grants
 from caseflow.access.where import where
 
@@ -21,6 +29,7 @@ __all__ = [
     "customer",
     "deal",
     "grants",
+    "live_customer",
     "may_see",
     "may_set",
     "person",

@@ -53,6 +53,9 @@ async def may_see(
     return bool(found)
 
 
+MERGE_DEPTH = 10  # a survivor merged in turn is followed this far
+
+
 async def request(db: AsyncSession, viewer: Viewer, request_id: str) -> Request:
     row: Request = await seen(db, viewer, Kind.REQUEST, Request.id == request_id)
     return row
@@ -60,6 +63,17 @@ async def request(db: AsyncSession, viewer: Viewer, request_id: str) -> Request:
 
 async def customer(db: AsyncSession, viewer: Viewer, customer_id: str) -> Customer:
     row: Customer = await seen(db, viewer, Kind.CUSTOMER, Customer.id == customer_id)
+    return row
+
+
+async def live_customer(db: AsyncSession, viewer: Viewer, customer_id: str) -> Customer:
+    """The customer a new record goes to: a profile merged into another is its survivor
+    (which the viewer must be able to see as well)."""
+    row = await customer(db, viewer, customer_id)
+    for _ in range(MERGE_DEPTH):
+        if row.merged_into is None:
+            break
+        row = await customer(db, viewer, row.merged_into)
     return row
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caseflow.customers import profile
 from caseflow.deals.gates import DealSnapshot, DealStart, Task
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.models import Customer, Deal, DealEventRow, DealTask, User
@@ -33,7 +34,7 @@ async def register(session: AsyncSession, start: DealStart, terms: PipelineTerms
             pipeline=terms.name,
             title=start.title,
             owner=start.owner.username,
-            customer_id=start.customer_id,
+            customer_id=await profile.survivor_of(session, start.customer_id),
             amount=start.amount,
             currency=start.currency,
             stage=terms.stages[0].code,
@@ -81,6 +82,8 @@ async def project(session: AsyncSession, snapshot: DealSnapshot) -> None:
             .where(Customer.id == view.customer_id, Customer.status == "prospect")
             .values(status="client")
         )
+        now = datetime.now(UTC)
+        await profile.note(session, view.customer_id, "deal", "status", "client", now)
     known = {
         row.task_id: row
         for row in await session.scalars(select(DealTask).where(DealTask.deal_id == view.id))

@@ -3,7 +3,16 @@ one module per business concept; every table is importable from here."""
 
 from caseflow.models.audit import AuditDay, AuditEntry
 from caseflow.models.base import NAMING, Base, UtcDateTime, utcnow
-from caseflow.models.customers import Customer, CustomerContact, Interaction, Representative
+from caseflow.models.customers import (
+    Customer,
+    CustomerChange,
+    CustomerContact,
+    CustomerFact,
+    CustomerMatchKey,
+    CustomerMerge,
+    Interaction,
+    Representative,
+)
 from caseflow.models.deals import Deal, DealEventRow, DealTask
 from caseflow.models.people import Absence, ApiToken, Team, User, WorkerBeat
 from caseflow.models.requests import (
@@ -17,7 +26,7 @@ from caseflow.models.requests import (
     SlaClock,
     SlaSegment,
 )
-from caseflow.models.system import Counter, IdempotencyKey, RoutingState
+from caseflow.models.system import Counter, IdempotencyKey, JobCheckpoint, RoutingState
 from caseflow.models.tickets import (
     RequestFile,
     StoredFileRow,
@@ -39,12 +48,17 @@ __all__ = [
     "CaseViewer",
     "Counter",
     "Customer",
+    "CustomerChange",
     "CustomerContact",
+    "CustomerFact",
+    "CustomerMatchKey",
+    "CustomerMerge",
     "Deal",
     "DealEventRow",
     "DealTask",
     "IdempotencyKey",
     "Interaction",
+    "JobCheckpoint",
     "Notification",
     "Representative",
     "Request",

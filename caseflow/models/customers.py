@@ -50,6 +50,11 @@ class Customer(Base):
     contact_person: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The source that registered the profile (call_centre, api:<name>, import:<name>…): what
+    # it said at creation stands as its facts until a source states anything else.
+    source: Mapped[str | None] = mapped_column(String(64))
+    # Merged into another profile (the survivor): hidden from lists, intake goes there.
+    merged_into: Mapped[str | None] = mapped_column(String(36), index=True)
     # The name as searches compare it (identity.search_key): case-insensitive for Cyrillic on
     # SQLite too, where LOWER() knows only ASCII.
     name_folded: Mapped[str | None] = mapped_column(String(300))
@@ -104,3 +109,71 @@ class Interaction(Base):
     comment: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class CustomerFact(Base):
+    """One source's latest statement of one field of a profile (survivorship picks the
+    profile's value among them). `origin_id` is the profile it was stated for: a merge
+    moves facts to the survivor, an unmerge gives them back."""
+
+    __tablename__ = "customer_facts"
+    __table_args__ = (UniqueConstraint("origin_id", "source", "field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    origin_id: Mapped[str] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    by: Mapped[str] = mapped_column(String(64))
+
+
+class CustomerChange(Base):
+    """A change of a profile's value: which field, from what to what, by whom, as which
+    source, when, and why (a source's statement, a recomputation, a merge)."""
+
+    __tablename__ = "customer_changes"
+    __table_args__ = (Index(None, "customer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(32))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    source: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(String(32))
+
+
+class CustomerMatchKey(Base):
+    """A blocking key of a profile (`caseflow.customers.matching.keys`): only profiles that
+    share one are compared when looking for likely duplicates."""
+
+    __tablename__ = "customer_match_keys"
+
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(120), primary_key=True, index=True)
+
+
+class CustomerMerge(Base):
+    """A merge of duplicate profiles into a survivor: who, when, why, and what moved (ids
+    by kind), so that an unmerge moves exactly that back."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    survivor_id: Mapped[str] = mapped_column(String(36), index=True)
+    duplicate_ids: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # running | done | undone
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    undone_by: Mapped[str | None] = mapped_column(String(64))
+    undone_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -24,6 +24,17 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class JobCheckpoint(Base):
+    """Where a long job over many records stopped: run again, it goes on from there."""
+
+    __tablename__ = "job_checkpoints"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[str | None] = mapped_column(String(200))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class RoutingState(Base):
     """Which rule set is live: reloading bumps the version, workers reload when it moves."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caseflow.customers.profile import survivor_of
 from caseflow.models import Counter, Request, RequestEvent
 from caseflow.payloads import Assignment, EventRecord, RegisterInput
 from caseflow.requests.lifecycle import FINAL_STATES, Line, State
@@ -52,6 +53,7 @@ async def register(session: AsyncSession, data: RegisterInput, assignment: Assig
     value = await next_number(session)
     start = data.request
     number = format_number(value)
+    customer_id = await survivor_of(session, start.customer.id)
     assigned = data.assign.event.model_copy(
         update={
             "line": assignment.line,
@@ -67,7 +69,7 @@ async def register(session: AsyncSession, data: RegisterInput, assignment: Assig
             workflow_id=data.workflow_id,
             seq_no=value,
             number=number,
-            customer_id=start.customer.id,
+            customer_id=customer_id,
             channel=start.channel,
             topic=start.topic,
             subtopic=start.subtopic,
