@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/deals.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

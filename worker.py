@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
 from activities.deals import DealActivities
+from activities.imports import ImportActivities
 from activities.notifications import NoticePoster, NotificationActivities
 from activities.requests import RequestActivities
 from activities.tickets import TicketActivities
@@ -42,6 +43,7 @@ from caseflow.sla.policies import load as load_sla
 from caseflow.tickets.connectors import PollInput, Ticketing
 from caseflow.tickets.connectors import load as load_ticketing
 from workflows.absence import AbsenceWorkflow
+from workflows.customer_import import CustomerImportWorkflow
 from workflows.customer_merge import CustomerMergeWorkflow
 from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow
@@ -59,6 +61,7 @@ WORKFLOWS = [
     DealWorkflow,
     TicketPollerWorkflow,
     CustomerMergeWorkflow,
+    CustomerImportWorkflow,
 ]
 
 
@@ -115,7 +118,9 @@ def build_worker(
     ]
     deals = DealActivities(sessions, pipelines or {}, poster)
     activities += [deals.register_deal, deals.project_deal]
-    customers = CustomerActivities(sessions, survivorship or survivorship_rules.DEFAULT)
+    profile_rules = survivorship or survivorship_rules.DEFAULT
+    customers = CustomerActivities(sessions, profile_rules)
+    activities.append(ImportActivities(sessions, profile_rules).import_batch)
     activities += [
         customers.begin_merge,
         customers.move_merged,

@@ -22,6 +22,8 @@ from api.routes import (
     auth,
     customer_duplicates,
     customer_merges,
+    customer_offers,
+    customer_privacy,
     customer_profile,
     customers,
     deal_events,
@@ -29,6 +31,7 @@ from api.routes import (
     deals,
     files,
     health,
+    imports,
     intake,
     interactions,
     notifications,
@@ -40,7 +43,7 @@ from api.routes import (
     webhooks,
 )
 from api.state import AppState, ForecastCache
-from caseflow.customers import matching, survivorship
+from caseflow.customers import matching, segments, survivorship
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.deals.pipelines import load as load_pipelines
 from caseflow.platform.db import make_engine, make_sessionmaker
@@ -100,6 +103,7 @@ def create_app(
                 settings.routing_rules_dir / "profile" / "survivorship.yaml"
             ),
             matching=matching.load(settings.routing_rules_dir / "profile" / "matching.yaml"),
+            catalogue=segments.load(settings.routing_rules_dir / "profile"),
             login_guard=LoginGuard(
                 per_user=settings.login_failures_per_user,
                 per_address=settings.login_failures_per_address,
@@ -130,6 +134,9 @@ def create_app(
         customer_profile.router,
         customer_duplicates.router,
         customer_merges.router,
+        customer_privacy.router,
+        customer_offers.router,
+        imports.router,
         files.router,  # before requests': `/requests/{id}/files` is not an action
         request_actions.router,
         requests.router,

@@ -43,6 +43,25 @@ def rfc3339_only(value: Any) -> Any:
     return value
 
 
+def iso_day_only(value: Any) -> Any:
+    """A date is written as YYYY-MM-DD text, never a number or a time."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not DAY.fullmatch(value.strip()):
+        raise ValueError("give a date as YYYY-MM-DD")
+    return value.strip()
+
+
+def number_only(value: Any) -> Any:
+    """A number is written as a JSON number, never text or true/false."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("give a number")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(number_only), Field(allow_inf_nan=False)]
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+Day = Annotated[date, BeforeValidator(iso_day_only)]
 # A moment with its offset (RFC 3339), in UTC from here on.
 Moment = Annotated[AwareDatetime, BeforeValidator(rfc3339_only), AfterValidator(representable)]
 RowId = Annotated[int, Field(ge=1, le=MAX_INT)]

@@ -12,6 +12,7 @@ from api.audit import AuditWriter
 from api.login_guard import LoginGuard
 from caseflow.customers import survivorship
 from caseflow.customers.matching import Matching
+from caseflow.customers.segments import Catalogue
 from caseflow.customers.survivorship import Survivorship
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.platform.settings import Settings
@@ -71,6 +72,7 @@ class AppState:
     pipelines: dict[str, PipelineTerms] = field(default_factory=dict)
     survivorship: Survivorship = field(default_factory=lambda: survivorship.DEFAULT)
     matching: Matching = field(default_factory=Matching)
+    catalogue: Catalogue = field(default_factory=Catalogue)
     audit: AuditWriter | None = None
     login_guard: LoginGuard = field(
         default_factory=lambda: LoginGuard(per_user="5/minute", per_address="30/minute")

@@ -17,7 +17,7 @@ from caseflow.platform import db as database
 from caseflow.platform.settings import get_settings
 from caseflow.platform.yamlsource import SourceErrors
 from cli.audit import audit_app
-from cli.customers import customers_app
+from cli.customers import customers_app, segments_app
 from cli.mail import mail_app
 from cli.people import demo_app, teams_app, users_app
 from cli.rules import rules_app
@@ -35,6 +35,7 @@ for group, name in (
     (tokens_app, "tokens"),
     (audit_app, "audit"),
     (customers_app, "customers"),
+    (segments_app, "segments"),
     (mail_app, "mail"),
     (templates_app, "templates"),
 ):

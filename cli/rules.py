@@ -19,7 +19,7 @@ rules_app = typer.Typer(help="Routing rules.", no_args_is_help=True)
 @rules_app.command("check")
 def rules_check(directory: Path | None = None) -> None:
     """Validate the routing rules and the SLA policies and pipelines beside them."""
-    from caseflow.customers import survivorship
+    from caseflow.customers import segments, survivorship
     from caseflow.deals import pipelines
     from caseflow.routing import rules as routing
     from caseflow.sla import policies as sla
@@ -29,6 +29,7 @@ def rules_check(directory: Path | None = None) -> None:
         book = routing.load(rules_dir)
         policies = sla.load(rules_dir / "sla") if (rules_dir / "sla").is_dir() else None
         profile = survivorship.load(rules_dir / "profile" / "survivorship.yaml")
+        catalogue = segments.load(rules_dir / "profile")
     except SourceErrors as exc:
         _rule_errors(exc)
     typer.echo(
@@ -36,6 +37,7 @@ def rules_check(directory: Path | None = None) -> None:
         + ", ".join(f"{k}→{v}" for k, v in book.defaults.items())
     )
     typer.echo(f"survivorship OK: {len(profile.rules)} field rules, sources {profile.sources}")
+    typer.echo(f"{len(catalogue.segments)} segments, {len(catalogue.offers)} offers OK")
     if policies is not None:
         typer.echo(
             f"{len(policies.policies)} SLA policies OK on calendars: "

@@ -19,6 +19,7 @@ from api.deps import AppSettings, DbSession, State, Temporal
 from api.problems import Problem
 from api.request_reads import RequestFilters, request_page
 from api.request_views import RequestOut
+from api.routes.customer_offers import OutcomeIn, customer_offers, offer_outcome
 from api.routes.customers import (
     CustomerIn,
     CustomerOut,
@@ -85,7 +86,7 @@ async def page_context(
 ) -> dict[str, Any]:
     customer = None
     open_requests: list[Any] = []
-    card: dict[str, Any] = {"representatives": [], "interactions": []}
+    card: dict[str, Any] = {"representatives": [], "interactions": [], "offers": None}
     if customer_id:
         try:
             row = await access.customer(db, user, customer_id)
@@ -96,7 +97,8 @@ async def page_context(
             filters = RequestFilters(customer_id=row.id, states=tuple(sorted(OPEN_STATES)))
             open_requests = (await request_page(db, user, filters, limit=20, cursor=None)).items
             people = await representatives(row.id, db, user)
-            card = {"representatives": people, "interactions": []}
+            offered = await customer_offers(customer_id=row.id, db=db, user=user, app=app)
+            card = {"representatives": people, "interactions": [], "offers": offered}
     code, topic = topic_or_default(app.topics, topic_code)
     return {
         "user": user,
@@ -227,6 +229,31 @@ async def new_customer(request: Request, db: DbSession, user: ConsoleUser, app: 
     assert problem is not None
     context = {"user": user, "problem": problem, "form": form, "key": text("key")}
     return render(request, "intake.html", context, block="new_customer", status=problem.status)
+
+
+@router.post("/intake/offers/{code}")
+async def offer_answer(
+    request: Request,
+    code: Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9_]*$")],
+    db: DbSession,
+    user: ConsoleUser,
+    app: State,
+) -> Response:
+    """The customer's answer to an offer on the card (the API's `offer_outcome`)."""
+    form = await request.form()
+    customer_id = str(form.get("customer_id") or "")
+
+    async def run() -> None:
+        answer = OutcomeIn.model_validate({"outcome": form.get("outcome")})
+        await offer_outcome(customer_id, code, answer, db, user, app)
+
+    _, problem = await attempt(run)
+    context = await page_context(db, user, app, customer_id, str(form.get("topic") or ""))
+    context["problem"] = problem
+    block = "intake" if wants_block(request) else None
+    return render(
+        request, "intake.html", context, block=block, status=problem.status if problem else 200
+    )
 
 
 @router.post("/intake/{step}")

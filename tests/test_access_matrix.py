@@ -506,6 +506,14 @@ MATRIX: dict[str, tuple[Kind, list[str], Probe, Expect]] = {
         CUSTOMER_LABELS,
         *detail(API + "/customers/{id}/history", Kind.CUSTOMER),
     ),
+    **{
+        f"GET /customers/{{id}}/{part}": (
+            Kind.CUSTOMER,
+            CUSTOMER_LABELS,
+            *detail(API + "/customers/{id}/" + part, Kind.CUSTOMER),
+        )
+        for part in ("duplicates", "consents", "products", "offers")
+    },
     "PATCH /customers/{id}": (
         Kind.CUSTOMER,
         CUSTOMER_LABELS,

@@ -52,6 +52,7 @@ def test_rules_check(tmp_path) -> None:
     assert good.exit_code == 0 and "rules OK" in good.output
     assert "4 SLA policies OK" in good.output
     assert "survivorship OK" in good.output
+    assert "4 segments, 2 offers OK" in good.output
     (tmp_path / "10.yaml").write_text(
         "defaults: {L1: a, L2: b, L3: c}\nrules:\n  - name: x\n"
         "    when: {planet: mars}\n    target: {line: L1}\n"
@@ -107,3 +108,10 @@ def test_rules_check_refuses_a_wrong_survivorship_file(tmp_path) -> None:
     result = runner.invoke(app, ["rules", "check", "--directory", str(rules)])
     assert result.exit_code == 1
     assert "survivorship.yaml:3:" in result.output and "union" in result.output
+
+
+def test_segments_count_lists_each_segment(cli_env, engine) -> None:
+    result = runner.invoke(app, ["segments", "count"])
+    assert result.exit_code == 0, result.output
+    assert "fuel_cards_without_telematics" in result.output
+    assert "complained_lately" in result.output

@@ -518,3 +518,32 @@ async def test_a_deal_page_checks_off_the_stage_live_and_moves_on(
     await expect(history).to_contain_text("decision_maker: — → Финансовый директор")
     await expect(history).to_contain_text("manager: advance")
     assert await flaws(manager) == []
+
+
+async def test_the_operator_sees_the_offer_with_its_reason_and_records_the_answer(
+    console_url, chromium, http, tokens
+) -> None:
+    """A fleet on fuel cards without telematics, consenting to marketing: the card offers
+    telematics with the reason to say; a decline hides it and goes into the timeline."""
+    customer = await company_of(http, tokens, "manager")
+    for url, body in (
+        (f"/api/v1/customers/{customer}/products",
+         {"type": "fuel_card", "name": "Топливная карта", "opened_on": "2025-03-01"}),
+        (f"/api/v1/customers/{customer}/consents",
+         {"channel": "phone", "purpose": "marketing", "granted": True}),
+    ):  # fmt: skip
+        answer = await http.post(url, json=body, headers=tokens["admin"])
+        assert answer.status_code == 201, answer.text
+    operator = await signed_in(chromium, console_url, "operator")
+    await operator.goto(f"/intake?customer_id={customer}")
+    offer = operator.locator('#offers li[data-offer="telematics"]')
+    await expect(offer).to_contain_text("Телематика для автопарка")
+    await expect(offer).to_contain_text("нет телематики")
+    assert await flaws(operator) == []
+    await offer.get_by_role("button", name="Declined").click()
+    await expect(operator.locator('li[data-suppressed="telematics"]')).to_contain_text(
+        "declined within 60 days"
+    )
+    await expect(operator.locator('#offers li[data-offer="telematics"]')).to_have_count(0)
+    timeline = await http.get(f"/api/v1/customers/{customer}/interactions", headers=tokens["admin"])
+    assert any("declined" in i["comment"] for i in timeline.json()["items"])

@@ -24,6 +24,7 @@ import caseflow
 PURE = (
     "caseflow.payloads",
     "caseflow.customers.merge_terms",
+    "caseflow.customers.import_terms",
     "caseflow.requests.lifecycle",
     "caseflow.requests.steps",
     "caseflow.sla.terms",

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import examples, idempotency
-from api.bounds import Count
 from api.deps import CurrentUser, DbSession, State
 from api.owners import check_owners
 from api.pagination import Cursor, Limit, Page, keyset
@@ -24,77 +22,19 @@ from api.routes.customer_duplicates import DuplicateOut, likely_duplicates
 from caseflow import access
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
 from caseflow.customers import duplicates, identity
+from caseflow.customers.fields import CustomerFields, inconsistency
 from caseflow.customers.identity import search_key
 from caseflow.customers.matching import Profile
 from caseflow.customers.profile import inn_kpp_key, own_source
 from caseflow.models import Customer, CustomerContact, utcnow
-from caseflow.sla.calendar import IanaZone
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(CustomerFields):
+    """A new customer's fields (`caseflow.customers.fields`), as the API documents them."""
+
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER]})
-
-    kind: Literal["person", "organization"]
-    name: str = Field(min_length=1, max_length=300)
-    inn: str | None = None
-    kpp: str | None = None
-    ogrn: str | None = None
-    phones: list[str] = Field(default_factory=list, max_length=20)
-    emails: list[str] = Field(default_factory=list, max_length=20)
-    region: str = Field(min_length=2, max_length=64)
-    segment: str = Field(min_length=1, max_length=32)
-    tier: Literal["standard", "vip"] = "standard"
-    personal_manager: str | None = None
-    contract_unit: str | None = None
-    status: Literal["prospect", "client"] = "client"
-    planned_volume: Count | None = None
-    account_manager: str | None = None
-    locale: str = Field(default="ru", min_length=2, max_length=16)
-    gender: Literal["male", "female"] | None = Field(
-        default=None, description="of the person, or of a company's contact person"
-    )
-    timezone: IanaZone | None = None
-    address_form: Literal["formal", "informal"] = "formal"
-    address_name: str | None = Field(
-        default=None, max_length=200, description="how e-mails address them: «Иван Петрович»"
-    )
-    contact_person: str | None = Field(
-        default=None, max_length=200, description="whom a company's e-mails address"
-    )
-
-    @field_validator("inn")
-    @classmethod
-    def _inn(cls, v: str | None) -> str | None:
-        return None if v is None else _normalise(identity.inn, v)
-
-    @field_validator("kpp")
-    @classmethod
-    def _kpp(cls, v: str | None) -> str | None:
-        return None if v is None else _normalise(identity.kpp, v)
-
-    @field_validator("ogrn")
-    @classmethod
-    def _ogrn(cls, v: str | None) -> str | None:
-        return None if v is None else _normalise(identity.ogrn, v)
-
-    @field_validator("phones")
-    @classmethod
-    def _phones(cls, v: list[str]) -> list[str]:
-        return list(dict.fromkeys(_normalise(identity.phone, p) for p in v))
-
-    @field_validator("emails")
-    @classmethod
-    def _emails(cls, v: list[str]) -> list[str]:
-        return list(dict.fromkeys(_normalise(identity.email, e) for e in v))
-
-
-def _normalise(check: Callable[[str], str], value: str) -> str:
-    try:
-        return check(value)
-    except identity.InvalidIdentifier as exc:
-        raise ValueError(str(exc)) from exc
 
 
 class CustomerOut(BaseModel):
@@ -131,17 +71,10 @@ def name_matches(text: str) -> ColumnElement[bool]:
     return Customer.name_folded.contains(search_key(text), autoescape=True)
 
 
-def consistency(body: CustomerIn) -> None:
-    if body.kpp and not body.inn:
-        raise invalid("inn", "a KPP is given, so the INN is required")
-    if body.inn and body.kind == "organization" and len(body.inn) != 10:
-        raise invalid("inn", "an organisation's INN has 10 digits")
-    if body.inn and body.kind == "person" and len(body.inn) != 12:
-        raise invalid("inn", "a person's INN has 12 digits")
-    if body.ogrn and body.kind == "organization" and len(body.ogrn) != 13:
-        raise invalid("ogrn", "an organisation's OGRN has 13 digits (OGRNIP has 15)")
-    if body.kind == "organization" and body.inn and not body.kpp:
-        raise invalid("kpp", "an organisation with an INN needs its KPP")
+def consistency(body: CustomerFields) -> None:
+    broken = inconsistency(body)
+    if broken is not None:
+        raise invalid(*broken)
 
 
 async def find_duplicates(

@@ -27,6 +27,9 @@ class Moved(BaseModel):
     interactions: list[int] = Field(default_factory=list)
     representatives: list[int] = Field(default_factory=list)
     notifications: list[str] = Field(default_factory=list)
+    consents: list[int] = Field(default_factory=list)
+    products: list[int] = Field(default_factory=list)
+    offer_outcomes: list[int] = Field(default_factory=list)
     facts: list[int] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:

@@ -22,13 +22,16 @@ from caseflow.customers.merge_terms import MergeStart, Moved, Told
 from caseflow.customers.survivorship import Survivorship
 from caseflow.models import (
     Customer,
+    CustomerConsent,
     CustomerContact,
     CustomerFact,
     CustomerMatchKey,
     CustomerMerge,
+    CustomerProduct,
     Deal,
     Interaction,
     Notification,
+    OfferOutcome,
     Representative,
     Request,
 )
@@ -41,6 +44,9 @@ MOVABLE: dict[str, Any] = {
     "interactions": (Interaction, Interaction.id),
     "representatives": (Representative, Representative.id),
     "notifications": (Notification, Notification.message_id),
+    "consents": (CustomerConsent, CustomerConsent.id),
+    "products": (CustomerProduct, CustomerProduct.id),
+    "offer_outcomes": (OfferOutcome, OfferOutcome.id),
 }
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -55,6 +58,8 @@ class Customer(Base):
     source: Mapped[str | None] = mapped_column(String(64))
     # Merged into another profile (the survivor): hidden from lists, intake goes there.
     merged_into: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Personal data erased on request (irreversible); the cases' statistics stay.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The name as searches compare it (identity.search_key): case-insensitive for Cyrillic on
     # SQLite too, where LOWER() knows only ASCII.
     name_folded: Mapped[str | None] = mapped_column(String(300))
@@ -177,3 +182,103 @@ class CustomerMerge(Base):
     moved: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     undone_by: Mapped[str | None] = mapped_column(String(64))
     undone_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CustomerConsent(Base):
+    """A consent given or withdrawn for a channel and purpose: the newest one is in force."""
+
+    __tablename__ = "customer_consents"
+    __table_args__ = (Index(None, "customer_id", "channel", "purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # phone | email | sms
+    purpose: Mapped[str] = mapped_column(String(16))  # service | marketing
+    granted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    by: Mapped[str] = mapped_column(String(64))
+
+
+class CustomerProduct(Base):
+    """A product the customer holds or held: its type (what offers and segments test), as
+    of when and from which source; a fraud flag suppresses every offer."""
+
+    __tablename__ = "customer_products"
+    __table_args__ = (Index(None, "type", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    balance: Mapped[float | None] = mapped_column(Float)
+    volume: Mapped[float | None] = mapped_column(Float)
+    fraud: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OfferOutcome(Base):
+    """A customer's answer to an offer (accepted, declined, later)."""
+
+    __tablename__ = "offer_outcomes"
+    __table_args__ = (Index(None, "customer_id", "offer", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    offer: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CustomerImport(Base):
+    """A bulk import of customers as one source: its counts and its checkpoint (the last
+    staged line taken), moved in the same transaction as each batch."""
+
+    __tablename__ = "customer_imports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # staged | running | done | failed
+    by: Mapped[str] = mapped_column(String(64))
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    joined: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CustomerImportRow(Base):
+    """A staged row of an import file, as read (COPY on PostgreSQL)."""
+
+    __tablename__ = "customer_import_rows"
+
+    import_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CustomerImportReject(Base):
+    """A row refused: its line in the file, the field and the reason."""
+
+    __tablename__ = "customer_import_rejects"
+    __table_args__ = (Index(None, "import_id", "line"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    import_id: Mapped[str] = mapped_column(String(36))
+    line: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))

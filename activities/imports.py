@@ -1,0 +1,26 @@
+"""Import activities: one batch of a customer import per call, with its checkpoint in the
+same transaction — retried after a crash, a batch is either done already or done now."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from caseflow.customers import import_jobs
+from caseflow.customers.import_terms import ImportProgress
+from caseflow.customers.survivorship import Survivorship
+from caseflow.platform.db import transaction
+
+
+class ImportActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], rules: Survivorship) -> None:
+        self.sessions, self.rules = sessions, rules
+
+    @activity.defn
+    async def import_batch(self, import_id: str) -> ImportProgress:
+        try:
+            async with transaction(self.sessions) as session:
+                return await import_jobs.step(session, self.rules, import_id)
+        except LookupError as exc:
+            raise ApplicationError(str(exc), type="unknown_import", non_retryable=True) from exc

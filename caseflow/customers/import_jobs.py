@@ -1,0 +1,129 @@
+"""An import as a job: its file staged (COPY on PostgreSQL), then one batch per step, each
+step one transaction with the checkpoint — what the import workflow's activity runs and
+what the API and the CLI read as progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from caseflow.customers import imports
+from caseflow.customers.import_terms import ImportProgress
+from caseflow.customers.survivorship import Survivorship
+from caseflow.models import CustomerImport, CustomerImportReject, CustomerImportRow
+
+BATCH = 2000
+STAGE_CHUNK = 5000
+
+
+def progress(job: CustomerImport, now: datetime | None = None) -> ImportProgress:
+    now = now or datetime.now(UTC)
+    end = job.finished_at or now
+    elapsed = (end - job.started_at).total_seconds() if job.started_at else 0.0
+    rate = job.rows_done / elapsed if elapsed > 0 else 0.0
+    left = job.rows_total - job.rows_done
+    return ImportProgress(
+        id=job.id, source=job.source, filename=job.filename, status=job.status,
+        rows_total=job.rows_total, rows_done=job.rows_done, created=job.created,
+        updated=job.updated, joined=job.joined, rejected=job.rejected,
+        rows_per_s=round(rate, 1), eta_s=round(left / rate, 1) if rate and left else None,
+        started_at=job.started_at, finished_at=job.finished_at,
+    )  # fmt: skip
+
+
+async def stage(
+    engine: AsyncEngine, source: str, filename: str, data: bytes, by: str
+) -> CustomerImport:
+    """The import recorded and its rows in the staging table (COPY on PostgreSQL)."""
+    job = CustomerImport(
+        id=str(uuid.uuid4()), source=source, filename=filename[:255], status="staged", by=by,
+        rows_total=0, rows_done=0, created=0, updated=0, joined=0, rejected=0, position=0,
+        created_at=datetime.now(UTC),
+    )  # fmt: skip
+    rows = imports.staged_rows(job.id, filename, data)
+    async with engine.begin() as conn:
+        await conn.execute(insert(CustomerImport).values(**_columns(job)))
+        if engine.dialect.name == "postgresql":
+            raw = await conn.get_raw_connection()
+            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            count = 0
+            async with cursor.copy(
+                "COPY customer_import_rows (import_id, line, data) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+                    count += 1
+        else:
+            count = 0
+            chunk: list[dict[str, Any]] = []
+            for import_id, line, text in rows:
+                chunk.append({"import_id": import_id, "line": line, "data": _json(text)})
+                if len(chunk) >= STAGE_CHUNK:
+                    await conn.execute(insert(CustomerImportRow), chunk)
+                    count, chunk = count + len(chunk), []
+            if chunk:
+                await conn.execute(insert(CustomerImportRow), chunk)
+                count += len(chunk)
+        await conn.execute(
+            update(CustomerImport).where(CustomerImport.id == job.id).values(rows_total=count)
+        )
+    job.rows_total = count
+    return job
+
+
+def _json(text: str) -> Any:
+    return json.loads(text)
+
+
+def _columns(job: CustomerImport) -> dict[str, Any]:
+    return {c.name: getattr(job, c.name) for c in CustomerImport.__table__.columns}
+
+
+async def step(
+    db: AsyncSession, rules: Survivorship, import_id: str, size: int = BATCH
+) -> ImportProgress:
+    """The next batch imported and the checkpoint moved, in the caller's transaction; an
+    import with nothing left is marked done."""
+    job = await db.scalar(
+        select(CustomerImport).where(CustomerImport.id == import_id).with_for_update()
+    )
+    if job is None:
+        raise LookupError(f"no import {import_id}")
+    now = datetime.now(UTC)
+    if job.status in ("done", "failed"):
+        return progress(job, now)
+    if job.started_at is None:
+        job.started_at, job.status = now, "running"
+    rows = await imports.batch_of(db, job, size)
+    if not rows:
+        job.status, job.finished_at = "done", now
+        return progress(job, now)
+    outcome = await imports.run_batch(db, rules, job, rows)
+    job.position = rows[-1].line
+    job.rows_done += len(rows)
+    job.created += outcome.created
+    job.updated += outcome.updated
+    job.joined += outcome.joined
+    job.rejected += outcome.rejected
+    return progress(job, now)
+
+
+async def rejects_csv(db: AsyncSession, import_id: str) -> str:
+    """The rejected rows: line, field, reason — a CSV to fix the file by."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "field", "reason"])
+    for reject in await db.scalars(
+        select(CustomerImportReject)
+        .where(CustomerImportReject.import_id == import_id)
+        .order_by(CustomerImportReject.line, CustomerImportReject.id)
+    ):
+        writer.writerow([reject.line, reject.field, reject.reason])
+    return out.getvalue()
