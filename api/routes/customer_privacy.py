@@ -63,16 +63,9 @@ def require_admin(user: CurrentUser) -> None:
 async def consents_out(db: DbSession, customer_id: str) -> ConsentsOut:
     now = datetime.now(UTC)
     rows = await consent.statements(db, customer_id)
-    listed = [
-        ConsentOut(
-            channel=r.channel, purpose=r.purpose, granted=r.granted, source=r.source,
-            captured_at=r.captured_at, valid_until=r.valid_until,
-            expired=r.valid_until is not None and r.valid_until <= now,
-        )
-        for r in rows
-    ]  # fmt: skip
     return ConsentsOut(
-        in_force=[ConsentOut(**vars(c)) for c in consent.in_force(rows, now)], statements=listed
+        in_force=[ConsentOut(**vars(c)) for c in consent.in_force(rows, now)],
+        statements=[ConsentOut(**vars(consent.shown(r, now))) for r in rows],
     )
 
 

@@ -44,19 +44,21 @@ async def statements(db: AsyncSession, customer_id: str) -> list[CustomerConsent
     return list(rows)
 
 
+def shown(row: CustomerConsent, now: datetime) -> InForce:
+    """A statement as it stands at `now` (an expired grant no longer grants)."""
+    return InForce(
+        channel=row.channel, purpose=row.purpose, granted=row.granted, source=row.source,
+        captured_at=row.captured_at, valid_until=row.valid_until,
+        expired=row.valid_until is not None and row.valid_until <= now,
+    )  # fmt: skip
+
+
 def in_force(rows: list[CustomerConsent], now: datetime) -> list[InForce]:
-    """Per channel and purpose, the newest statement (an expired grant no longer grants)."""
+    """Per channel and purpose, the newest statement."""
     newest: dict[tuple[str, str], CustomerConsent] = {}
     for row in rows:
         newest[(row.channel, row.purpose)] = row
-    return [
-        InForce(
-            channel=row.channel, purpose=row.purpose, granted=row.granted, source=row.source,
-            captured_at=row.captured_at, valid_until=row.valid_until,
-            expired=row.valid_until is not None and row.valid_until <= now,
-        )
-        for (_, _), row in sorted(newest.items())
-    ]  # fmt: skip
+    return [shown(row, now) for _, row in sorted(newest.items())]
 
 
 async def allows(
