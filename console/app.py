@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from caseflow.platform.settings import Settings
 from caseflow.requests import snippets
-from console import admin, deal, deals, floor, intake, live, pages, session
+from console import admin, customer, deal, deals, floor, intake, live, pages, session
 from console.feed import ChangeFeed
 from console.web import STATIC
 
@@ -93,4 +93,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(deals.router)
     app.include_router(deal.router)
     app.include_router(intake.router)
+    app.include_router(customer.router)
     app.include_router(admin.router)

@@ -547,3 +547,51 @@ async def test_the_operator_sees_the_offer_with_its_reason_and_records_the_answe
     await expect(operator.locator('#offers li[data-offer="telematics"]')).to_have_count(0)
     timeline = await http.get(f"/api/v1/customers/{customer}/interactions", headers=tokens["admin"])
     assert any("declined" in i["comment"] for i in timeline.json()["items"])
+
+
+async def test_a_supervisor_sees_where_each_value_comes_from_and_merges_a_duplicate(
+    console_url, chromium, http, tokens
+) -> None:
+    """The profile page: each field with the source that won and the one that lost; a
+    likely duplicate merged in from the page and the merge undone there."""
+    word = f"Вектор{random.randrange(10**5)}"
+    made = []
+    for name in (f"ООО «{word}»", f"{word} LLC"):
+        answer = await http.post(
+            "/api/v1/customers",
+            json={"kind": "organization", "name": name, "region": "RU-MOW",
+                  "segment": "b2b_commercial",
+                  "phones": [f"+7 916 {random.randrange(10**7):07d}"]},
+            headers=tokens["operator"],
+        )  # fmt: skip
+        made.append(answer.json())
+    survivor, duplicate = made
+    await http.patch(
+        f"/api/v1/customers/{survivor['id']}", json={"contact_person": "Анна Белова"},
+        headers=tokens["admin"],
+    )  # fmt: skip
+    await http.patch(
+        f"/api/v1/customers/{survivor['id']}?source=web_form", json={"name": "vektor-online"},
+        headers=tokens["admin"],
+    )  # fmt: skip
+    supervisor = await signed_in(chromium, console_url, "supervisor")
+    await supervisor.goto(f"/customers/{survivor['id']}")
+    shown = supervisor.locator('#explain tr[data-field="name"]')
+    await expect(shown.locator("td[data-source]")).to_contain_text("call_centre")
+    await expect(shown).to_contain_text("vektor-online (web_form")
+    assert await flaws(supervisor) == []
+    listed = supervisor.locator(f'#duplicates li[data-duplicate="{duplicate["id"]}"]')
+    await listed.get_by_label(f"Why merge {duplicate['name']}").fill("одна компания")
+    await listed.get_by_role("button", name="Merge into this profile").click()
+    await expect(supervisor.locator("#merged")).to_contain_text("done")
+    phones = supervisor.locator('#explain tr[data-field="phones"]')
+    await expect(phones).to_contain_text(duplicate["phones"][0])
+    gone = await http.get(f"/api/v1/customers/{duplicate['id']}", headers=tokens["supervisor"])
+    assert gone.json()["merged_into"] == survivor["id"]
+    await supervisor.get_by_role("button", name="Undo this merge").click()
+    await expect(supervisor.locator("#merged")).to_contain_text("undone")
+    await expect(supervisor.locator('#explain tr[data-field="phones"]')).not_to_contain_text(
+        duplicate["phones"][0]
+    )
+    back = await http.get(f"/api/v1/customers/{duplicate['id']}", headers=tokens["supervisor"])
+    assert back.json()["merged_into"] is None

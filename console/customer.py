@@ -1,0 +1,103 @@
+"""A customer's profile in the console: each field with the source that won and the ones
+that lost, phones and e-mails with their sources, the history of changes, consents,
+products, offers and likely duplicates — and, for supervisors and admins, merging a
+duplicate in and undoing it. The API's own functions, so the page shows and refuses
+exactly what the API does."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.deps import AppSettings, DbSession, State, Temporal
+from api.problems import Problem
+from api.routes.customer_duplicates import customer_duplicates
+from api.routes.customer_merges import MergeIn, UnmergeIn, merge_customers, unmerge_customers
+from api.routes.customer_offers import customer_offers, customer_products
+from api.routes.customer_privacy import customer_consents
+from api.routes.customer_profile import customer_history, get_customer
+from caseflow.models import CustomerMerge, User
+from console.session import ConsoleUser
+from console.web import attempt, render, wants_block
+
+router = APIRouter(include_in_schema=False)
+CustomerId = Annotated[str, Path(max_length=64)]
+SHOWN = (
+    "name", "kind", "inn", "kpp", "ogrn", "segment", "tier", "status", "region", "locale",
+    "address_name", "contact_person", "account_manager", "personal_manager", "contract_unit",
+)  # fmt: skip
+
+
+async def page_context(db: DbSession, user: User, app: Any, customer_id: str) -> dict[str, Any]:
+    profile = await get_customer(customer_id, db, user, app, explain=True)
+    history = await customer_history(customer_id, db, user, limit=200, cursor=None)
+    merges = list(
+        await db.scalars(
+            select(CustomerMerge)
+            .where(CustomerMerge.survivor_id == profile.id)
+            .order_by(CustomerMerge.at.desc())
+        )
+    )
+    return {
+        "user": user,
+        "profile": profile,
+        "shown": [f for f in SHOWN if profile.explain and f in profile.explain],
+        "history": list(reversed(history.items)),
+        "consents": await customer_consents(customer_id, db, user),
+        "products": await customer_products(customer_id, db, user),
+        "offers": await customer_offers(customer_id, db, user, app),
+        "duplicates": (await customer_duplicates(customer_id, db, user, app)).items,
+        "merges": merges,
+        "may_merge": user.role in ("supervisor", "admin"),
+        "problem": None,
+        "outcome": None,
+    }
+
+
+async def page(
+    request: Request, db: DbSession, user: User, app: Any, customer_id: str,
+    problem: Problem | None = None, outcome: Any = None,
+) -> Response:  # fmt: skip
+    context = await page_context(db, user, app, customer_id)
+    context["problem"], context["outcome"] = problem, outcome
+    block = "customer" if wants_block(request) else None
+    status = problem.status if problem else 200
+    return render(request, "customer.html", context, block=block, status=status)
+
+
+@router.get("/customers/{customer_id}")
+async def customer_page(
+    request: Request, customer_id: CustomerId, db: DbSession, user: ConsoleUser, app: State
+) -> Response:
+    return await page(request, db, user, app, customer_id)
+
+
+@router.post("/customers/{customer_id}/{step}")
+async def merge_step(
+    request: Request,
+    customer_id: CustomerId,
+    step: Annotated[str, Path(pattern="^(merge|unmerge)$")],
+    db: DbSession,
+    user: ConsoleUser,
+    app: State,
+    temporal: Temporal,
+    settings: AppSettings,
+) -> Response:
+    """A duplicate merged into this customer, or a merge undone (the API's own steps)."""
+    form = await request.form()
+
+    async def run() -> Any:
+        if step == "merge":
+            body = MergeIn.model_validate(
+                {"duplicates": [str(form.get("duplicate") or "")], "reason": form.get("reason")}
+            )
+            return await merge_customers(customer_id, body, db, user, temporal, settings)
+        undo = UnmergeIn.model_validate({"merge_id": form.get("merge_id")})
+        return await unmerge_customers(customer_id, undo, db, user, temporal, settings)
+
+    outcome, problem = await attempt(run)
+    return await page(request, db, user, app, customer_id, problem, outcome)
