@@ -22,9 +22,12 @@ from activities.customers import CustomerActivities
 from activities.deals import DealActivities
 from activities.imports import ImportActivities
 from activities.notifications import NoticePoster, NotificationActivities
+from activities.offer_triggers import OfferTriggerActivities
 from activities.requests import RequestActivities
 from activities.tickets import TicketActivities
+from caseflow.customers import segments
 from caseflow.customers import survivorship as survivorship_rules
+from caseflow.customers.segments import Catalogue
 from caseflow.customers.survivorship import Survivorship
 from caseflow.deals import pipelines as pipelines_module
 from caseflow.deals.pipelines import PipelineTerms
@@ -47,6 +50,7 @@ from workflows.customer_import import CustomerImportWorkflow
 from workflows.customer_merge import CustomerMergeWorkflow
 from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow
+from workflows.offer_trigger import OfferTriggerWorkflow
 from workflows.request import RequestWorkflow
 from workflows.sandbox import SANDBOX
 from workflows.ticket_poller import PollerStart, TicketPollerWorkflow
@@ -62,6 +66,7 @@ WORKFLOWS = [
     TicketPollerWorkflow,
     CustomerMergeWorkflow,
     CustomerImportWorkflow,
+    OfferTriggerWorkflow,
 ]
 
 
@@ -100,6 +105,7 @@ def build_worker(
     ticketing: Ticketing | None = None,
     max_cached_workflows: int = 1000,
     survivorship: Survivorship | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Worker:
     """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
     poster = (
@@ -121,6 +127,7 @@ def build_worker(
     profile_rules = survivorship or survivorship_rules.DEFAULT
     customers = CustomerActivities(sessions, profile_rules)
     activities.append(ImportActivities(sessions, profile_rules).import_batch)
+    activities.append(OfferTriggerActivities(sessions, catalogue or Catalogue()).decide_offer)
     activities += [
         customers.begin_merge,
         customers.move_merged,
@@ -203,6 +210,7 @@ async def run(settings: Settings | None = None) -> None:
         survivorship=survivorship_rules.load(
             settings.routing_rules_dir / "profile" / "survivorship.yaml"
         ),
+        catalogue=segments.load(settings.routing_rules_dir / "profile"),
     )
     await start_pollers(client, settings.task_queue, ticketing)
     log.info(

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 import worker as worker_module
 from api.app import create_app
+from caseflow.customers.segments import load as load_catalogue
 from caseflow.customers.survivorship import load as load_survivorship
 from caseflow.deals.pipelines import load as load_pipelines
 from caseflow.models import User
@@ -274,6 +275,7 @@ def worker_for(
         pipelines=PIPELINES,
         ticketing=TICKETING,
         survivorship=load_survivorship(ROOT / "routing_rules" / "profile" / "survivorship.yaml"),
+        catalogue=load_catalogue(ROOT / "routing_rules" / "profile"),
     )
 
 

@@ -4,6 +4,7 @@ when declined lately or held already."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ def phone() -> str:
     return f"+7 916 {random.randrange(10**7):07d}"
 
 
-async def company(http, tokens, **extra) -> str:
+async def company(http, tokens, by: str = "operator", **extra) -> str:
     body = {
         "kind": "organization",
         "name": f"ООО «Автопарк {uuid.uuid4().hex[:5]}»",
@@ -31,7 +32,7 @@ async def company(http, tokens, **extra) -> str:
         "phones": [phone()],
         **extra,
     }
-    answer = await http.post(f"{API}/customers", json=body, headers=tokens["operator"])
+    answer = await http.post(f"{API}/customers", json=body, headers=tokens[by])
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
 
@@ -187,3 +188,46 @@ def test_an_offer_for_a_segment_that_does_not_exist_is_refused_at_start(tmp_path
         load(tmp_path)
     error = refused.value.errors[0]
     assert (error.file, error.line) == ("offers.yaml", 5) and "no segment 'b'" in error.reason
+
+
+async def test_a_billing_question_gives_the_manager_the_offer_once_per_period(
+    http, tokens, dev_env
+) -> None:
+    """The trigger: a client of the manager's asks about a bill and has no deferred payment
+    — the manager gets the offer as a deal with its first task, once however often they
+    ask; a customer the offer is not for now gets nothing."""
+    customer = await company(http, tokens, "admin", account_manager="manager")
+    await consenting(http, tokens, customer)
+    bare = await company(http, tokens, "admin", account_manager="manager")  # no marketing consent
+
+    async def billing(customer_id: str) -> None:
+        answer = await http.post(
+            f"{API}/requests",
+            json={"customer_id": customer_id, "channel": "phone", "topic": "billing",
+                  "subject": "Счёт", "description": "Когда платить?"},
+            headers=tokens["operator"],
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+
+    for _ in range(2):
+        await billing(customer)
+    await billing(bare)
+
+    async def offered(customer_id: str) -> list[dict]:
+        deals = await http.get(f"{API}/deals?limit=200", headers=tokens["manager"])
+        return [
+            d for d in deals.json()["items"]
+            if d["customer_id"] == customer_id and d["title"].startswith("Предложение")
+        ]  # fmt: skip
+
+    for _ in range(100):
+        if await offered(customer):
+            break
+        await asyncio.sleep(0.1)
+    (deal,) = await offered(customer)
+    assert deal["title"] == "Предложение: Отсрочка платежа" and deal["owner"] == "manager"
+    assert deal["fields"]["offer"] == "deferred_payment"
+    assert [t["assignee"] for t in deal["tasks"]] == ["manager"]
+    await asyncio.sleep(1)  # the second request's trigger had its chance: still one deal
+    assert len(await offered(customer)) == 1
+    assert await offered(bare) == []

@@ -25,6 +25,7 @@ PURE = (
     "caseflow.payloads",
     "caseflow.customers.merge_terms",
     "caseflow.customers.import_terms",
+    "caseflow.customers.trigger_terms",
     "caseflow.requests.lifecycle",
     "caseflow.requests.steps",
     "caseflow.sla.terms",

@@ -24,7 +24,6 @@ from api.deps import AppSettings, CurrentUser, DbSession, State, Temporal, actor
 from api.idempotency import body_hash, workflow_key
 from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem, invalid
-from api.routes.customers import contacts_of
 from api.temporal_errors import to_problem
 from caseflow import access
 from caseflow.access import Kind, NotVisible
@@ -74,20 +73,7 @@ async def check_ownership(db: AsyncSession, customer: Customer, owner: str) -> N
         )
 
 
-async def customer_facts(db: AsyncSession, customer: Customer) -> dict[str, Any]:
-    contacts = (await contacts_of(db, [customer.id]))[customer.id]
-    return {
-        "kind": customer.kind,
-        "name": customer.name,
-        "inn": customer.inn,
-        "kpp": customer.kpp,
-        "ogrn": customer.ogrn,
-        "segment": customer.segment,
-        "tier": customer.tier,
-        "region": customer.region,
-        "email": next(iter(contacts["email"]), None),
-        "phone": next(iter(contacts["phone"]), None),
-    }
+customer_facts = deals.customer_facts  # what a deal's gates read of its customer
 
 
 @router.post("/deals", status_code=201, response_model=DealOut, operation_id="create_deal")

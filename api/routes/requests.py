@@ -20,7 +20,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api import examples
+from api import examples, offer_triggers
 from api.actions import PRIORITIES
 from api.bounds import RowId
 from api.deadline import accepted, update_with_start
@@ -240,6 +240,7 @@ async def register_request(
         view = view_from_row(row)
         shown = row  # the first intake's answer, from its row
     answer = out(view, await allowed_for(db, user, view), shown, user)
+    await offer_triggers.fire(temporal, settings.task_queue, app.catalogue, customer.id, body.topic)
     return JSONResponse(answer.model_dump(mode="json"), status_code=201)
 
 

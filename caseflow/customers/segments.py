@@ -87,11 +87,27 @@ class Offer(BaseModel):
     suppress: Suppression = Field(default_factory=Suppression)
 
 
+class Trigger(BaseModel):
+    """A request of `topic` makes the offer a task for the customer's manager (a deal in
+    its first stage), once per customer per `period`, if the offer is for them now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_]{0,63}$")
+    topic: str
+    offer: str
+    period: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     segments: list[Segment] = Field(default_factory=list)
     offers: list[Offer] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list)
+
+    def offer(self, code: str) -> Offer | None:
+        return next((o for o in self.offers if o.code == code), None)
 
     def segment(self, code: str) -> Segment | None:
         return next((s for s in self.segments if s.code == code), None)
@@ -132,13 +148,13 @@ def asked(topic: str, since: datetime) -> ColumnElement[bool]:
     )
 
 
-def _part(directory: Path, name: str) -> tuple[list[Any], dict[Any, int]]:
-    """One file's list (`segments:` or `offers:`) and its lines; none without the file."""
+def _part(directory: Path, name: str, key: str | None = None) -> tuple[list[Any], dict[Any, int]]:
+    """One file's list (`segments:`, `offers:`, `triggers:`) and its lines."""
     path = directory / f"{name}.yaml"
     if not path.exists():
         return [], {}
     parsed, lines = parse(path.read_text(encoding="utf-8"), path.name)
-    return list((parsed or {}).get(name) or []), lines
+    return list((parsed or {}).get(key or name) or []), lines
 
 
 def load(directory: Path) -> Catalogue:
@@ -150,6 +166,8 @@ def load(directory: Path) -> Catalogue:
     ).segments
     listed, offer_lines = _part(directory, "offers")
     offers = validate_data(Catalogue, {"offers": listed}, offer_lines, "offers.yaml").offers
+    listed, _ = _part(directory, "offers", "triggers")
+    triggers = validate_data(Catalogue, {"triggers": listed}, offer_lines, "offers.yaml").triggers
     codes = {s.code for s in segments}
     errors = [
         SourceError(
@@ -160,6 +178,16 @@ def load(directory: Path) -> Catalogue:
         for i, offer in enumerate(offers)
         if offer.segment not in codes
     ]
+    offered = {o.code for o in offers}
+    errors += [
+        SourceError(
+            "offers.yaml",
+            line_of(("triggers", i, "offer"), offer_lines),
+            f"triggers.{i}.offer: no offer '{trigger.offer}'",
+        )
+        for i, trigger in enumerate(triggers)
+        if trigger.offer not in offered
+    ]
     if errors:
         raise SourceErrors(errors)
-    return Catalogue(segments=segments, offers=offers)
+    return Catalogue(segments=segments, offers=offers, triggers=triggers)

@@ -8,6 +8,7 @@ forward by `last_seq`, tasks are upserted by their number, events are kept once 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,6 +106,23 @@ async def project(session: AsyncSession, snapshot: DealSnapshot) -> None:
         for event in snapshot.events
         if event.seq not in seen
     )
+
+
+async def customer_facts(session: AsyncSession, customer: Customer) -> dict[str, Any]:
+    """What a deal's gates read of its customer: the profile as it is now."""
+    held = await profile.contacts(session, customer.id)
+    return {
+        "kind": customer.kind,
+        "name": customer.name,
+        "inn": customer.inn,
+        "kpp": customer.kpp,
+        "ogrn": customer.ogrn,
+        "segment": customer.segment,
+        "tier": customer.tier,
+        "region": customer.region,
+        "email": next(iter(held["emails"]), None),
+        "phone": next(iter(held["phones"]), None),
+    }
 
 
 async def full_name(session: AsyncSession, username: str) -> str | None:
