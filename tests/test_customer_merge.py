@@ -159,3 +159,48 @@ async def test_merge_refusals_say_why(http, tokens) -> None:
         f"{API}/customers/{one['id']}/unmerge", json={"merge_id": "nope"}, headers=tokens["admin"]
     )
     assert unknown.status_code == 404
+
+
+async def test_a_duplicate_with_the_inn_the_survivor_lacks_merges_and_unmerges(
+    http, tokens
+) -> None:
+    """The company's INN was only on the duplicate: after the merge the survivor shows it
+    (the duplicate's row no longer holds the unique key), after the undo it is the
+    duplicate's again."""
+    word = uuid.uuid4().hex[:5]
+    survivor = await http.post(
+        f"{API}/customers",
+        json={"kind": "organization", "name": f"ООО «Ключ {word}»", "region": "RU-MOW",
+              "segment": "b2b_commercial", "phones": [phone()]},
+        headers=tokens["operator"],
+    )  # fmt: skip
+    duplicate = await http.post(
+        f"{API}/customers",
+        json={"kind": "organization", "name": f"Ключ {word} LLC", "region": "RU-MOW",
+              "segment": "b2b_commercial", "inn": "7707083893", "kpp": f"77{random.randrange(10**7):07d}"},
+        headers=tokens["operator"],
+    )  # fmt: skip
+    assert survivor.status_code == duplicate.status_code == 201, duplicate.text
+    sid, did = survivor.json()["id"], duplicate.json()["id"]
+    merged = await http.post(
+        f"{API}/customers/{sid}/merge", json={"duplicates": [did], "reason": "одна компания"},
+        headers=tokens["admin"],
+    )  # fmt: skip
+    assert merged.status_code == 200, merged.text
+    shown = await get(http, tokens, f"/customers/{sid}")
+    assert (shown["inn"], shown["kpp"]) == ("7707083893", duplicate.json()["kpp"])
+    undone = await http.post(
+        f"{API}/customers/{sid}/unmerge", json={"merge_id": merged.json()["merge_id"]},
+        headers=tokens["admin"],
+    )  # fmt: skip
+    assert undone.status_code == 200, undone.text
+    assert (await get(http, tokens, f"/customers/{sid}"))["inn"] is None
+    back = await get(http, tokens, f"/customers/{did}")
+    assert (back["inn"], back["kpp"]) == ("7707083893", duplicate.json()["kpp"])
+    again = await http.post(
+        f"{API}/customers",
+        json={"kind": "organization", "name": "Третий", "region": "RU-MOW",
+              "segment": "b2b_commercial", "inn": "7707083893", "kpp": back["kpp"]},
+        headers=tokens["operator"],
+    )  # fmt: skip
+    assert again.status_code == 409 and again.json()["duplicate_of"] == did

@@ -84,7 +84,7 @@ async def begin(db: AsyncSession, rules: Survivorship, start: MergeStart) -> Non
         await db.execute(
             update(CustomerFact).where(CustomerFact.id.in_(facts)).values(customer_id=survivor.id)
         )
-        await _forget_contacts(db, duplicate.id)  # the survivor holds them from now on
+        await _release_keys(db, duplicate)  # the survivor holds them from now on
         await _record(db, start.merge_id, duplicate_id, Moved(facts=facts))
     await db.flush()
     await profile.recompute(db, rules, survivor, "merge", start.actor.username, now, "merge")
@@ -182,9 +182,14 @@ async def _record(db: AsyncSession, merge_id: str, duplicate_id: str, moved: Mov
     merge.moved = {**merge.moved, duplicate_id: so_far.add(moved).model_dump()}
 
 
-async def _forget_contacts(db: AsyncSession, customer_id: str) -> None:
-    await db.execute(delete(CustomerContact).where(CustomerContact.customer_id == customer_id))
-    await db.execute(delete(CustomerMatchKey).where(CustomerMatchKey.customer_id == customer_id))
+async def _release_keys(db: AsyncSession, duplicate: Customer) -> None:
+    """What identifies a customer uniquely — contacts, INN+KPP, OGRN — leaves the merged
+    duplicate's row (its facts keep them): the survivor may show them now. An unmerge
+    recomputes them back from the facts."""
+    await db.execute(delete(CustomerContact).where(CustomerContact.customer_id == duplicate.id))
+    await db.execute(delete(CustomerMatchKey).where(CustomerMatchKey.customer_id == duplicate.id))
+    duplicate.inn_kpp_key = duplicate.ogrn = None
+    await db.flush()
 
 
 async def _customer(db: AsyncSession, customer_id: str) -> Customer:

@@ -164,8 +164,9 @@ async def recompute(
             )
         )  # fmt: skip
     changed = {c.field for c in changes}
-    if {"inn", "kpp"} & changed:
-        customer.inn_kpp_key = inn_kpp_key(customer.inn, customer.kpp)
+    key = inn_kpp_key(customer.inn, customer.kpp)
+    if customer.inn_kpp_key != key:  # also after a merge took it from a duplicate's row
+        customer.inn_kpp_key = key
     if {"name", "phones", "emails"} & changed:
         await db.flush()
         await duplicates.refresh(db, (await duplicates.profiles(db, [customer.id]))[customer.id])
