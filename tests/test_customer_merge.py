@@ -177,7 +177,8 @@ async def test_a_duplicate_with_the_inn_the_survivor_lacks_merges_and_unmerges(
     duplicate = await http.post(
         f"{API}/customers",
         json={"kind": "organization", "name": f"Ключ {word} LLC", "region": "RU-MOW",
-              "segment": "b2b_commercial", "inn": "7707083893", "kpp": f"77{random.randrange(10**7):07d}"},
+              "segment": "b2b_commercial", "inn": "7707083893",
+              "kpp": f"77{random.randrange(10**7):07d}"},
         headers=tokens["operator"],
     )  # fmt: skip
     assert survivor.status_code == duplicate.status_code == 201, duplicate.text
