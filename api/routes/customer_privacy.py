@@ -15,7 +15,7 @@ from api.problems import Problem, invalid
 from api.routes.customer_profile import source_of
 from caseflow import access
 from caseflow.customers import consent, privacy
-from caseflow.customers.consent import Channel, Purpose
+from caseflow.customers.consent import Channel, InForce, Purpose
 from caseflow.models import CustomerConsent
 from caseflow.requests.lifecycle import Role
 
@@ -38,14 +38,7 @@ class ConsentIn(BaseModel):
         return self
 
 
-class ConsentOut(BaseModel):
-    channel: str
-    purpose: str
-    granted: bool
-    source: str
-    captured_at: datetime
-    valid_until: datetime | None
-    expired: bool
+ConsentOut = InForce  # a statement as it stands now (an expired grant no longer grants)
 
 
 class ConsentsOut(BaseModel):
@@ -64,8 +57,8 @@ async def consents_out(db: DbSession, customer_id: str) -> ConsentsOut:
     now = datetime.now(UTC)
     rows = await consent.statements(db, customer_id)
     return ConsentsOut(
-        in_force=[ConsentOut(**vars(c)) for c in consent.in_force(rows, now)],
-        statements=[ConsentOut(**vars(consent.shown(r, now))) for r in rows],
+        in_force=consent.in_force(rows, now),
+        statements=[consent.shown(r, now) for r in rows],
     )
 
 

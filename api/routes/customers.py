@@ -21,7 +21,7 @@ from api.problems import Problem, invalid
 from api.routes.customer_duplicates import DuplicateOut, likely_duplicates
 from caseflow import access
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
-from caseflow.customers import duplicates, identity
+from caseflow.customers import contacts, duplicates, identity
 from caseflow.customers.fields import CustomerFields, inconsistency
 from caseflow.customers.identity import search_key
 from caseflow.customers.matching import Profile
@@ -110,16 +110,7 @@ async def find_duplicates(
     return first, list(matches)
 
 
-async def contacts_of(db: AsyncSession, ids: list[str]) -> dict[str, dict[str, list[str]]]:
-    rows = await db.execute(
-        select(CustomerContact)
-        .where(CustomerContact.customer_id.in_(ids))
-        .order_by(CustomerContact.id)
-    )
-    result: dict[str, dict[str, list[str]]] = {i: {"phone": [], "email": []} for i in ids}
-    for contact in rows.scalars():
-        result[contact.customer_id][contact.kind].append(contact.value)
-    return result
+contacts_of = contacts.of  # the profiles' phones and e-mails, primary first
 
 
 def to_out(customer: Customer, contacts: dict[str, list[str]]) -> CustomerOut:

@@ -34,7 +34,9 @@ async def start_import(
     temporal: Temporal,
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="CSV with a header row, or JSON Lines")],
-    source: Annotated[str, Form(pattern=NAME, description="import:<source>")],
+    source: Annotated[
+        str, Form(pattern=NAME, description="its facts are import:<source>")
+    ] = "upload",
 ) -> JSONResponse:
     """The file staged and its import started (a durable workflow); follow it at
     `GET /admin/imports/{id}`."""

@@ -8,10 +8,10 @@ marketing asks `allows(...)` first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,8 +23,9 @@ CHANNELS: tuple[Channel, ...] = ("phone", "email", "sms")
 PURPOSES: tuple[Purpose, ...] = ("service", "marketing")
 
 
-@dataclass(frozen=True)
-class InForce:
+class InForce(BaseModel):
+    """A consent statement as it stands at a moment."""
+
     channel: str
     purpose: str
     granted: bool

@@ -8,21 +8,16 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caseflow.customers import contacts
 from caseflow.customers.matching import Candidate, Matching, Profile, keys, likely
-from caseflow.models import Customer, CustomerContact, CustomerMatchKey
+from caseflow.models import Customer, CustomerMatchKey
 
 
 async def profiles(db: AsyncSession, ids: list[str]) -> dict[str, Profile]:
     names = dict(
         (await db.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))).all()
     )
-    found: dict[str, dict[str, list[str]]] = {i: {"phone": [], "email": []} for i in names}
-    for customer_id, kind, value in await db.execute(
-        select(CustomerContact.customer_id, CustomerContact.kind, CustomerContact.value)
-        .where(CustomerContact.customer_id.in_(list(names)))
-        .order_by(CustomerContact.id)
-    ):
-        found[customer_id][kind].append(value)
+    found = await contacts.of(db, list(names))
     return {i: Profile(i, names[i], found[i]["phone"], found[i]["email"]) for i in names}
 
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caseflow.customers import profile
+from caseflow.customers import contacts, profile
 from caseflow.customers.survivorship import FIELDS, LISTS, Survivorship, empty
-from caseflow.models import Customer, CustomerContact, CustomerFact
+from caseflow.models import Customer, CustomerFact
 
 SCALARS = tuple(f for f in FIELDS if f not in LISTS)
 
@@ -52,12 +52,8 @@ async def state(
         cid: {f: getattr(c, f) for f in SCALARS} | {"phones": [], "emails": []}
         for cid, c in customers.items()
     }
-    for cid, kind, value in await db.execute(
-        select(CustomerContact.customer_id, CustomerContact.kind, CustomerContact.value)
-        .where(CustomerContact.customer_id.in_(ids))
-        .order_by(CustomerContact.id)
-    ):
-        held[cid][f"{kind}s"].append(value)
+    for cid, found in (await contacts.of(db, list(held))).items():
+        held[cid] |= {"phones": found["phone"], "emails": found["email"]}
     for cid in joining or set():
         if cid in stated and cid in held:
             stated[cid] = {

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.access import Viewer
 from caseflow.access.records import MERGE_DEPTH
+from caseflow.customers import contacts as held_contacts
 from caseflow.customers import duplicates
 from caseflow.customers.survivorship import (
     FIELDS,
@@ -42,15 +43,9 @@ class Change:
 
 
 async def contacts(db: AsyncSession, customer_id: str) -> dict[str, list[str]]:
-    rows = await db.scalars(
-        select(CustomerContact)
-        .where(CustomerContact.customer_id == customer_id)
-        .order_by(CustomerContact.id)
-    )
-    found: dict[str, list[str]] = {"phones": [], "emails": []}
-    for row in rows:
-        found[f"{row.kind}s"].append(row.value)
-    return found
+    """The profile's phones and e-mails as its fields name them."""
+    found = (await held_contacts.of(db, [customer_id]))[customer_id]
+    return {"phones": found["phone"], "emails": found["email"]}
 
 
 async def values(db: AsyncSession, customer: Customer) -> dict[str, Any]:
