@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ from api.problems import Problem, invalid
 from api.routes.customer_duplicates import DuplicateOut, likely_duplicates
 from caseflow import access
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
-from caseflow.customers import contacts, duplicates, identity
+from caseflow.customers import contacts, duplicates, identity, keys
 from caseflow.customers.fields import CustomerFields, inconsistency
 from caseflow.customers.identity import search_key
 from caseflow.customers.matching import Profile
@@ -81,29 +81,13 @@ async def find_duplicates(
     db: AsyncSession, body: CustomerIn, excluding: str | None = None
 ) -> tuple[str, list[str]] | None:
     """Another profile holding the same INN+KPP, OGRN, phone or e-mail (not `excluding`)."""
+    identifying = keys.identifying(body.model_dump())
+    held = await keys.owners(db, identifying)
     matches: dict[str, str] = {}
-    other = Customer.id != excluding if excluding else true()
-    other_contact = CustomerContact.customer_id != excluding if excluding else true()
-    key = inn_kpp_key(body.inn, body.kpp)
-    if key:
-        found = await db.scalar(select(Customer.id).where(Customer.inn_kpp_key == key, other))
-        if found:
-            matches["inn_kpp"] = found
-    if body.ogrn:
-        found = await db.scalar(select(Customer.id).where(Customer.ogrn == body.ogrn, other))
-        if found:
-            matches.setdefault("ogrn", found)
-    for kind, values in (("phone", body.phones), ("email", body.emails)):
-        if values:
-            found = await db.scalar(
-                select(CustomerContact.customer_id).where(
-                    CustomerContact.kind == kind,
-                    CustomerContact.value.in_(values),
-                    other_contact,
-                )
-            )
-            if found:
-                matches.setdefault(kind, found)
+    for key in identifying:
+        owner = held.get(key)
+        if owner is not None and owner != excluding:
+            matches.setdefault(key[0], owner)
     if not matches:
         return None
     first = next(iter(matches.values()))

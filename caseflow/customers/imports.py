@@ -23,11 +23,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.access import OWNERSHIP_FIELDS
 from caseflow.customers import import_known, profile
+from caseflow.customers import keys as keys_of
 from caseflow.customers.fields import checked as fields_checked
 from caseflow.customers.identity import search_key
 from caseflow.customers.matching import Profile, keys
@@ -109,7 +110,7 @@ def checked(line: int, raw: dict[str, Any]) -> Row | list[tuple[str, str]]:
         return [(where, why or str(exc))]
     # Who owns a customer is not a file's to say (the access policy sets it).
     fields = customer.model_dump(exclude={"kind", *OWNERSHIP_FIELDS}) | {"kind": customer.kind}
-    row = Row(line=line, fields=fields, keys=row_keys(fields))
+    row = Row(line=line, fields=fields, keys=keys_of.identifying(fields))
     if product.get("product_type"):
         try:
             opened = date.fromisoformat(str(product.get("product_opened_on") or ""))
@@ -123,48 +124,9 @@ def checked(line: int, raw: dict[str, Any]) -> Row | list[tuple[str, str]]:
     return row
 
 
-def row_keys(fields: dict[str, Any]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    key = profile.inn_kpp_key(fields.get("inn"), fields.get("kpp"))
-    if key:
-        found.append(("inn_kpp", key))
-    if fields.get("ogrn"):
-        found.append(("ogrn", str(fields["ogrn"])))
-    found += [("phone", p) for p in fields.get("phones", [])]
-    found += [("email", e) for e in fields.get("emails", [])]
-    return found
-
-
 async def known(db: AsyncSession, rows: list[Row]) -> dict[tuple[str, str], str]:
-    """Which of the rows' keys the base holds, and whose they are (merged: the survivor)."""
-    wanted = {k for row in rows for k in row.keys}
-    found: dict[tuple[str, str], str] = {}
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in wanted:
-        by_kind.setdefault(kind, []).append(value)
-    if by_kind.get("inn_kpp"):
-        for key, cid, merged in await db.execute(
-            select(Customer.inn_kpp_key, Customer.id, Customer.merged_into).where(
-                Customer.inn_kpp_key.in_(by_kind["inn_kpp"])
-            )
-        ):
-            found[("inn_kpp", str(key))] = merged or cid
-    if by_kind.get("ogrn"):
-        for key, cid, merged in await db.execute(
-            select(Customer.ogrn, Customer.id, Customer.merged_into).where(
-                Customer.ogrn.in_(by_kind["ogrn"])
-            )
-        ):
-            found[("ogrn", str(key))] = merged or cid
-    contacts = [(k, v) for k, v in wanted if k in ("phone", "email")]
-    if contacts:
-        for kind, value, cid in await db.execute(
-            select(CustomerContact.kind, CustomerContact.value, CustomerContact.customer_id).where(
-                tuple_(CustomerContact.kind, CustomerContact.value).in_(contacts)
-            )
-        ):
-            found[(kind, value)] = cid
-    return found
+    """Which of the rows' keys the base holds, and whose they are."""
+    return await keys_of.owners(db, {k for row in rows for k in row.keys})
 
 
 async def run_batch(
