@@ -97,14 +97,18 @@ def matching(user: User, filters: RequestFilters) -> Select[Request]:
 
 
 async def counts(db: AsyncSession, user: User, views: dict[str, RequestFilters]) -> dict[str, int]:
-    """How many visible requests each set of filters matches. One query per set: each
-    can use its own index (one pass with FILTER clauses scanned every visible row, 13×
-    slower at 100,000 requests: bench/console.py)."""
-    found = {}
-    for code, filters in views.items():
-        query = select(func.count()).select_from(matching(user, filters).subquery())
-        found[code] = int(await db.scalar(query) or 0)
-    return found
+    """How many visible requests each set of filters matches: a scalar subquery per set, so
+    each uses its own index (one pass with FILTER clauses scanned every visible row, 13×
+    slower at 100,000 requests), all in one round trip (one query per set spent more time
+    on its way to the database and back than counting: bench/console.py)."""
+    if not views:
+        return {}
+    numbers = [
+        select(func.count()).select_from(matching(user, filters).subquery()).scalar_subquery()
+        for filters in views.values()
+    ]
+    row = (await db.execute(select(*numbers))).one()
+    return {code: int(n or 0) for code, n in zip(views, row, strict=True)}
 
 
 async def request_page(

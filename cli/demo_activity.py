@@ -1,7 +1,8 @@
 """A working morning for the demo, played through the API as people would (`make run` does
 it on a fresh database): requests in several states and lines, one card block that breaches
 its five-minute first-response target if nobody answers, a VIP on the second line, deals
-in two stages (for the account manager's own customer: a manager sees only theirs), and a
+in two stages (for the account manager's own customer: a manager sees only theirs) and a
+web lead whose ten-minute callback task falls overdue if nobody calls, and a
 caller whose old mailbox is gone (the mail catcher refuses `.invalid` with 550: the
 supervisor's floor lists that failed e-mail beside the sent ones). Every
 step is an ordinary API call with a demo login, so the console shows real workflows, SLA
@@ -103,7 +104,12 @@ def play(base_url: str) -> str:
             {"customer_id": VODOKANAL, "pipeline": "b2b", "title": "Обслуживание сетей",
              "amount": 800_000},
         )  # fmt: skip
+        demo.call(
+            "manager", "POST", "/deals",
+            {"customer_id": VODOKANAL, "pipeline": "leads", "title": "Заявка с сайта: счётчики",
+             "amount": 150_000},
+        )  # fmt: skip
         return (
             "7 requests (resolved, waiting, escalated, new, a card block, a VIP, one whose"
-            " e-mail bounces), 2 deals"
+            " e-mail bounces), 3 deals (one's callback falls overdue ten minutes after start)"
         )

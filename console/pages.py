@@ -77,22 +77,25 @@ class Due:
 
 async def dues(db: DbSession, ids: list[str]) -> dict[str, Due]:
     """Each listed request's most pressing running clock (breached first, then soonest)."""
-    rows = await db.scalars(
-        select(SlaClock).where(
-            SlaClock.request_id.in_(ids), SlaClock.stopped_at.is_(None), SlaClock.request_open
-        )
+    rows = await db.execute(
+        select(
+            SlaClock.request_id,
+            SlaClock.due_at,
+            SlaClock.kind,
+            SlaClock.warned_at,
+            SlaClock.breached_at,
+        ).where(SlaClock.request_id.in_(ids), SlaClock.stopped_at.is_(None), SlaClock.request_open)
     )
     found: dict[str, Due] = {}
 
     def pressing(due: Due) -> tuple[bool, float]:
         return due.breached, -(due.at.timestamp() if due.at else float("inf"))
 
-    for clock in rows:
-        warned, breached = clock.warned_at is not None, clock.breached_at is not None
-        due = Due(clock.due_at, clock.kind, warned, breached)
-        held = found.get(clock.request_id)
+    for request_id, due_at, kind, warned_at, breached_at in rows:
+        due = Due(due_at, kind, warned_at is not None, breached_at is not None)
+        held = found.get(request_id)
         if held is None or pressing(due) > pressing(held):
-            found[clock.request_id] = due
+            found[request_id] = due
     return found
 
 

@@ -676,3 +676,35 @@ async def test_the_timeline_shows_only_what_the_caller_may_see(http, world) -> N
         url, json={"comment": "x", "request_id": world.requests["north-west"]}, headers=operator
     )
     assert assert_problem(hidden, 422)["errors"] == assert_problem(elsewhere, 422)["errors"]
+
+
+async def test_a_changed_zone_shows_at_once(http, world, sessions) -> None:
+    """A supervisor given another team's queue sees its requests on the next call, and stops
+    seeing them when it is taken away (the policy's predicates are kept per zone as it is)."""
+    far = world.viewers["supervisor-far"]
+    url = f"{API}/requests/{world.requests['hotline']}"
+    listed = {"number": world.numbers["hotline"]}
+
+    async def zone(teams: list[str]) -> None:
+        async with sessions() as db:
+            await upsert_user(
+                db,
+                username="supervisor-far",
+                role=Role.SUPERVISOR,
+                zone_teams=teams,
+                zone_regions=far.zone_regions,
+            )
+            await db.commit()
+
+    async def seen() -> tuple[int, int]:
+        one = await http.get(url, headers=far.headers)
+        found = await http.get(f"{API}/requests", params=listed, headers=far.headers)
+        return one.status_code, len(found.json()["items"])
+
+    assert await seen() == (404, 0)
+    try:
+        await zone([*far.zone_teams, "hotline"])
+        assert await seen() == (200, 1)
+    finally:
+        await zone(far.zone_teams)
+    assert await seen() == (404, 0)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -110,6 +111,14 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
         assert created.status_code == 201, created.text
         request = created.json()
         assert request["state"] == "assigned" and request["number"].startswith("REQ-")
+        # The demo's web lead: its callback is due within ten minutes, day or night, so the
+        # manager's task list shows an overdue task soon after start.
+        sales = http.post("/auth/token", data={"username": "manager", "password": "demo"})
+        manager = {"Authorization": f"Bearer {sales.json()['access_token']}"}
+        tasks = http.get("/tasks", params={"assignee": "me"}, headers=manager).json()["items"]
+        callback = next(t for t in tasks if t["title"] == "Перезвонить по заявке")
+        due = datetime.fromisoformat(callback["due_at"])
+        assert due - datetime.now(UTC) <= timedelta(minutes=10), callback
         rid = request["id"]
         # Taken unless it is already the operator's (nobody takes what is theirs).
         mine: list[tuple[str, dict]] = [] if request["assignee"] == "operator" else [("take", {})]

@@ -7,6 +7,7 @@ else; the access test matrix reads them too, so the policy is written down once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol
 
@@ -101,9 +102,9 @@ class Viewer(Protocol):
     @property
     def team_code(self) -> str | None: ...
     @property
-    def zone_teams(self) -> list[str]: ...
+    def zone_teams(self) -> Sequence[str]: ...
     @property
-    def zone_regions(self) -> list[str]: ...
+    def zone_regions(self) -> Sequence[str]: ...
 
 
 def grants(kind: Kind, viewer: Viewer) -> frozenset[Grant]:
