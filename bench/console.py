@@ -171,7 +171,10 @@ async def compare(
         (
             "queue (all open, 50 rows + counts)",
             lambda: page.get("/queue?view=open"),
-            [lambda: api.get("/api/v1/requests?limit=50")],
+            [
+                lambda: api.get("/api/v1/requests/views"),
+                lambda: api.get("/api/v1/requests?view=open&limit=50"),
+            ],
         ),
         (
             "case page",

@@ -16,13 +16,12 @@ from starlette.responses import RedirectResponse, Response
 from api.actions import BODIES, perform
 from api.deps import AppSettings, DbSession, State, Temporal
 from api.problems import Problem
-from api.request_reads import RequestFilters, counts, event_page, request_now, request_page
+from api.queue_views import VIEWS, views_for
+from api.request_reads import counts, event_page, request_now, request_page
 from api.routes.notifications import of_request
 from caseflow import access
 from caseflow.access import NotVisible
 from caseflow.models import Customer, SlaClock, User
-from caseflow.requests.lifecycle import OPEN_STATES, Role
-from caseflow.requests.lifecycle import State as Stage
 from caseflow.requests.snippets import SnippetBook
 from console.forms import body_of, fields_of
 from console.i18n import N_
@@ -30,41 +29,17 @@ from console.session import ConsoleUser
 from console.web import render, wants_block
 
 router = APIRouter(include_in_schema=False)
-OPEN = tuple(sorted(OPEN_STATES))
 PAGE = 50
 
 
-@dataclass(frozen=True)
-class View:
-    code: str
-    title: str
-
-    def filters(self, user: User) -> RequestFilters:
-        if self.code == "mine":
-            return RequestFilters(assignee="me", states=OPEN)
-        if self.code == "team":
-            return RequestFilters(queue=user.team_code, states=OPEN)
-        if self.code == "waiting":
-            return RequestFilters(state=Stage.WAITING_CUSTOMER)
-        if self.code == "breached":
-            return RequestFilters(breached=True, states=OPEN)
-        return RequestFilters(states=OPEN)
-
-
-VIEWS = [
-    View("mine", N_("Mine")),
-    View("team", N_("My team's")),
-    View("waiting", N_("Waiting for the customer")),
-    View("breached", N_("Breached")),
-    View("open", N_("All open")),
-]
-
-
-def views_for(user: User) -> list[View]:
-    """Overseers have no team queue of their own: their zone is "all open"."""
-    if Role(user.role) in (Role.SUPERVISOR, Role.ADMIN) or not user.team_code:
-        return [v for v in VIEWS if v.code != "team"]
-    return VIEWS
+# The queue's views in the console's words (the views themselves: api.queue_views).
+TITLES = {
+    "mine": N_("Mine"),
+    "team": N_("My team's"),
+    "waiting": N_("Waiting for the customer"),
+    "breached": N_("Breached"),
+    "open": N_("All open"),
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +95,7 @@ async def queue(
         "user": user,
         "views": shown,
         "view": chosen,
+        "titles": TITLES,
         "counts": numbers,
         "page": page,
         "dues": await dues(db, [r.id for r in page.items]),

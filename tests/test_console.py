@@ -185,6 +185,34 @@ async def test_each_queue_count_is_the_number_of_its_rows(caseflow_app, http, to
         assert first["number"] in page
 
 
+async def test_the_api_lists_and_counts_the_same_views_as_the_console(
+    caseflow_app, http, tokens
+) -> None:
+    created = await new_request(http, tokens["operator"])
+    who = created["assignee"]
+    headers = tokens[who]
+    views = await http.get("/api/v1/requests/views", headers=headers)
+    assert views.status_code == 200, views.text
+    counted = {v["code"]: v["count"] for v in views.json()}
+    async with browser(caseflow_app) as client:
+        await sign_in(client, who)
+        page = (await client.get("/queue?view=mine")).text
+    tabs = dict(re.findall(r'data-view="(\w+)">(\d+)<', page))
+    assert counted == {code: int(n) for code, n in tabs.items()}
+    mine = await http.get("/api/v1/requests", params={"view": "mine"}, headers=headers)
+    assert created["id"] in [r["id"] for r in mine.json()["items"]]
+    assert all(r["assignee"] == who for r in mine.json()["items"])
+    # A supervisor has no team view; a filter the view fixes cannot be changed.
+    team = await http.get("/api/v1/requests?view=team", headers=tokens["supervisor"])
+    assert team.status_code == 422 and team.json()["errors"][0]["field"] == "view"
+    clash = await http.get("/api/v1/requests?view=waiting&state=closed", headers=headers)
+    assert clash.status_code == 422 and clash.json()["errors"][0]["field"] == "state"
+    narrowed = await http.get(
+        "/api/v1/requests", params={"view": "open", "state": "closed"}, headers=headers
+    )
+    assert narrowed.status_code == 200 and narrowed.json()["items"] == []
+
+
 async def test_a_supervisor_sees_a_failed_email_and_sends_it_again(
     caseflow_app, http, tokens, sessions, mailbox
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query
@@ -29,7 +30,15 @@ from api.deps import State as App
 from api.idempotency import workflow_key
 from api.pagination import Cursor, Limit, Page
 from api.problems import Problem, invalid
-from api.request_reads import EventOut, RequestFilters, event_page, request_now, request_page
+from api.queue_views import ViewCode, views_for
+from api.request_reads import (
+    EventOut,
+    RequestFilters,
+    counts,
+    event_page,
+    request_now,
+    request_page,
+)
 from api.request_views import (
     RequestOut,
     allowed_for,
@@ -247,12 +256,33 @@ async def register_request(
 # --- reading -------------------------------------------------------------------------------
 
 
+class ViewCount(BaseModel):
+    code: ViewCode
+    count: int
+
+
+@router.get("/views", response_model=list[ViewCount], operation_id="request_views")
+async def request_views(db: DbSession, user: CurrentUser) -> list[ViewCount]:
+    """The caller's queue views (their own, their team's, waiting for the customer,
+    breached, all open: overseers and people without a team have no team view) and how many
+    requests each holds now; list one with `GET /requests?view=`."""
+    shown = views_for(user)
+    numbers = await counts(db, user, {v.code: v.filters(user) for v in shown})
+    return [ViewCount(code=v.code, count=numbers[v.code]) for v in shown]
+
+
 @router.get("", response_model=Page[RequestOut], operation_id="list_requests")
 async def list_requests(
     db: DbSession,
     user: CurrentUser,
     limit: Limit = 50,
     cursor: Cursor = None,
+    view: Annotated[
+        ViewCode | None,
+        Query(
+            description="one of the caller's views (GET /requests/views); other filters narrow it"
+        ),
+    ] = None,
     state: State | None = None,
     line: Line | None = None,
     queue: str | None = None,
@@ -272,16 +302,28 @@ async def list_requests(
     ] = None,
 ) -> Page[RequestOut]:
     """`assignee=me`: the caller's own."""
-    filters = RequestFilters(
-        state=state,
-        line=line,
-        queue=queue,
-        assignee=assignee,
-        customer_id=customer_id,
-        breached=breached,
-        number=number,
-        q=q,
-    )
+    given = {
+        "state": state,
+        "line": line,
+        "queue": queue,
+        "assignee": assignee,
+        "customer_id": customer_id,
+        "breached": breached,
+        "number": number,
+        "q": q,
+    }
+    narrowed: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    if view is None:
+        filters = RequestFilters(**narrowed)
+    else:
+        chosen = next((v for v in views_for(user) if v.code == view), None)
+        if chosen is None:
+            raise invalid("view", "not one of your views (a team view needs a team)")
+        base = chosen.filters(user)
+        for name, value in narrowed.items():
+            if getattr(base, name) not in (None, value):
+                raise invalid(name, f"the view '{view}' fixes it already")
+        filters = replace(base, **narrowed)
     return await request_page(db, user, filters, limit=limit, cursor=cursor)
 
 
