@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
 
 from caseflow.customers import identity
@@ -43,3 +46,32 @@ def test_kpp_form() -> None:
     assert identity.kpp("7736ab001") == "7736AB001"
     with pytest.raises(identity.InvalidIdentifier):
         identity.kpp("77360100")
+
+
+def test_the_quick_reading_of_russian_numbers_agrees_with_libphonenumber() -> None:
+    """Most numbers are read without libphonenumber's parser (an import's main cost): for
+    every shape people write, the answer — E.164 or "not valid" — is the parser's."""
+
+    def parsed(value: str) -> str:
+        try:
+            number = phonenumbers.parse(value, "RU")
+        except phonenumbers.NumberParseException:
+            return "invalid"
+        if not phonenumbers.is_valid_number(number):
+            return "invalid"
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def read(value: str) -> str:
+        try:
+            return identity.phone(value)
+        except identity.InvalidIdentifier:
+            return "invalid"
+
+    chosen = random.Random(7)
+    for i in range(5_000):
+        d = f"{chosen.randrange(10**10):010d}" if i % 2 else f"9{chosen.randrange(10**9):09d}"
+        for written in (
+            f"+7{d}", f"8{d}", f"8 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}", f"+ 7 {d[:3]} {d[3:]}",
+            f" 8-{d[:3]}-{d[3:]} ", f"7{d}", f"8 {d} доб. 5", f"+7({d[:3]}){d[3:]}(", f"8{d}0",
+        ):  # fmt: skip
+            assert read(written) == parsed(written), written

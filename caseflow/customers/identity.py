@@ -35,7 +35,22 @@ def search_key(text: str) -> str:
     return _plain(text).casefold().replace("ё", "е")
 
 
+# How most Russian numbers are written: +7 or 8, then the ten digits of the national number
+# (the first never 0-2), separated by spaces, dashes or brackets, nothing else.
+RUSSIAN = re.compile(r"^\s*(?:\+\s*7|8)[\s()-]*([3-9](?:[\s()-]*\d){9})\s*$")
+SEPARATORS = re.compile(r"[\s()-]")
+
+
 def phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    written = RUSSIAN.match(value) if region == "RU" and value.isascii() else None
+    if written is not None:
+        # The number libphonenumber would parse from this shape, built directly (parsing is
+        # most of an import's time): the same validity check, the same E.164.
+        digits = SEPARATORS.sub("", written.group(1))
+        parsed = phonenumbers.PhoneNumber(country_code=7, national_number=int(digits))
+        if not phonenumbers.is_valid_number(parsed):
+            raise InvalidIdentifier("not a valid phone number")
+        return f"+7{digits}"
     try:
         parsed = phonenumbers.parse(_plain(value), region)
     except phonenumbers.NumberParseException as exc:

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.customers import contacts, profile
 from caseflow.customers.survivorship import FIELDS, LISTS, Survivorship, empty
 from caseflow.models import Customer, CustomerFact
+from caseflow.platform import bulk
 
 SCALARS = tuple(f for f in FIELDS if f not in LISTS)
 
@@ -99,8 +100,7 @@ async def state(
         if cid in customers
         for field, value in fields.items()
     ]
-    if facts:
-        await db.execute(insert(CustomerFact), facts)
+    await bulk.written(db, CustomerFact, facts)
     changed = 0
     for cid, fields in stated.items():
         if cid in customers and _news(held[cid], fields, before, cid):

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.access import OWNERSHIP_FIELDS
@@ -42,6 +42,7 @@ from caseflow.models import (
     CustomerMatchKey,
     CustomerProduct,
 )
+from caseflow.platform import bulk as db_bulk
 
 LIST_SEPARATORS = (";", "|")
 PRODUCT_FIELDS = ("product_type", "product_name", "product_opened_on")
@@ -258,25 +259,8 @@ async def write_new(db: AsyncSession, new: list[New], products: list[dict[str, A
         (CustomerMatchKey, [k for made in new for k in made.keys()]),
         (CustomerProduct, products),
     ]
-    connection = await db.connection()
     for model, rows in tables:
-        if not rows:
-            continue
-        if connection.dialect.name != "postgresql":
-            await db.execute(insert(model), rows)
-            continue
-        columns = [c.name for c in model.__table__.columns if c.name in rows[0]]
-        raw = await connection.get_raw_connection()
-        cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
-        names = ", ".join(columns)
-        async with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                await copy.write_row([_copied(row.get(c)) for c in columns])
-
-
-def _copied(value: Any) -> Any:
-    """A value as COPY takes it: JSON columns as JSON text."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
+        await db_bulk.written(db, model, rows)
 
 
 def staged_rows(import_id: str, name: str, data: bytes) -> Iterator[tuple[str, int, str]]:

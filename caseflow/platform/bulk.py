@@ -1,0 +1,33 @@
+"""Rows written in bulk: PostgreSQL's COPY inside the session's transaction (what an import
+writes by the hundred thousand), a multi-row INSERT on other databases."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import JSON, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def written(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows written in bulk: COPY in the session's transaction on PostgreSQL (JSON columns
+    as JSON text), one multi-row INSERT elsewhere."""
+    if not rows:
+        return
+    connection = await db.connection()
+    if connection.dialect.name != "postgresql":
+        await db.execute(insert(model), rows)
+        return
+    columns = [c for c in model.__table__.columns if c.name in rows[0]]
+    names = [c.name for c in columns]
+    as_json = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    raw = await connection.get_raw_connection()
+    cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+    async with cursor.copy(f"COPY {model.__tablename__} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row.get(n) for n in names]
+            for i in as_json:
+                if values[i] is not None:
+                    values[i] = json.dumps(values[i], ensure_ascii=False)
+            await copy.write_row(values)
