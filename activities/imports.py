@@ -1,7 +1,11 @@
 """Import activities: one batch of a customer import per call, with its checkpoint in the
-same transaction — retried after a crash, a batch is either done already or done now."""
+same transaction — retried after a crash, a batch is either done already or done now.
+A batch heartbeats while it runs, so a worker killed in the middle of one is noticed within
+the workflow's heartbeat timeout (seconds), not at the end of the batch's whole allowance."""
 
 from __future__ import annotations
+
+import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -19,8 +23,17 @@ class ImportActivities:
 
     @activity.defn
     async def import_batch(self, import_id: str) -> ImportProgress:
+        beating = asyncio.create_task(_beat())
         try:
             async with transaction(self.sessions) as session:
                 return await import_jobs.step(session, self.rules, import_id)
         except LookupError as exc:
             raise ApplicationError(str(exc), type="unknown_import", non_retryable=True) from exc
+        finally:
+            beating.cancel()
+
+
+async def _beat(every: float = 1.0) -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(every)

@@ -66,6 +66,13 @@ async def test_fuel_cards_without_telematics_are_offered_telematics_with_the_rea
     )
     assert added.status_code == 201, added.text
     assert added.json()["source"] == "call_centre"
+    timeline = await http.get(
+        f"{API}/customers/{customer}/interactions", headers=tokens["operator"]
+    )
+    held = [i for i in timeline.json()["items"] if i["kind"] == "product"]
+    assert [(i["category"], i["status"], i["comment"]) for i in held] == [
+        ("fuel_card", "open", FUEL["name"])
+    ]
     shown = await offers_of(http, tokens, customer)
     assert shown["offers"] == []  # no marketing consent yet
     assert suppressed(shown, "telematics") == ["no marketing consent"]

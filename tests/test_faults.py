@@ -175,3 +175,75 @@ def test_intake_under_killed_processes_loses_and_doubles_nothing(stack) -> None:
     for message_id, request in sent:
         if request in ours:
             assert caught.count(message_id) == 1, message_id
+
+
+def import_file(rows: int) -> tuple[bytes, dict[str, int]]:
+    """A customer file and what importing it must give: 1 % rejected (not a phone), a tenth
+    repeating an earlier row's customer by its e-mail in capitals, the rest new."""
+    lines = ["kind,name,phones,emails,region,segment"]
+    expected = {"created": 0, "joined": 0, "rejected": 0}
+    for i in range(1, rows + 1):
+        if i % 100 == 0:
+            lines.append(f"person,Сбойный {i},12,,RU-MOW,b2c")
+            expected["rejected"] += 1
+        elif i % 10 == 1 and i > 10:
+            lines.append(f"person,Убитый {i - 9},,K{i - 9}@KILLED.EXAMPLE,RU-MOW,b2c")
+            expected["joined"] += 1
+        else:
+            lines.append(f"person,Убитый {i},+7 918 {i:07d},k{i}@killed.example,RU-MOW,b2c")
+            expected["created"] += 1
+    return ("\n".join(lines) + "\n").encode(), expected
+
+
+def test_an_import_whose_worker_is_killed_finishes_with_nobody_twice(stack) -> None:
+    """SIGKILL of the worker in the middle of an import: `caseflow dev` starts it again, the
+    import's workflow resumes from its checkpoint, and the counts are exactly the file's."""
+    ports, data_dir, database = stack
+    data, expected = import_file(30_000)
+
+    async def run() -> tuple[dict, int]:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{ports['api']}/api/v1", timeout=60
+        ) as http:
+            token = (
+                await http.post("/auth/token", data={"username": "admin", "password": "demo"})
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            started = await http.post(
+                "/admin/imports",
+                files={"file": ("killed.csv", data, "text/csv")},
+                data={"source": "killed"},
+                headers=headers,
+            )
+            assert started.status_code == 202, started.text
+            url = f"/admin/imports/{started.json()['id']}"
+            while True:  # the first batches are in: kill the worker in the middle
+                seen = (await http.get(url, headers=headers)).json()
+                if seen["rows_done"] > 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert seen["status"] == "running" and seen["rows_done"] < seen["rows_total"], seen
+            os.kill(pid_of(data_dir, "worker"), signal.SIGKILL)
+            killed_at = seen["rows_done"]
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                seen = (await http.get(url, headers=headers)).json()
+                if seen["status"] == "done":
+                    return seen, killed_at
+                await asyncio.sleep(0.5)
+            pytest.fail(f"the import did not finish after the worker was killed: {seen}")
+
+    done, killed_at = asyncio.run(run())
+    print(f"\nworker killed after {killed_at:,} of {done['rows_total']:,} rows")
+    assert done["rows_done"] == done["rows_total"] == 30_000
+    assert {k: done[k] for k in expected} == expected and done["updated"] == 0
+    with psycopg.connect(plain(database)) as conn:
+        names = conn.execute(
+            "SELECT name, count(*) FROM customers WHERE source = 'import:killed' GROUP BY name"
+        ).fetchall()
+        contacts = conn.execute(
+            "SELECT count(*) FROM customer_contacts c JOIN customers p ON p.id = c.customer_id"
+            " WHERE p.source = 'import:killed'"
+        ).fetchone()
+    assert len(names) == expected["created"] and all(n == 1 for _, n in names)
+    assert contacts == (2 * expected["created"],)  # a phone and an e-mail each, none twice

@@ -15,6 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.retries import SHORT_RETRY
 
 BATCH_TIMEOUT = timedelta(minutes=5)
+# A batch beats every second: silent this long, its worker is gone and it runs again.
+BATCH_HEARTBEAT = timedelta(seconds=10)
 BATCHES_PER_RUN = 500
 
 
@@ -27,6 +29,7 @@ class CustomerImportWorkflow:
                 ImportActivities.import_batch,
                 import_id,
                 start_to_close_timeout=BATCH_TIMEOUT,
+                heartbeat_timeout=BATCH_HEARTBEAT,
                 retry_policy=SHORT_RETRY,
             )
             if done.status in ("done", "failed"):

@@ -1,5 +1,5 @@
-"""A customer's timeline: requests, their status changes, e-mails and call notes, newest
-first, in one paged SQL query over the read model."""
+"""A customer's timeline: requests, their status changes, e-mails, call notes, deals and
+the products recorded for them, newest first, in one paged SQL query over the read model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import String, Subquery, cast, func, literal, select, union_all
+from sqlalchemy import String, Subquery, case, cast, func, literal, select, union_all
 
 from api.bounds import Moment
 from api.deps import CurrentUser, DbSession
@@ -16,7 +16,15 @@ from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import invalid
 from caseflow import access
 from caseflow.access import Kind, NotVisible, Viewer
-from caseflow.models import Deal, Interaction, Notification, Request, RequestEvent
+from caseflow.models import (
+    Customer,
+    CustomerProduct,
+    Deal,
+    Interaction,
+    Notification,
+    Request,
+    RequestEvent,
+)
 
 router = APIRouter(prefix="/customers/{customer_id}/interactions", tags=["customers"])
 
@@ -35,7 +43,7 @@ class InteractionIn(BaseModel):
 
 class InteractionOut(BaseModel):
     time: datetime
-    kind: Literal["request", "status", "email", "note", "deal"]
+    kind: Literal["request", "status", "email", "note", "deal", "product"]
     channel: str
     category: str
     status: str | None
@@ -120,12 +128,29 @@ def timeline(customer_id: str, viewer: Viewer) -> Subquery:
         literal(None, String),
         literal(None, String),
     ).where(Deal.customer_id == customer_id, access.where(Kind.DEAL, viewer))
-    return union_all(requests, changes, emails, notes, deals).subquery("timeline")
+    products = (  # as recorded (from an import, a contract system, the API), seen with the profile
+        select(
+            CustomerProduct.as_of,
+            literal("product"),
+            cast(CustomerProduct.id, String),
+            literal("system"),
+            CustomerProduct.type,
+            case((CustomerProduct.closed_on.is_(None), "open"), else_="closed"),
+            CustomerProduct.name,
+            literal(None, String),
+            literal(None, String),
+        )
+        .join(Customer, Customer.id == CustomerProduct.customer_id)
+        .where(CustomerProduct.customer_id == customer_id, access.where(Kind.CUSTOMER, viewer))
+    )
+    return union_all(requests, changes, emails, notes, deals, products).subquery("timeline")
 
 
 def link_of(kind: str, ref: str, request_id: str | None) -> str | None:
     if kind == "deal":
         return f"/api/v1/deals/{ref}"
+    if kind == "product":
+        return None
     return f"/api/v1/requests/{request_id}" if request_id else None
 
 
