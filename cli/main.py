@@ -85,6 +85,40 @@ def worker_alive(
     typer.echo("worker alive")
 
 
+@app.command("mail-gateway")
+def mail_gateway(
+    host: str = "127.0.0.1",
+    port: int = 2424,
+    protocol: Annotated[str, typer.Option(help="lmtp (Postfix lmtp:) or smtp")] = "lmtp",
+    topic: Annotated[
+        str, typer.Option(help="the topic of a new case from e-mail")
+    ] = "consultation",
+    region: Annotated[str, typer.Option(help="an unknown sender's region")] = "RU-MOW",
+    segment: Annotated[str, typer.Option(help="an unknown sender's segment")] = "b2c",
+) -> None:
+    """Receive customers' e-mail from your MTA and file it: new cases, replies on their cases."""
+    if protocol not in ("lmtp", "smtp"):
+        raise typer.BadParameter("lmtp or smtp", param_hint="--protocol")
+    from api.app import create_app
+    from api.inbound_mail import Intake
+    from caseflow.platform.logs import configure
+    from cli.mail_gateway import serve
+
+    settings = get_settings()
+    configure(settings.log_level)
+
+    async def main() -> None:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            intake = Intake(topic=topic, region=region, segment=segment)
+            server, _ = await serve(app.state.caseflow, host, port, protocol, intake)
+            typer.echo(f"mail gateway: {protocol.upper()} on {host}:{port}")
+            async with server:
+                await server.serve_forever()
+
+    run_loop(main())
+
+
 @app.command()
 def api(host: str | None = None, port: int | None = None) -> None:
     """Serve the HTTP API."""

@@ -35,7 +35,7 @@ class NotificationOut(BaseModel):
     importance: str
     template: str | None
     subject: str | None
-    status: Literal["pending", "sent", "failed", "skipped"]
+    status: Literal["pending", "sent", "failed", "skipped", "bounced"]
     attempts: int
     error: str | None
     created_at: datetime
@@ -78,7 +78,7 @@ async def of_request(
 async def in_zone(
     db: DbSession,
     user: CurrentUser,
-    status: Literal["pending", "sent", "failed", "skipped"] = "failed",
+    status: Literal["pending", "sent", "failed", "skipped", "bounced"] = "failed",
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[NotificationOut]:

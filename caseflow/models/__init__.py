@@ -20,6 +20,7 @@ from caseflow.models.customers import (
     Representative,
 )
 from caseflow.models.deals import Deal, DealEventRow, DealTask
+from caseflow.models.mail import InboundMessage
 from caseflow.models.people import Absence, ApiToken, Team, User, WorkerBeat
 from caseflow.models.requests import (
     OPEN_BREACH,
@@ -68,6 +69,7 @@ __all__ = [
     "DealEventRow",
     "DealTask",
     "IdempotencyKey",
+    "InboundMessage",
     "Interaction",
     "JobCheckpoint",
     "Notification",

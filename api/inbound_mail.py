@@ -1,0 +1,303 @@
+"""E-mail in: a message is first kept (its bytes once, a row by its Message-ID — only then
+does the gateway say 250), then filed: a machine's message (auto-reply, list, bounce) is
+never answered; a reply to one of our e-mails is the customer's reply on that case; anything
+else registers a request through the API's own intake, with the `email` channel.
+
+Filing is idempotent: the request's Idempotency-Key and the reply's update id are the
+message's key, so a message filed twice (a crash between the two steps, a delivery repeated)
+opens one case and replies once. An edge like the API and the console: the gateway process
+(`caseflow mail-gateway`) and, later, the mailbox poller call it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.actions import perform
+from api.problems import Problem
+from api.routes.customers import CustomerIn, create_customer
+from api.routes.requests import RequestIn, register_request
+from api.state import AppState
+from caseflow.customers import identity
+from caseflow.mail import inbound
+from caseflow.mail.inbound import Inbound
+from caseflow.models import (
+    CustomerContact,
+    InboundMessage,
+    Notification,
+    Request,
+    StoredFileRow,
+    User,
+)
+from caseflow.people.store import upsert_user
+from caseflow.requests.files import FileRefused
+from caseflow.requests.lifecycle import Role
+from caseflow.tickets import store as tickets
+
+log = logging.getLogger("caseflow.mail.inbound")
+GATEWAY = "mail-gateway"  # the integration account mail is filed as
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Where a new case from e-mail goes and whom an unknown sender becomes."""
+
+    topic: str = "consultation"
+    region: str = "RU-MOW"
+    segment: str = "b2c"
+
+
+async def keep(
+    db: AsyncSession, raw: bytes, *, recipients: list[str], mail_from: str, via: str
+) -> tuple[InboundMessage, bool]:
+    """The message kept once (bytes content-addressed, a row by its key) and committed;
+    True when it is new. A message delivered again answers the row it has already."""
+    read = inbound.read(raw, recipients)
+    held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == read.key))
+    if held is not None:
+        return held, False
+    sha = hashlib.sha256(raw).hexdigest()
+    await tickets.insert_new(
+        db,
+        StoredFileRow,
+        {"sha256": sha, "size": len(raw), "content_type": "message/rfc822", "data": raw,
+         "created_at": datetime.now(UTC)},
+    )  # fmt: skip
+    row = InboundMessage(
+        message_key=read.key, sha256=sha, size=len(raw), via=via[:64],
+        mail_from=(mail_from or read.sender)[:320], recipients=recipients,
+        subject=read.subject.replace("\x00", "")[:500], received_at=datetime.now(UTC),
+        status="received",
+    )  # fmt: skip
+    db.add(row)
+    try:
+        await db.commit()
+    except IntegrityError:  # the same message, kept at this moment by another delivery
+        await db.rollback()
+        held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == read.key))
+        assert held is not None
+        return held, False
+    return row, True
+
+
+async def gateway_user(db: AsyncSession) -> User:
+    found = await db.scalar(select(User).where(User.username == GATEWAY))
+    if found is None:
+        found = await upsert_user(
+            db, username=GATEWAY, role=Role.INTEGRATION, full_name="Входящая почта"
+        )
+        await db.commit()
+    return found
+
+
+async def file(state: AppState, message_id: int, intake: Intake = Intake()) -> InboundMessage:
+    """What the kept message becomes; its row says so (status, kind, request, reason)."""
+    async with state.sessions() as db:
+        row = await db.get(InboundMessage, message_id)
+        if row is None:
+            raise LookupError(f"no inbound message {message_id}")
+        if row.status != "received":  # filed already
+            return row
+        raw = await tickets.file_bytes(db, row.sha256) or b""
+        mail = inbound.read(raw, list(row.recipients or []))
+        user = await gateway_user(db)
+        try:
+            status, kind, request_id, reason = await _file(db, state, user, mail, intake)
+        except Problem as exc:  # refused by the intake or the case: kept, and said why
+            await db.rollback()
+            status, kind, request_id, reason = "failed", None, None, f"{exc.code}: {exc.detail}"
+        row = await db.get(InboundMessage, message_id)
+        assert row is not None
+        row.status, row.kind, row.request_id = status, kind, request_id
+        row.reason, row.filed_at = (reason or None), datetime.now(UTC)
+        await db.commit()
+        log.info("mail %s: %s %s %s", row.message_key, status, kind or "", reason or "")
+        return row
+
+
+async def pending(state: AppState, limit: int = 100) -> list[int]:
+    """Messages kept but not filed yet (a gateway that stopped between the two steps)."""
+    async with state.sessions() as db:
+        return list(
+            await db.scalars(
+                select(InboundMessage.id)
+                .where(InboundMessage.status == "received")
+                .order_by(InboundMessage.id)
+                .limit(limit)
+            )
+        )
+
+
+async def _file(
+    db: AsyncSession, state: AppState, user: User, mail: Inbound, intake: Intake
+) -> tuple[str, str | None, str | None, str]:
+    if mail.unreadable or not mail.sender:
+        return "failed", "unreadable", None, mail.unreadable or "no sender (From)"
+    ours = await db.scalar(
+        select(Notification.message_id).where(Notification.message_id == mail.message_id)
+    )
+    if mail.message_id and ours:
+        return "ignored", "automatic", None, "our own e-mail came back"
+    if mail.bounced:
+        bounced = await _bounced(db, mail.bounced)
+        return "ignored", "bounce", bounced, "a bounce: never answered"
+    if mail.automatic:
+        return "ignored", "automatic", None, f"{mail.automatic}: never answered"
+    case = await _case_of(db, mail)
+    if case is not None:
+        return await _reply(db, state, user, case, mail)
+    return await _new_case(db, state, user, mail, intake)
+
+
+async def _bounced(db: AsyncSession, message_ids: list[str]) -> str | None:
+    """Our e-mails a bounce returns are marked `bounced`; answers their request."""
+    rows = list(
+        await db.scalars(select(Notification).where(Notification.message_id.in_(message_ids)))
+    )
+    await db.execute(
+        update(Notification)
+        .where(Notification.message_id.in_(message_ids))
+        .values(status="bounced", error="the recipient's server returned it (bounce)")
+    )
+    return next((r.request_id for r in rows if r.request_id), None)
+
+
+async def _case_of(db: AsyncSession, mail: Inbound) -> Request | None:
+    """The case a reply answers: its case+<id>@ address, else one of our e-mails it names."""
+    if mail.case_token:
+        found = await db.get(Request, mail.case_token)
+        if found is not None:
+            return found
+    if mail.answers:
+        request_id = await db.scalar(
+            select(Notification.request_id)
+            .where(Notification.message_id.in_(mail.answers), Notification.request_id.is_not(None))
+            .limit(1)
+        )
+        if request_id:
+            return await db.get(Request, request_id)
+    return None
+
+
+async def _customer_addresses(db: AsyncSession, customer_id: str) -> set[str]:
+    return set(
+        await db.scalars(
+            select(CustomerContact.value).where(
+                CustomerContact.customer_id == customer_id, CustomerContact.kind == "email"
+            )
+        )
+    )
+
+
+async def _reply(
+    db: AsyncSession, state: AppState, user: User, case: Request, mail: Inbound
+) -> tuple[str, str | None, str | None, str]:
+    text = mail.text or mail.subject or "(пустое письмо)"
+    kept, refused = await _attach(db, state, user, case.id, mail)
+    trusted = mail.sender in await _customer_addresses(db, case.customer_id)
+    key = f"mail:{mail.key}"
+    if trusted and case.state in ("waiting_customer", "in_progress", "assigned"):
+        await perform(
+            db, user, state.temporal, case, "customer-reply", {"message": text[:20000]}, key=key
+        )
+        return "replied", "reply", case.id, "; ".join(refused)
+    if trusted and case.state == "resolved":
+        await perform(db, user, state.temporal, case, "reopen", {}, key=f"{key}:reopen")
+        await perform(
+            db, user, state.temporal, case, "customer-reply", {"message": text[:20000]}, key=key
+        )
+        return "replied", "reply", case.id, "; ".join(["reopened by the reply", *refused])
+    if case.state in ("closed", "cancelled"):
+        return await _new_case(db, state, user, mail, Intake(), follows=case)
+    note = f"Письмо от {mail.sender} (не адрес клиента):\n\n{text}" if not trusted else text
+    await perform(
+        db, user, state.temporal, case, "comment",
+        {"text": note[:20000], "files": kept}, key=key,
+    )  # fmt: skip
+    why = "from an address that is not the customer's: a note, not their answer"
+    return "noted", "reply", case.id, "; ".join([why if not trusted else "", *refused]).strip("; ")
+
+
+async def _attach(
+    db: AsyncSession, state: AppState, user: User, request_id: str, mail: Inbound
+) -> tuple[list[str], list[str]]:
+    """The message's files on the request (the upload checks apply): kept and refused."""
+    kept, refused = [], []
+    for part in mail.attachments:
+        declared = part.content_type
+        if declared == "application/octet-stream":  # what many mail programs say of any file
+            declared = mimetypes.guess_type(part.filename)[0] or declared
+        try:
+            stored = await tickets.keep_file(
+                db, request_id, part.filename, declared, part.data,
+                source="email", added_by=user.username,
+                max_bytes=state.settings.attachment_max_bytes,
+            )  # fmt: skip
+        except FileRefused as exc:
+            refused.append(f"{part.filename}: refused ({exc})")
+            continue
+        kept.append(stored.sha256)
+    await db.commit()
+    return kept, refused
+
+
+async def _new_case(
+    db: AsyncSession,
+    state: AppState,
+    user: User,
+    mail: Inbound,
+    intake: Intake,
+    follows: Request | None = None,
+) -> tuple[str, str | None, str | None, str]:
+    customer_id = await _sender_customer(db, state, user, mail, intake)
+    text = mail.full_text or mail.subject or "(пустое письмо)"
+    if follows is not None:
+        text = f"Продолжение закрытого обращения {follows.number}.\n\n{text}"
+    body = RequestIn(
+        customer_id=customer_id,
+        channel="email",
+        topic=follows.topic if follows is not None else intake.topic,
+        subject=(mail.subject or "(без темы)")[:300],
+        description=text[:20000],
+    )
+    answer = await register_request(
+        body, db, user, state.temporal, state.settings, state, idempotency_key=f"mail:{mail.key}"
+    )
+    created: dict[str, Any] = json.loads(bytes(answer.body))
+    request_id = str(created["id"])
+    _, refused = await _attach(db, state, user, request_id, mail)
+    reason = [f"follows {follows.number}"] if follows is not None else []
+    return "registered", "new", request_id, "; ".join([*reason, *refused])
+
+
+async def _sender_customer(
+    db: AsyncSession, state: AppState, user: User, mail: Inbound, intake: Intake
+) -> str:
+    """The customer whose e-mail address wrote; an unknown sender becomes a prospect."""
+    try:
+        address = identity.email(mail.sender)
+    except identity.InvalidIdentifier as exc:
+        raise Problem(422, "validation_error", f"sender: {exc}") from exc
+    known = await db.scalar(
+        select(CustomerContact.customer_id)
+        .where(CustomerContact.kind == "email", CustomerContact.value == address)
+        .order_by(CustomerContact.id)
+        .limit(1)
+    )
+    if known is not None:
+        return str(known)
+    body = CustomerIn(
+        kind="person", name=(mail.sender_name or address)[:300], emails=[address],
+        region=intake.region, segment=intake.segment, status="prospect",
+    )  # fmt: skip
+    answer = await create_customer(body, db, user, state, idempotency_key=f"mail:{address}")
+    return str(json.loads(bytes(answer.body))["id"])

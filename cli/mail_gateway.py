@@ -1,0 +1,91 @@
+"""`caseflow mail-gateway`: the receiver a company's MTA delivers customers' e-mail to, over
+LMTP (Postfix `lmtp:inet:host:port`) or SMTP. A message is answered 250 only once it is kept
+(its bytes and a row in the database): on any failure to keep it the MTA hears 451 and keeps
+it; one over the size limit is refused with 552. Kept messages are filed at once (a new
+case, a reply on its case, or nothing for a machine's message); whatever was kept but not
+filed when the gateway stopped is filed when it starts again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP
+
+from api.inbound_mail import Intake, file, keep, pending
+from api.state import AppState
+
+log = logging.getLogger("caseflow.mail.gateway")
+MAX_BYTES = 25 * 1024 * 1024
+
+
+@dataclass
+class Receive:
+    """aiosmtpd handler: keep, answer, then file in the background."""
+
+    state: AppState
+    protocol: str
+    intake: Intake = field(default_factory=Intake)
+    filing: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        recipients = [str(r) for r in envelope.rcpt_tos]
+        try:
+            async with self.state.sessions() as db:
+                row, _ = await keep(
+                    db, bytes(raw), recipients=recipients,
+                    mail_from=str(envelope.mail_from or ""), via=self.protocol,
+                )  # fmt: skip
+        except Exception:  # not kept: the MTA must keep it and try again
+            log.exception("mail not kept")
+            return self._each(recipients, "451 4.3.0 Cannot keep the message now; try later")
+        self.later(row.id)
+        return self._each(recipients, "250 2.0.0 Kept")
+
+    def _each(self, recipients: list[str], line: str) -> str:
+        """LMTP answers for every recipient, SMTP once."""
+        return "\r\n".join([line] * max(1, len(recipients))) if self.protocol == "lmtp" else line
+
+    def later(self, message_id: int) -> None:
+        task = asyncio.create_task(self._file(message_id))
+        self.filing.add(task)
+        task.add_done_callback(self.filing.discard)
+
+    async def _file(self, message_id: int) -> None:
+        try:
+            await file(self.state, message_id, self.intake)
+        except Exception:  # kept: filed again when the gateway starts
+            log.exception("mail %s not filed", message_id)
+
+    async def settle(self) -> None:
+        """Wait for the messages being filed (tests, and a clean stop)."""
+        while self.filing:
+            await asyncio.gather(*list(self.filing), return_exceptions=True)
+
+
+async def serve(
+    state: AppState,
+    host: str,
+    port: int,
+    protocol: str = "lmtp",
+    intake: Intake | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> tuple[asyncio.Server, Receive]:
+    """The receiver listening; what was kept and not filed before is filed now."""
+    handler = Receive(state, protocol, intake or Intake())
+    kind = LMTP if protocol == "lmtp" else SMTP
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: kind(handler, data_size_limit=max_bytes, enable_SMTPUTF8=True, decode_data=False),
+        host=host,
+        port=port,
+    )
+    for message_id in await pending(state, limit=10_000):
+        handler.later(message_id)
+    return server, handler

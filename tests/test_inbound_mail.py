@@ -1,0 +1,287 @@
+"""Customers write in: the mail gateway receives over LMTP and SMTP (Python's smtplib as the
+MTA), keeps each message once, and files it — a new case, the customer's reply on their
+case, a note when someone else answers, nothing back for a machine's message — whatever
+shape the message has."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import uuid
+from collections.abc import AsyncIterator
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from caseflow.models import InboundMessage, Notification, Request, RequestEvent, RequestFile
+from cli.mail_gateway import Receive, serve
+from tests.conftest import free_port
+
+API = "/api/v1"
+SERVICE = "support@caseflow.local"
+
+
+@pytest_asyncio.fixture
+async def gateway(caseflow_app) -> AsyncIterator[tuple[int, int, Receive, Receive]]:
+    state = caseflow_app.state.caseflow
+    lmtp_port, smtp_port = free_port(), free_port()
+    lmtp, by_lmtp = await serve(state, "127.0.0.1", lmtp_port, "lmtp")
+    smtp, by_smtp = await serve(state, "127.0.0.1", smtp_port, "smtp", max_bytes=64 * 1024)
+    yield lmtp_port, smtp_port, by_lmtp, by_smtp
+    for server in (lmtp, smtp):
+        server.close()
+        await server.wait_closed()
+
+
+def letter(
+    sender: str,
+    subject: str,
+    text: str,
+    *,
+    to: str = SERVICE,
+    headers: dict[str, str] | None = None,
+    attachment: tuple[str, bytes] | None = None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="customer.example")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if attachment is not None:
+        message.add_attachment(
+            attachment[1], maintype="application", subtype="octet-stream", filename=attachment[0]
+        )
+    return message.as_bytes()
+
+
+async def deliver(port: int, raw: bytes, to: str = SERVICE, *, lmtp: bool = True) -> None:
+    def send() -> None:
+        client = smtplib.LMTP("127.0.0.1", port) if lmtp else smtplib.SMTP("127.0.0.1", port)
+        with client:
+            client.sendmail("mta@customer.example", [to], raw)
+
+    await asyncio.to_thread(send)
+
+
+async def filed(sessions, handler: Receive, raw_key: str) -> InboundMessage:
+    await handler.settle()
+    async with sessions() as db:
+        row = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == raw_key))
+    assert row is not None
+    return row
+
+
+def key_of(raw: bytes) -> str:
+    from caseflow.mail.inbound import read
+
+    return read(raw).key
+
+
+async def customer_with_case(http, tokens, address: str) -> dict:
+    body = {"kind": "person", "name": "Пишущий Клиент", "emails": [address],
+            "region": "RU-MOW", "segment": "b2c"}  # fmt: skip
+    customer = (await http.post(f"{API}/customers", json=body, headers=tokens["operator"])).json()
+    intake = {"customer_id": customer["id"], "channel": "phone", "topic": "consultation",
+              "subject": "Счёт", "description": "Вопрос по счёту"}  # fmt: skip
+    case = await http.post(f"{API}/requests", json=intake, headers=tokens["operator"])
+    assert case.status_code == 201, case.text
+    return case.json()
+
+
+async def waiting(http, tokens, case: dict) -> None:
+    who = tokens.get(case["assignee"], tokens["supervisor"])
+    for action, body in (("start", {}), ("request-info", {"message": "Пришлите номер счёта"})):
+        answer = await http.post(f"{API}/requests/{case['id']}/{action}", json=body, headers=who)
+        assert answer.status_code == 200, answer.text
+
+
+async def test_a_new_message_opens_one_case_even_when_delivered_twice(
+    gateway, http, tokens, sessions
+) -> None:
+    lmtp, _, handler, _ = gateway
+    sender = f"new-{uuid.uuid4().hex[:8]}@customer.example"
+    raw = letter(f"Новый Клиент <{sender}>", "Не работает личный кабинет", "Не могу войти.")
+    await deliver(lmtp, raw)
+    row = await filed(sessions, handler, key_of(raw))
+    assert (row.status, row.kind) == ("registered", "new"), row.reason
+    case = (await http.get(f"{API}/requests/{row.request_id}", headers=tokens["admin"])).json()
+    assert case["channel"] == "email" and case["subject"] == "Не работает личный кабинет"
+    customer = await http.get(f"{API}/customers/{case['customer_id']}", headers=tokens["admin"])
+    assert sender in customer.json()["emails"] and customer.json()["name"] == "Новый Клиент"
+    await deliver(lmtp, raw)  # the MTA delivers it again
+    await handler.settle()
+    async with sessions() as db:
+        kept = await db.scalar(
+            select(func.count())
+            .select_from(InboundMessage)
+            .where(InboundMessage.message_key == row.message_key)
+        )
+        cases = await db.scalar(
+            select(func.count())
+            .select_from(Request)
+            .where(Request.customer_id == case["customer_id"])
+        )
+    assert (kept, cases) == (1, 1)
+
+
+async def test_the_customers_reply_resumes_their_case_with_its_file(
+    gateway, http, tokens, sessions
+) -> None:
+    lmtp, _, handler, _ = gateway
+    address = f"reply-{uuid.uuid4().hex[:8]}@customer.example"
+    case = await customer_with_case(http, tokens, address)
+    await waiting(http, tokens, case)
+    raw = letter(
+        address, "Re: Счёт", "Номер счёта 12345\n\n> Пришлите номер счёта",
+        to=f"Caseflow <case+{case['id']}@caseflow.local>",
+        attachment=("счёт.pdf", b"%PDF-1.4 invoice"),
+    )  # fmt: skip
+    await deliver(lmtp, raw, to=f"case+{case['id']}@caseflow.local")
+    row = await filed(sessions, handler, key_of(raw))
+    assert (row.status, row.kind, row.request_id) == ("replied", "reply", case["id"]), row.reason
+    now = (await http.get(f"{API}/requests/{case['id']}", headers=tokens["admin"])).json()
+    assert now["state"] == "in_progress"
+    async with sessions() as db:
+        replies = list(
+            await db.scalars(
+                select(RequestEvent).where(
+                    RequestEvent.request_id == case["id"], RequestEvent.action == "customer-reply"
+                )
+            )
+        )
+        files = list(
+            await db.scalars(select(RequestFile).where(RequestFile.request_id == case["id"]))
+        )
+    said = f"{replies[0].reason} {replies[0].data}" if len(replies) == 1 else ""
+    assert "12345" in said
+    assert "Пришлите" not in said  # the quoted history is trimmed
+    assert [f.filename for f in files] == ["счёт.pdf"], row.reason
+
+
+async def test_a_reply_naming_our_email_threads_by_in_reply_to(
+    gateway, http, tokens, sessions
+) -> None:
+    _, smtp, _, handler = gateway
+    address = f"thread-{uuid.uuid4().hex[:8]}@customer.example"
+    case = await customer_with_case(http, tokens, address)
+    await waiting(http, tokens, case)
+    ours = f"<{uuid.uuid4().hex}@caseflow.local>"
+    async with sessions() as db:  # one of our e-mails about the case, as the notifier keeps it
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        db.add(Notification(
+            message_id=ours, recipient_key=f"customer:{case['customer_id']}", recipient=address,
+            customer_id=case["customer_id"], request_id=case["id"], events=["request_info"],
+            notice_keys=["k"], importance="normal", status="sent", first_notice_at=now,
+            batched_at=now, created_at=now, sent_at=now,
+        ))  # fmt: skip
+        await db.commit()
+    raw = letter(address, "Re: ваш запрос", "Вот номер: 777", headers={"In-Reply-To": ours})
+    await deliver(smtp, raw, lmtp=False)
+    row = await filed(sessions, handler, key_of(raw))
+    assert (row.status, row.request_id) == ("replied", case["id"]), row.reason
+    # Someone else answering is a note on the case, not the customer's answer.
+    other = letter("stranger@elsewhere.example", "Re: ваш запрос", "Я тоже хочу",
+                   headers={"In-Reply-To": ours})  # fmt: skip
+    await deliver(smtp, other, lmtp=False)
+    row = await filed(sessions, handler, key_of(other))
+    assert (row.status, row.request_id) == ("noted", case["id"]), row.reason
+    assert "not the customer's" in (row.reason or "")
+
+
+async def test_machines_are_never_answered_and_a_bounce_marks_our_email(
+    gateway, http, tokens, sessions
+) -> None:
+    lmtp, _, handler, _ = gateway
+    address = f"away-{uuid.uuid4().hex[:8]}@customer.example"
+    case = await customer_with_case(http, tokens, address)
+    await waiting(http, tokens, case)
+    away = letter(address, "Автоответ: Счёт", "Я в отпуске до понедельника",
+                  to=f"case+{case['id']}@caseflow.local",
+                  headers={"Auto-Submitted": "auto-replied"})  # fmt: skip
+    await deliver(lmtp, away, to=f"case+{case['id']}@caseflow.local")
+    row = await filed(sessions, handler, key_of(away))
+    assert (row.status, row.kind) == ("ignored", "automatic")
+    still = (await http.get(f"{API}/requests/{case['id']}", headers=tokens["admin"])).json()
+    assert still["state"] == "waiting_customer"  # an auto-reply is not the customer's answer
+
+    ours = f"<{uuid.uuid4().hex}@caseflow.local>"
+    async with sessions() as db:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        db.add(Notification(
+            message_id=ours, recipient_key="customer:x", recipient="gone@nowhere.example",
+            customer_id=case["customer_id"], request_id=case["id"], events=["request_info"],
+            notice_keys=["k"], importance="normal", status="sent", first_notice_at=now,
+            batched_at=now, created_at=now, sent_at=now,
+        ))  # fmt: skip
+        await db.commit()
+    report = (
+        "From: MAILER-DAEMON@customer.example\r\nTo: support@caseflow.local\r\n"
+        f"Subject: Undelivered Mail\r\nMessage-ID: <{uuid.uuid4().hex}@mx>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; "
+        'boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be '
+        "delivered.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; "
+        "mx\r\n\r\nFinal-Recipient: rfc822; gone@nowhere.example\r\nAction: failed\r\nStatus: "
+        "5.1.1\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: "
+        f"{ours}\r\nSubject: Обращение\r\n--b--\r\n"
+    ).encode()
+    await deliver(lmtp, report)
+    row = await filed(sessions, handler, key_of(report))
+    assert (row.status, row.kind, row.request_id) == ("ignored", "bounce", case["id"])
+    shown = await http.get(f"{API}/requests/{case['id']}/notifications", headers=tokens["admin"])
+    bounced = [n for n in shown.json()["items"] if n["message_id"] == ours]
+    assert [n["status"] for n in bounced] == ["bounced"]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["koi8-r subject and HTML with a script", "no Message-ID", "not MIME at all"],
+)
+async def test_awkward_shapes_are_filed_and_nothing_crashes(
+    gateway, http, tokens, sessions, shape
+) -> None:
+    lmtp, _, handler, _ = gateway
+    sender = f"odd-{uuid.uuid4().hex[:8]}@customer.example"
+    if shape == "koi8-r subject and HTML with a script":
+        raw = (
+            f"From: {sender}\r\nTo: {SERVICE}\r\nSubject: =?koi8-r?B?8NLP18XSy8E=?=\r\n"
+            f"Message-ID: <{uuid.uuid4().hex}@x>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/html; charset=windows-1251\r\n\r\n"
+        ).encode() + "<p>Здравствуйте<script>steal()</script></p>".encode("cp1251")
+    elif shape == "no Message-ID":
+        text = f"From: {sender}\r\nTo: {SERVICE}\r\nSubject: Без идентификатора\r\n\r\nТекст\r\n"
+        raw = text.encode()
+    else:
+        raw = b"\x00\xff\xfe this is not an e-mail \x01 " + uuid.uuid4().hex.encode() + b"\r\n"
+    await deliver(lmtp, raw)
+    row = await filed(sessions, handler, key_of(raw))
+    if shape == "not MIME at all":
+        assert (row.status, row.kind) == ("failed", "unreadable") and row.reason
+        return
+    assert row.status == "registered", row.reason
+    case = (await http.get(f"{API}/requests/{row.request_id}", headers=tokens["admin"])).json()
+    if shape == "no Message-ID":
+        assert row.message_key.startswith("sha256:") and case["subject"] == "Без идентификатора"
+    else:
+        assert case["subject"] == "Проверка"
+        events = (
+            await http.get(f"{API}/requests/{row.request_id}/events", headers=tokens["admin"])
+        ).json()
+        assert "steal" not in str(events)
+
+
+async def test_a_message_over_the_limit_is_refused_with_552(gateway) -> None:
+    _, smtp, _, _ = gateway
+    raw = letter("big@customer.example", "Большое", "x" * (100 * 1024))
+    with pytest.raises(smtplib.SMTPException) as refused:
+        await deliver(smtp, raw, lmtp=False)
+    assert "552" in str(refused.value)
