@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres smtp-sink shell-tools chromium bench clean
+.PHONY: install run test lint typecheck pytest postgres smtp-sink shell-tools chromium dovecot bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/caseflow dev
 
-test: install postgres smtp-sink shell-tools chromium lint typecheck pytest
+test: install postgres smtp-sink shell-tools chromium dovecot lint typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -28,7 +28,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres smtp-sink shell-tools chromium
+pytest: install postgres smtp-sink shell-tools chromium dovecot
 	$(BIN)/pytest
 
 # Tests run against a real PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down.
@@ -42,6 +42,10 @@ smtp-sink:
 # The README's "Try it" runs in the tests with curl and jq; installed if missing.
 shell-tools:
 	@scripts/ensure-shell-tools
+
+# The mailbox tests read a real Dovecot IMAP server; installed (not started) if missing.
+dovecot:
+	@scripts/ensure-dovecot
 
 # The console's browser tests drive Debian's Chromium; installed if missing.
 chromium:

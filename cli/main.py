@@ -101,11 +101,14 @@ def mail_gateway(
         raise typer.BadParameter("lmtp or smtp", param_hint="--protocol")
     from api.app import create_app
     from api.inbound_mail import Intake
+    from caseflow.mail import mailboxes
     from caseflow.platform.logs import configure
     from cli.mail_gateway import serve
+    from cli.mail_poller import watching
 
     settings = get_settings()
     configure(settings.log_level)
+    boxes = mailboxes.load(settings.routing_rules_dir / "mail" / "mailboxes.yaml")
 
     async def main() -> None:
         app = create_app(settings)
@@ -113,8 +116,14 @@ def mail_gateway(
             intake = Intake(topic=topic, region=region, segment=segment)
             server, _ = await serve(app.state.caseflow, host, port, protocol, intake)
             typer.echo(f"mail gateway: {protocol.upper()} on {host}:{port}")
-            async with server:
-                await server.serve_forever()
+            readers = watching(app.state.caseflow, boxes)
+            typer.echo(f"mailboxes read: {', '.join(b.name for b in boxes) or 'none'}")
+            try:
+                async with server:
+                    await server.serve_forever()
+            finally:
+                for reader in readers:
+                    reader.cancel()
 
     run_loop(main())
 

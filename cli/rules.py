@@ -21,6 +21,7 @@ def rules_check(directory: Path | None = None) -> None:
     """Validate the routing rules and the SLA policies and pipelines beside them."""
     from caseflow.customers import segments, survivorship
     from caseflow.deals import pipelines
+    from caseflow.mail import mailboxes
     from caseflow.routing import rules as routing
     from caseflow.sla import policies as sla
 
@@ -30,6 +31,7 @@ def rules_check(directory: Path | None = None) -> None:
         policies = sla.load(rules_dir / "sla") if (rules_dir / "sla").is_dir() else None
         profile = survivorship.load(rules_dir / "profile" / "survivorship.yaml")
         catalogue = segments.load(rules_dir / "profile")
+        boxes = mailboxes.load(rules_dir / "mail" / "mailboxes.yaml")
     except SourceErrors as exc:
         _rule_errors(exc)
     typer.echo(
@@ -38,6 +40,7 @@ def rules_check(directory: Path | None = None) -> None:
     )
     typer.echo(f"survivorship OK: {len(profile.rules)} field rules, sources {profile.sources}")
     typer.echo(f"{len(catalogue.segments)} segments, {len(catalogue.offers)} offers OK")
+    typer.echo(f"{len(boxes)} mailboxes OK" + "".join(f" · {b.name}" for b in boxes))
     if policies is not None:
         typer.echo(
             f"{len(policies.policies)} SLA policies OK on calendars: "

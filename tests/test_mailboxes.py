@@ -1,0 +1,200 @@
+"""Mailboxes read over IMAP, against a real Dovecot (Debian's package, started on a free
+loopback port with a throw-away configuration): new mail becomes a case and leaves the
+inbox; the same mail again makes nothing new; a reply with a file lands on its case; a
+reader stopped between filing and moving leaves exactly one case; IDLE brings mail at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+from sqlalchemy import func, select
+
+from caseflow.mail.mailboxes import Mailbox, load
+from caseflow.models import InboundMessage, Request, RequestEvent, RequestFile
+from caseflow.platform.yamlsource import SourceErrors
+from cli.mail_poller import Connection, look, watch
+from tests.conftest import free_port
+from tests.test_inbound_mail import customer_with_case, letter, waiting
+
+PEER = Path(__file__).resolve().parents[2] / "shared" / "peers" / "dovecot"
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def imap() -> Iterator[int]:
+    port = free_port()
+    # Dovecot's processes run as nobody: its state needs a path they may walk (not pytest's).
+    state = Path(tempfile.mkdtemp(prefix="caseflow-dovecot-"))
+    os.chmod(state, 0o755)
+    env = {**os.environ, "DOVECOT_STATE": str(state)}
+    with (state / "peer.log").open("w") as log:  # the server keeps no pipe of ours open
+
+        def peer(*args: str, check: bool = True) -> None:
+            subprocess.run(
+                [str(PEER), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
+                timeout=60, check=check,
+            )  # fmt: skip
+
+        peer("start", str(port))
+        peer("user", "support", "secret")
+        try:
+            yield port
+        finally:
+            peer("stop", check=False)
+            shutil.rmtree(state, ignore_errors=True)
+
+
+def box(port: int) -> Mailbox:
+    return Mailbox(
+        name="support", host="127.0.0.1", port=port, tls=False, username="support",
+        password="${CASEFLOW_TEST_IMAP_PASSWORD}", serves="support@caseflow.local",
+        every=timedelta(seconds=1),
+    )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def secret(monkeypatch) -> None:
+    monkeypatch.setenv("CASEFLOW_TEST_IMAP_PASSWORD", "secret")
+
+
+def append(port: int, raw: bytes) -> None:
+    with IMAPClient("127.0.0.1", port=port, ssl=False) as client:
+        client.login("support", "secret")
+        client.append("INBOX", raw)
+
+
+def counts(port: int) -> tuple[int, int]:
+    """Messages in the inbox and in the processed folder."""
+    with IMAPClient("127.0.0.1", port=port, ssl=False) as client:
+        client.login("support", "secret")
+        found = []
+        for folder in ("INBOX", "Caseflow.Processed"):  # Dovecot's Maildir hierarchy
+            if not client.folder_exists(folder):
+                found.append(0)
+                continue
+            client.select_folder(folder)
+            found.append(len(client.search(["NOT", "DELETED"])))
+        return found[0], found[1]
+
+
+async def cases_of(sessions, key: str) -> int:
+    async with sessions() as db:
+        rows = await db.scalars(
+            select(InboundMessage.request_id).where(InboundMessage.message_key == key)
+        )
+        ids = {r for r in rows if r}
+        return int(
+            await db.scalar(select(func.count()).select_from(Request).where(Request.id.in_(ids)))
+            or 0
+        )
+
+
+def key_of(raw: bytes) -> str:
+    from caseflow.mail.inbound import read
+
+    return read(raw).key
+
+
+async def test_new_mail_becomes_one_case_and_leaves_the_inbox(caseflow_app, sessions, imap):
+    state = caseflow_app.state.caseflow
+    sender = f"imap-{uuid.uuid4().hex[:8]}@customer.example"
+    raw = letter(sender, "Письмо в ящик", "Здравствуйте, вопрос по договору")
+    await asyncio.to_thread(append, imap, raw)
+    connection = await asyncio.to_thread(Connection.open, box(imap))
+    try:
+        before = (await asyncio.to_thread(counts, imap))[1]
+        assert await look(state, connection) == 1
+        assert await cases_of(sessions, key_of(raw)) == 1
+        assert await asyncio.to_thread(counts, imap) == (0, before + 1)
+        await asyncio.to_thread(append, imap, raw)  # the same mail again
+        assert await look(state, connection) == 1
+        assert await cases_of(sessions, key_of(raw)) == 1
+        assert await asyncio.to_thread(counts, imap) == (0, before + 2)
+    finally:
+        await asyncio.to_thread(connection.close)
+
+
+async def test_a_reader_stopped_before_moving_leaves_one_case(caseflow_app, sessions, imap):
+    state = caseflow_app.state.caseflow
+    raw = letter(f"crash-{uuid.uuid4().hex[:8]}@customer.example", "Сбой", "Текст")
+    await asyncio.to_thread(append, imap, raw)
+
+    async def crash(_: int) -> None:
+        raise RuntimeError("the reader stops here: filed, not moved")
+
+    first = await asyncio.to_thread(Connection.open, box(imap))
+    with pytest.raises(RuntimeError):
+        await look(state, first, filed=crash)
+    await asyncio.to_thread(first.close)
+    assert (await asyncio.to_thread(counts, imap))[0] == 1  # still in the inbox
+    again = await asyncio.to_thread(Connection.open, box(imap))
+    try:
+        assert await look(state, again) == 1
+    finally:
+        await asyncio.to_thread(again.close)
+    assert await cases_of(sessions, key_of(raw)) == 1
+    assert (await asyncio.to_thread(counts, imap))[0] == 0
+
+
+async def test_a_reply_with_a_file_lands_on_its_case_at_once_by_idle(
+    caseflow_app, http, tokens, sessions, imap
+) -> None:
+    state = caseflow_app.state.caseflow
+    address = f"idle-{uuid.uuid4().hex[:8]}@customer.example"
+    case = await customer_with_case(http, tokens, address)
+    await waiting(http, tokens, case)
+    reader = asyncio.create_task(
+        watch(state, box(imap).model_copy(update={"every": timedelta(minutes=5)}))
+    )
+    try:
+        await asyncio.sleep(1.0)  # the reader is waiting in IDLE
+        raw = letter(
+            address, "Re: Счёт", "Счёт во вложении", to=f"case+{case['id']}@caseflow.local",
+            attachment=("счёт.txt", "Счёт № 42".encode()),
+        )  # fmt: skip
+        await asyncio.to_thread(append, imap, raw)
+        for _ in range(100):  # well before the five-minute interval
+            async with sessions() as db:
+                row = await db.scalar(
+                    select(InboundMessage).where(InboundMessage.message_key == key_of(raw))
+                )
+            if row is not None and row.status != "received":
+                break
+            await asyncio.sleep(0.1)
+        assert row is not None and row.status == "replied", row and row.reason
+    finally:
+        reader.cancel()
+    async with sessions() as db:
+        replies = await db.scalar(
+            select(func.count())
+            .select_from(RequestEvent)
+            .where(RequestEvent.request_id == case["id"], RequestEvent.action == "customer-reply")
+        )
+        files = list(
+            await db.scalars(
+                select(RequestFile.filename).where(RequestFile.request_id == case["id"])
+            )
+        )
+    assert replies == 1 and files == ["счёт.txt"]
+
+
+def test_a_mailbox_whose_secret_is_not_set_is_refused_at_start(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("CASEFLOW_TEST_IMAP_PASSWORD", raising=False)
+    path = tmp_path / "mailboxes.yaml"
+    path.write_text(
+        "mailboxes:\n  - name: support\n    host: imap.example.ru\n    username: s\n"
+        "    password: ${CASEFLOW_TEST_IMAP_PASSWORD}\n"
+    )
+    with pytest.raises(SourceErrors) as refused:
+        load(path)
+    assert "mailboxes.yaml:5" in str(refused.value) and "not set" in str(refused.value)
