@@ -74,7 +74,7 @@ async def keep(
     )  # fmt: skip
     row = InboundMessage(
         message_key=read.key, sha256=sha, size=len(raw), via=via[:64],
-        mail_from=(mail_from or read.sender)[:320], recipients=recipients,
+        mail_from=(read.sender or mail_from)[:320], recipients=recipients,
         subject=read.subject.replace("\x00", "")[:500], received_at=datetime.now(UTC),
         status="received",
     )  # fmt: skip
@@ -155,7 +155,38 @@ async def _file(
     case = await _case_of(db, mail)
     if case is not None:
         return await _reply(db, state, user, case, mail)
+    flooded = await _flooding(db, state, mail)
+    if flooded is not None:
+        note = f"Ещё одно письмо от {mail.sender}: {mail.subject}\n\n{mail.text}"
+        await perform(
+            db, user, state.temporal, flooded, "comment", {"text": note[:20000]},
+            key=f"mail:{mail.key}",
+        )  # fmt: skip
+        limit = state.settings.mail_throttle_messages
+        return "noted", "new", flooded.id, f"throttled: more than {limit} new messages in a row"
     return await _new_case(db, state, user, mail, intake)
+
+
+async def _flooding(db: AsyncSession, state: AppState, mail: Inbound) -> Request | None:
+    """The sender's latest case from e-mail when they wrote more new messages within the
+    window than a person would (a loop between two robots, a flood); else None."""
+    since = datetime.now(UTC) - state.settings.mail_throttle_window
+    recent = list(
+        await db.scalars(
+            select(InboundMessage.request_id)
+            .where(
+                InboundMessage.mail_from == mail.sender,
+                InboundMessage.kind == "new",
+                InboundMessage.received_at >= since,
+                InboundMessage.request_id.is_not(None),
+            )
+            .order_by(InboundMessage.id.desc())
+        )
+    )
+    if len(recent) < state.settings.mail_throttle_messages:
+        return None
+    found = await db.get(Request, recent[0])
+    return found if found is not None and found.state not in ("closed", "cancelled") else None
 
 
 async def _bounced(db: AsyncSession, message_ids: list[str]) -> str | None:

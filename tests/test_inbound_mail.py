@@ -285,3 +285,16 @@ async def test_a_message_over_the_limit_is_refused_with_552(gateway) -> None:
     with pytest.raises(smtplib.SMTPException) as refused:
         await deliver(smtp, raw, lmtp=False)
     assert "552" in str(refused.value)
+
+
+async def test_a_flood_from_one_sender_is_throttled_into_one_case(gateway, sessions) -> None:
+    lmtp, _, handler, _ = gateway
+    sender = f"robot-{uuid.uuid4().hex[:8]}@customer.example"  # a robot that is not marked
+    rows = []
+    for n in range(7):
+        raw = letter(sender, f"Уведомление {n}", f"Событие {n}")
+        await deliver(lmtp, raw)
+        rows.append(await filed(sessions, handler, key_of(raw)))
+    assert [r.status for r in rows] == ["registered"] * 5 + ["noted"] * 2
+    assert {r.request_id for r in rows[5:]} == {rows[4].request_id}
+    assert "throttled" in (rows[5].reason or "")

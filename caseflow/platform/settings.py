@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # How long an e-mail is retried while the relay answers 4xx or is down (MTAs keep a
     # message queued for days too); then it is marked failed, and may be resent by hand.
     mail_give_up_after: timedelta = timedelta(days=2)
+    # E-mail in: a sender who writes more than this many new messages within the window
+    # (a mail loop, a flood) gets no further case: the rest join their latest as notes.
+    mail_throttle_messages: int = 5
+    mail_throttle_window: timedelta = timedelta(minutes=10)
     notifications: bool = True
     default_locale: str = "ru"
     # Where "today" is for people without working hours of their own (reports by date).
