@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/inbound.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

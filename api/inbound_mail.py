@@ -58,13 +58,13 @@ class Intake:
 
 async def keep(
     db: AsyncSession, raw: bytes, *, recipients: list[str], mail_from: str, via: str
-) -> tuple[InboundMessage, bool]:
-    """The message kept once (bytes content-addressed, a row by its key) and committed;
-    True when it is new. A message delivered again answers the row it has already."""
+) -> tuple[InboundMessage, Inbound]:
+    """The message kept once (bytes content-addressed, a row by its key) and committed, and
+    the message as read. A message delivered again answers the row it has already."""
     read = inbound.read(raw, recipients)
     held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == read.key))
     if held is not None:
-        return held, False
+        return held, read
     sha = hashlib.sha256(raw).hexdigest()
     await tickets.insert_new(
         db,
@@ -85,8 +85,8 @@ async def keep(
         await db.rollback()
         held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == read.key))
         assert held is not None
-        return held, False
-    return row, True
+        return held, read
+    return row, read
 
 
 async def gateway_user(db: AsyncSession) -> User:
@@ -99,16 +99,20 @@ async def gateway_user(db: AsyncSession) -> User:
     return found
 
 
-async def file(state: AppState, message_id: int, intake: Intake = Intake()) -> InboundMessage:
-    """What the kept message becomes; its row says so (status, kind, request, reason)."""
+async def file(
+    state: AppState, message_id: int, intake: Intake = Intake(), mail: Inbound | None = None
+) -> InboundMessage:
+    """What the kept message becomes; its row says so (status, kind, request, reason).
+    `mail`: the message as `keep` read it, when the caller has it (else it is read again)."""
     async with state.sessions() as db:
         row = await db.get(InboundMessage, message_id)
         if row is None:
             raise LookupError(f"no inbound message {message_id}")
         if row.status != "received":  # filed already
             return row
-        raw = await tickets.file_bytes(db, row.sha256) or b""
-        mail = inbound.read(raw, list(row.recipients or []))
+        if mail is None or mail.key != row.message_key:
+            raw = await tickets.file_bytes(db, row.sha256) or b""
+            mail = inbound.read(raw, list(row.recipients or []))
         user = await gateway_user(db)
         try:
             status, kind, request_id, reason = await _file(db, state, user, mail, intake)

@@ -17,9 +17,11 @@ from aiosmtpd.smtp import SMTP
 
 from api.inbound_mail import Intake, file, keep, pending
 from api.state import AppState
+from caseflow.mail.inbound import Inbound
 
 log = logging.getLogger("caseflow.mail.gateway")
 MAX_BYTES = 25 * 1024 * 1024
+LANES = 8  # messages filed at once
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Receive:
     protocol: str
     intake: Intake = field(default_factory=Intake)
     filing: set[asyncio.Task[Any]] = field(default_factory=set)
+    lanes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LANES))
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content or b""
@@ -38,30 +41,31 @@ class Receive:
         recipients = [str(r) for r in envelope.rcpt_tos]
         try:
             async with self.state.sessions() as db:
-                row, _ = await keep(
+                row, mail = await keep(
                     db, bytes(raw), recipients=recipients,
                     mail_from=str(envelope.mail_from or ""), via=self.protocol,
                 )  # fmt: skip
         except Exception:  # not kept: the MTA must keep it and try again
             log.exception("mail not kept")
             return self._each(recipients, "451 4.3.0 Cannot keep the message now; try later")
-        self.later(row.id)
+        self.later(row.id, mail)
         return self._each(recipients, "250 2.0.0 Kept")
 
     def _each(self, recipients: list[str], line: str) -> str:
         """LMTP answers for every recipient, SMTP once."""
         return "\r\n".join([line] * max(1, len(recipients))) if self.protocol == "lmtp" else line
 
-    def later(self, message_id: int) -> None:
-        task = asyncio.create_task(self._file(message_id))
+    def later(self, message_id: int, mail: Inbound | None = None) -> None:
+        task = asyncio.create_task(self._file(message_id, mail))
         self.filing.add(task)
         task.add_done_callback(self.filing.discard)
 
-    async def _file(self, message_id: int) -> None:
-        try:
-            await file(self.state, message_id, self.intake)
-        except Exception:  # kept: filed again when the gateway starts
-            log.exception("mail %s not filed", message_id)
+    async def _file(self, message_id: int, mail: Inbound | None) -> None:
+        async with self.lanes:  # in order of arrival, a few at a time: the database's pool
+            try:
+                await file(self.state, message_id, self.intake, mail)
+            except Exception:  # kept: filed again when the gateway starts
+                log.exception("mail %s not filed", message_id)
 
     async def settle(self) -> None:
         """Wait for the messages being filed (tests, and a clean stop)."""

@@ -92,11 +92,11 @@ async def look(
     waiting = await asyncio.to_thread(connection.waiting)
     for uid, raw in waiting:
         async with state.sessions() as db:
-            row, _ = await keep(
+            row, mail = await keep(
                 db, raw, recipients=[box.serves] if box.serves else [], mail_from="",
                 via=f"imap:{box.name}",
             )  # fmt: skip
-        await file(state, row.id, intake)
+        await file(state, row.id, intake, mail)
         if filed is not None:
             await filed(row.id)
         await asyncio.to_thread(connection.processed, uid)
