@@ -111,6 +111,8 @@ class NotificationActivities:
 
     async def _deliver(self, row: Notification) -> Sent:
         message_id = row.message_id
+        async with self.sessions() as session:
+            answered = await outbox.answering(session, row.request_id)
         mail = Outgoing(
             message_id=message_id,
             to=row.recipient or "",
@@ -118,6 +120,7 @@ class NotificationActivities:
             text=row.text or "",
             html=row.html,
             case_token=row.request_id,
+            in_reply_to=answered,
         )
         try:
             await self.pool.deliver(compose(mail, self.smtp))

@@ -12,10 +12,10 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notifications import NoticePoster
 from caseflow.mail.notices import (
-    CUSTOMER_EVENTS,
     assignee_notice,
     breach_notice,
     breach_tells_supervisors,
+    customer_event,
     customer_notice,
 )
 from caseflow.models import Absence, Request
@@ -154,7 +154,7 @@ class RequestActivities:
     async def record_request_event(self, event: EventRecord) -> None:
         breach = breach_tells_supervisors(event)
         mailed = self.poster is not None and (
-            event.action in CUSTOMER_EVENTS or breach or assignee_notice(event) is not None
+            customer_event(event) is not None or breach or assignee_notice(event) is not None
         )
         async with transaction(self.sessions) as session:
             await cases.project(session, event)

@@ -298,3 +298,44 @@ async def test_a_flood_from_one_sender_is_throttled_into_one_case(gateway, sessi
     assert [r.status for r in rows] == ["registered"] * 5 + ["noted"] * 2
     assert {r.request_id for r in rows[5:]} == {rows[4].request_id}
     assert "throttled" in (rows[5].reason or "")
+
+
+async def test_a_conversation_by_email_threads_both_ways(
+    gateway, http, tokens, sessions, mailbox
+) -> None:
+    """The customer writes; the agent answers from the case and the answer names the
+    customer's e-mail (In-Reply-To); the agent asks for information; the customer's mail
+    program answers that e-mail, and the reply resumes the case."""
+    lmtp, _, handler, _ = gateway
+    address = f"talk-{uuid.uuid4().hex[:8]}@customer.example"
+    first = letter(f"Собеседник <{address}>", "Не приходит счёт", "Где мой счёт за ноябрь?")
+    await deliver(lmtp, first)
+    row = await filed(sessions, handler, key_of(first))
+    case = (await http.get(f"{API}/requests/{row.request_id}", headers=tokens["admin"])).json()
+    who = tokens.get(case["assignee"], tokens["supervisor"])
+    url = f"{API}/requests/{case['id']}"
+    await mailbox.wait_for(address)  # the registration e-mail
+    answer = {"text": "Счёт отправлен повторно, проверьте папку «Спам».", "public": True}
+    assert (await http.post(f"{url}/comment", json=answer, headers=who)).status_code == 200
+    got = await mailbox.wait_for(address, count=2, seconds=30)
+    replies = [m for m in got if "Спам" in str(m.get_body(preferencelist=("plain",)).get_content())]
+    assert replies, [m["Subject"] for m in got]
+    assert replies[0]["In-Reply-To"] == key_of(first)  # threads with the customer's e-mail
+    assert replies[0]["Reply-To"] == f"case+{case['id']}@caseflow.local"
+    for action, body in (("start", {}), ("request-info", {"message": "Номер договора?"})):
+        assert (await http.post(f"{url}/{action}", json=body, headers=who)).status_code == 200
+    got = await mailbox.wait_for(address, count=3, seconds=30)
+    asked = next(
+        m
+        for m in got
+        if "Номер договора" in str(m.get_body(preferencelist=("plain",)).get_content())
+    )
+    thread = {"In-Reply-To": asked["Message-ID"], "References": asked["Message-ID"]}
+    reply = letter(
+        address, f"Re: {asked['Subject']}", "Договор № 77\n\n> Номер договора?", headers=thread
+    )
+    await deliver(lmtp, reply)
+    row = await filed(sessions, handler, key_of(reply))
+    assert (row.status, row.request_id) == ("replied", case["id"]), row.reason
+    now = (await http.get(url, headers=tokens["admin"])).json()
+    assert now["state"] == "in_progress"  # the clock paused while waiting runs again

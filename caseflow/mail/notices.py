@@ -18,11 +18,19 @@ CUSTOMER_EVENTS = {
 }
 
 
+def customer_event(event: EventRecord) -> str | None:
+    """The template event of a step the customer hears about: an agent's public comment
+    is the answer they get by e-mail (and a reply to it threads back into the case)."""
+    if event.action == "comment":
+        return "agent_reply" if event.data.get("public") else None
+    return CUSTOMER_EVENTS.get(event.action)
+
+
 def customer_notice(
     event: EventRecord, customer_id: str, topic: str, topics: TopicBook
 ) -> tuple[str, Notice] | None:
     """(recipient key, notice) for the customer, if this step is one they hear about."""
-    name = CUSTOMER_EVENTS.get(event.action)
+    name = customer_event(event)
     if name is None or (name == "request_assigned" and not event.assignee):
         return None
     data: dict[str, Any] = {"message": event.reason or ""}

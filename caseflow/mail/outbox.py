@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caseflow.models import Notification
+from caseflow.models import InboundMessage, Notification
 
 
 async def keep(session: AsyncSession, row: Notification) -> Notification:
@@ -47,3 +47,21 @@ async def resend(session: AsyncSession, message_id: str) -> Notification | None:
     if row is not None and row.status not in ("sent", "skipped"):
         row.status, row.attempts = "pending", row.attempts + 1
     return row
+
+
+async def answering(session: AsyncSession, request_id: str | None) -> str | None:
+    """The Message-ID of the customer's latest e-mail on the request, which an e-mail about
+    it answers (In-Reply-To): their mail program shows the two in one conversation."""
+    if request_id is None:
+        return None
+    found = await session.scalar(
+        select(InboundMessage.message_key)
+        .where(
+            InboundMessage.request_id == request_id,
+            InboundMessage.status.in_(("registered", "replied", "noted")),
+            InboundMessage.message_key.startswith("<"),
+        )
+        .order_by(InboundMessage.id.desc())
+        .limit(1)
+    )
+    return str(found) if found else None

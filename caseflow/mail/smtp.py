@@ -55,6 +55,7 @@ class Outgoing:
     text: str
     html: str | None
     case_token: str | None = None
+    in_reply_to: str | None = None  # the customer's e-mail this one answers
 
 
 def compose(mail: Outgoing, config: SmtpConfig) -> Message:
@@ -76,6 +77,9 @@ def compose(mail: Outgoing, config: SmtpConfig) -> Message:
     message["Auto-Submitted"] = "auto-generated"
     if mail.case_token:
         message["Reply-To"] = f"case+{mail.case_token}@{config.reply_domain}"
+    if mail.in_reply_to:
+        message["In-Reply-To"] = mail.in_reply_to
+        message["References"] = mail.in_reply_to
     return message
 
 

@@ -30,6 +30,7 @@ EVENTS = (
     "request_registered",
     "request_assigned",
     "info_requested",
+    "agent_reply",
     "request_resolved",
     "request_closed",
     "sla_breach_supervisor",
