@@ -203,6 +203,14 @@ async def _bounced(db: AsyncSession, message_ids: list[str]) -> str | None:
         .where(Notification.message_id.in_(message_ids))
         .values(status="bounced", error="the recipient's server returned it (bounce)")
     )
+    gone = sorted({r.recipient.lower() for r in rows if r.recipient})
+    if gone:  # not written to again until the customer's addresses change
+        today = datetime.now(UTC).date().isoformat()
+        await db.execute(
+            update(CustomerContact)
+            .where(CustomerContact.kind == "email", CustomerContact.value.in_(gone))
+            .values(undeliverable=f"mail came back on {today}")
+        )
     return next((r.request_id for r in rows if r.request_id), None)
 
 

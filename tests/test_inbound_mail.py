@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from caseflow.mail import recipients
 from caseflow.models import InboundMessage, Notification, Request, RequestEvent, RequestFile
 from cli.mail_gateway import Receive, serve
 from tests.conftest import free_port
@@ -218,7 +219,7 @@ async def test_machines_are_never_answered_and_a_bounce_marks_our_email(
 
         now = datetime.now(UTC)
         db.add(Notification(
-            message_id=ours, recipient_key="customer:x", recipient="gone@nowhere.example",
+            message_id=ours, recipient_key="customer:x", recipient=address,
             customer_id=case["customer_id"], request_id=case["id"], events=["request_info"],
             notice_keys=["k"], importance="normal", status="sent", first_notice_at=now,
             batched_at=now, created_at=now, sent_at=now,
@@ -240,6 +241,10 @@ async def test_machines_are_never_answered_and_a_bounce_marks_our_email(
     shown = await http.get(f"{API}/requests/{case['id']}/notifications", headers=tokens["admin"])
     bounced = [n for n in shown.json()["items"] if n["message_id"] == ours]
     assert [n["status"] for n in bounced] == ["bounced"]
+    # The address is not written to again until the customer's addresses change.
+    async with sessions() as db:
+        found = await recipients.customer(db, case["customer_id"], case["id"], lambda _: "ru")
+    assert found is None
 
 
 @pytest.mark.parametrize(

@@ -33,10 +33,16 @@ async def customer(
     locale_of: Callable[[str | None], str],
 ) -> Recipient | None:
     """The customer, written to at the address of the person who raised the request when
-    they have one, else at the customer's first e-mail; None without an address."""
+    they have one, else at the customer's first e-mail that mail has not come back from;
+    None without an address."""
     email_of = (
         select(CustomerContact.value)
-        .where(CustomerContact.customer_id == Customer.id, CustomerContact.kind == "email")
+        .where(
+            CustomerContact.customer_id == Customer.id,
+            CustomerContact.kind == "email",
+            CustomerContact.undeliverable.is_(None),
+        )
+        .order_by(CustomerContact.id)
         .limit(1)
         .scalar_subquery()
     )

@@ -83,6 +83,8 @@ class CustomerContact(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(320))
+    # An e-mail address mail came back from (a bounce): not written to until it is changed.
+    undeliverable: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Representative(Base):
