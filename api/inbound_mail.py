@@ -89,6 +89,23 @@ async def keep(
     return row, read
 
 
+async def refuse(db: AsyncSession, raw: bytes, *, via: str, reason: str) -> InboundMessage:
+    """A message not taken in (over the size limit): a row says so; its bytes are not kept."""
+    read = inbound.read(raw[:65536])  # the headers are enough to name it
+    key = read.message_id or inbound.key_of(raw, None)
+    held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == key))
+    if held is not None:
+        return held
+    row = InboundMessage(
+        message_key=key, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), via=via[:64],
+        mail_from=read.sender[:320], recipients=[], subject=read.subject[:500],
+        received_at=datetime.now(UTC), status="failed", reason=reason, filed_at=datetime.now(UTC),
+    )  # fmt: skip
+    db.add(row)
+    await db.commit()
+    return row
+
+
 async def gateway_user(db: AsyncSession) -> User:
     found = await db.scalar(select(User).where(User.username == GATEWAY))
     if found is None:
@@ -290,6 +307,13 @@ async def _attach(
             continue
         kept.append(stored.sha256)
     await db.commit()
+    case = await db.get(Request, request_id) if refused else None
+    if case is not None:  # the case says so, for whoever works it
+        note = "Вложения письма не приняты:\n" + "\n".join(refused)
+        await perform(
+            db, user, state.temporal, case, "comment", {"text": note[:20000]},
+            key=f"mail:{mail.key}:refused",
+        )  # fmt: skip
     return kept, refused
 
 

@@ -16,12 +16,14 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-from api.inbound_mail import Intake, file, keep
+from api.inbound_mail import Intake, file, keep, refuse
 from api.state import AppState
 from caseflow.mail.mailboxes import Mailbox
 
 log = logging.getLogger("caseflow.mail.imap")
 BATCH = 50  # messages fetched per look
+MAX_BYTES = 25 * 1024 * 1024  # as the gateway's limit
+LIMIT = "25 MiB"
 RETRY = 30.0  # seconds before trying a server that failed again
 
 
@@ -91,6 +93,11 @@ async def look(
     intake = Intake(topic=box.topic, region=box.region, segment=box.segment)
     waiting = await asyncio.to_thread(connection.waiting)
     for uid, raw in waiting:
+        if len(raw) > MAX_BYTES:  # as the gateway answers 552: said, not filed, moved on
+            async with state.sessions() as db:
+                await refuse(db, raw, via=f"imap:{box.name}", reason=f"larger than {LIMIT}")
+            await asyncio.to_thread(connection.processed, uid)
+            continue
         async with state.sessions() as db:
             row, mail = await keep(
                 db, raw, recipients=[box.serves] if box.serves else [], mail_from="",

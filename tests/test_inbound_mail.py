@@ -344,3 +344,27 @@ async def test_a_conversation_by_email_threads_both_ways(
     assert (row.status, row.request_id) == ("replied", case["id"]), row.reason
     now = (await http.get(url, headers=tokens["admin"])).json()
     assert now["state"] == "in_progress"  # the clock paused while waiting runs again
+
+
+async def test_a_program_attached_is_refused_and_the_case_says_so(
+    gateway, http, tokens, sessions
+) -> None:
+    lmtp, _, handler, _ = gateway
+    program = b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00" + uuid.uuid4().bytes
+    raw = letter(f"exe-{uuid.uuid4().hex[:8]}@customer.example", "Счёт во вложении",
+                 "Откройте счёт", attachment=("invoice.pdf.exe", program))  # fmt: skip
+    await deliver(lmtp, raw)
+    row = await filed(sessions, handler, key_of(raw))
+    assert row.status == "registered" and "invoice.pdf.exe: refused" in (row.reason or "")
+    async with sessions() as db:
+        files = list(
+            await db.scalars(select(RequestFile).where(RequestFile.request_id == row.request_id))
+        )
+        notes = list(
+            await db.scalars(
+                select(RequestEvent.reason).where(
+                    RequestEvent.request_id == row.request_id, RequestEvent.action == "comment"
+                )
+            )
+        )
+    assert files == [] and any("invoice.pdf.exe" in (n or "") for n in notes)

@@ -198,3 +198,25 @@ def test_a_mailbox_whose_secret_is_not_set_is_refused_at_start(tmp_path, monkeyp
     with pytest.raises(SourceErrors) as refused:
         load(path)
     assert "mailboxes.yaml:5" in str(refused.value) and "not set" in str(refused.value)
+
+
+async def test_mail_over_the_limit_is_said_and_moved_not_filed(
+    caseflow_app, sessions, imap, monkeypatch
+) -> None:
+    import cli.mail_poller as poller
+
+    monkeypatch.setattr(poller, "MAX_BYTES", 4096)
+    raw = letter(f"huge-{uuid.uuid4().hex[:8]}@customer.example", "Огромное", "x" * 10_000)
+    await asyncio.to_thread(append, imap, raw)
+    connection = await asyncio.to_thread(Connection.open, box(imap))
+    try:
+        assert await look(caseflow_app.state.caseflow, connection) == 1
+    finally:
+        await asyncio.to_thread(connection.close)
+    async with sessions() as db:
+        row = await db.scalar(
+            select(InboundMessage).where(InboundMessage.message_key == key_of(raw))
+        )
+    assert row is not None and row.status == "failed" and "larger than" in (row.reason or "")
+    assert row.request_id is None
+    assert (await asyncio.to_thread(counts, imap))[0] == 0
