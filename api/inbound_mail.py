@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.actions import perform
 from api.problems import Problem
 from api.routes.customers import CustomerIn, create_customer
-from api.routes.requests import RequestIn, register_request
+from api.routes.requests import RequestIn, register
 from api.state import AppState
 from caseflow.customers import identity
 from caseflow.mail import inbound
@@ -38,6 +38,7 @@ from caseflow.models import (
     StoredFileRow,
     User,
 )
+from caseflow.payloads import MailFacts
 from caseflow.people.store import upsert_user
 from caseflow.requests.files import FileRefused
 from caseflow.requests.lifecycle import Role
@@ -132,7 +133,7 @@ async def file(
             mail = inbound.read(raw, list(row.recipients or []))
         user = await gateway_user(db)
         try:
-            status, kind, request_id, reason = await _file(db, state, user, mail, intake)
+            status, kind, request_id, reason = await _file(db, state, user, mail, intake, row.via)
         except Problem as exc:  # refused by the intake or the case: kept, and said why
             await db.rollback()
             status, kind, request_id, reason = "failed", None, None, f"{exc.code}: {exc.detail}"
@@ -159,7 +160,7 @@ async def pending(state: AppState, limit: int = 100) -> list[int]:
 
 
 async def _file(
-    db: AsyncSession, state: AppState, user: User, mail: Inbound, intake: Intake
+    db: AsyncSession, state: AppState, user: User, mail: Inbound, intake: Intake, via: str
 ) -> tuple[str, str | None, str | None, str]:
     if mail.unreadable or not mail.sender:
         return "failed", "unreadable", None, mail.unreadable or "no sender (From)"
@@ -185,7 +186,7 @@ async def _file(
         )  # fmt: skip
         limit = state.settings.mail_throttle_messages
         return "noted", "new", flooded.id, f"throttled: more than {limit} new messages in a row"
-    return await _new_case(db, state, user, mail, intake)
+    return await _new_case(db, state, user, mail, intake, via=via)
 
 
 async def _flooding(db: AsyncSession, state: AppState, mail: Inbound) -> Request | None:
@@ -324,6 +325,7 @@ async def _new_case(
     mail: Inbound,
     intake: Intake,
     follows: Request | None = None,
+    via: str = "",
 ) -> tuple[str, str | None, str | None, str]:
     customer_id = await _sender_customer(db, state, user, mail, intake)
     text = mail.full_text or mail.subject or "(пустое письмо)"
@@ -336,8 +338,13 @@ async def _new_case(
         subject=(mail.subject or "(без темы)")[:300],
         description=text[:20000],
     )
-    answer = await register_request(
-        body, db, user, state.temporal, state.settings, state, idempotency_key=f"mail:{mail.key}"
+    facts = MailFacts(
+        mailbox=via.removeprefix("imap:") if via.startswith("imap:") else None,
+        to=mail.to[:20],
+        has_attachment=bool(mail.attachments),
+    )
+    answer = await register(
+        body, db, user, state.temporal, state.settings, state, f"mail:{mail.key}", mail=facts
     )
     created: dict[str, Any] = json.loads(bytes(answer.body))
     request_id = str(created["id"])

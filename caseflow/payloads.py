@@ -42,6 +42,14 @@ class CustomerFacts(BaseModel):
     account_manager: str | None = None
 
 
+class MailFacts(BaseModel):
+    """What routing rules may test of a request that came by e-mail."""
+
+    mailbox: str | None = Field(default=None, description="the mailbox it was read from")
+    to: list[str] = Field(default_factory=list)
+    has_attachment: bool = False
+
+
 class RequestStart(BaseModel):
     request_id: str
     body_hash: str
@@ -63,6 +71,7 @@ class RequestStart(BaseModel):
     resolving_line: Line | None = Field(
         default=None, description="the topic's: lines below it escalate, never resolve"
     )
+    mail: MailFacts | None = None
 
 
 class Intake(BaseModel):

@@ -84,3 +84,35 @@ def test_mistakes_are_named_with_their_place(when, loc, words) -> None:
     with pytest.raises(ConditionError) as caught:
         compile_when(when)
     assert caught.value.loc == loc and words in caught.value.reason
+
+
+MAIL = {"subject": "Re: Договор поставки №5", "to": "support@caseflow.local", "mailbox": None}
+
+
+@pytest.mark.parametrize(
+    ("when", "holds"),
+    [
+        ({"subject": {"contains": "ДОГОВОР"}}, True),
+        ({"subject": {"contains": "счёт"}}, False),
+        ({"subject": {"matches": r"договор.*№\s*\d+"}}, True),
+        ({"subject": {"matches": "^договор"}}, False),
+        ({"to": {"contains": "support@"}}, True),
+        ({"mailbox": {"contains": "support"}}, False),  # nothing to search in
+    ],
+)
+def test_text_operators_ignore_case(when: dict[str, Any], holds: bool) -> None:
+    assert compile_when(when).holds(MAIL) is holds
+
+
+@pytest.mark.parametrize(
+    ("when", "words"),
+    [
+        ({"subject": {"matches": "договор("}}, "not a regular expression"),
+        ({"subject": {"contains": ""}}, "non-empty text"),
+        ({"subject": {"contains": ["a"]}}, "non-empty text"),
+    ],
+)
+def test_bad_text_operators_are_refused(when: dict[str, Any], words: str) -> None:
+    with pytest.raises(ConditionError) as refused:
+        compile_when(when)
+    assert words in refused.value.reason

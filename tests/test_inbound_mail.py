@@ -368,3 +368,21 @@ async def test_a_program_attached_is_refused_and_the_case_says_so(
             )
         )
     assert files == [] and any("invoice.pdf.exe" in (n or "") for n in notes)
+
+
+async def test_routing_rules_may_test_the_email(gateway, http, tokens, sessions) -> None:
+    """The shipped rule `email-contracts-to-b2b`: a contract sent with its scan goes to the
+    B2B desk; the same subject without a file stays on the hotline."""
+    lmtp, _, handler, _ = gateway
+    sender = f"contract-{uuid.uuid4().hex[:8]}@customer.example"
+    scan = letter(sender, "Договор поставки на подпись", "Во вложении скан",
+                  attachment=("договор.pdf", b"%PDF-1.4 scan"))  # fmt: skip
+    plain = letter(sender, "Вопрос про договор", "Когда пришлёте?")
+    routed = []
+    for raw in (scan, plain):
+        await deliver(lmtp, raw)
+        row = await filed(sessions, handler, key_of(raw))
+        case = await http.get(f"{API}/requests/{row.request_id}", headers=tokens["admin"])
+        routed.append((case.json()["line"], case.json()["queue"]))
+    assert routed[0] == ("L2", "l2-b2b")
+    assert routed[1][0] == "L1"

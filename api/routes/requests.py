@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
+    Client,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -46,6 +47,7 @@ from api.request_views import (
     view_from_row,
 )
 from api.routes.intake import IntakeIn, ProofIn, evaluate, fields_problem
+from api.state import AppState
 from api.temporal_errors import to_problem
 from caseflow import access
 from caseflow.access import Kind, NotVisible
@@ -53,9 +55,11 @@ from caseflow.customers import identity
 from caseflow.models import Customer, CustomerContact, Request, User
 from caseflow.payloads import (
     Intake,
+    MailFacts,
     RequestStart,
 )
 from caseflow.platform.logs import WORKFLOW_ID
+from caseflow.platform.settings import Settings
 from caseflow.requests.lifecycle import Line, State
 from caseflow.routing.samples import facts_of
 from workflows.request import RequestWorkflow
@@ -172,6 +176,21 @@ async def register_request(
     app: App,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
+    return await register(body, db, user, temporal, settings, app, idempotency_key)
+
+
+async def register(
+    body: RequestIn,
+    db: AsyncSession,
+    user: User,
+    temporal: Client,
+    settings: Settings,
+    app: AppState,
+    idempotency_key: str | None = None,
+    mail: MailFacts | None = None,
+) -> JSONResponse:
+    """Intake: the customer resolved, the topic's checks, then update-with-start; `mail`:
+    what routing rules may test of a request that came by e-mail."""
     customer = await resolve_customer(db, user, body)
     actor = await actor_of(user, db)
     digest = intake_hash(body, customer.id)
@@ -212,6 +231,7 @@ async def register_request(
         resolving_line=app.topics.topics[body.topic].resolving_line
         if body.topic in app.topics.topics
         else None,
+        mail=mail,
     )
     operation = WithStartWorkflowOperation(
         RequestWorkflow.run,

@@ -46,6 +46,7 @@ class Inbound:
     sender_name: str
     subject: str
     case_token: str | None  # from a case+<id>@ address it was sent to
+    to: list[str] = field(default_factory=list)  # To, Cc and the envelope's recipients
     answers: list[str] = field(default_factory=list)  # In-Reply-To and References, newest first
     automatic: str | None = None  # why a machine wrote it (never answered)
     bounced: list[str] = field(default_factory=list)  # a bounce: the Message-IDs it returns
@@ -101,6 +102,7 @@ def _read(raw: bytes, message: Message, recipients: list[str]) -> Inbound:
         sender_name=name.strip(),
         subject=_header(message, "Subject")[:500],
         case_token=token,
+        to=list(dict.fromkeys(a.lower() for a in [*to, *recipients] if a)),
         answers=list(dict.fromkeys(answers)),
         automatic=automatic(message),
     )

@@ -16,6 +16,7 @@ what a decision's explanation shows for the rules tried before the winner.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +37,13 @@ FIELDS = frozenset(
         "office_in_region",
         "personal_manager",
         "account_manager",
+        "subject",
+        "mailbox",
+        "to",
+        "has_attachment",
     }
 )
-OPERATORS = ("eq", "in", "not_in", "range", "exists")
+OPERATORS = ("eq", "in", "not_in", "range", "exists", "contains", "matches")
 Loc = tuple[str | int, ...]
 
 
@@ -66,6 +71,10 @@ class Compare:
                 return actual not in self.value
             case "exists":
                 return (actual is not None) == self.value
+            case "contains":
+                return isinstance(actual, str) and self.value.casefold() in actual.casefold()
+            case "matches":
+                return isinstance(actual, str) and re.search(self.value, actual, re.I) is not None
             case _:  # range
                 if not isinstance(actual, int | float) or isinstance(actual, bool):
                     return False
@@ -82,6 +91,10 @@ class Compare:
                 return f"{self.field} not in {list(self.value)}"
             case "exists":
                 return f"{self.field} {'is set' if self.value else 'is not set'}"
+            case "contains":
+                return f"{self.field} contains {self.value!r}"
+            case "matches":
+                return f"{self.field} matches /{self.value}/"
             case _:
                 low, high = self.value
                 return (
@@ -185,6 +198,15 @@ def _compare(field: str, value: Any, loc: Loc) -> Compare:
         return Compare(field, op, operand)
     if op == "range":
         return Compare(field, op, _range(operand, here))
+    if op in ("contains", "matches"):
+        if not isinstance(operand, str) or not operand:
+            raise ConditionError(here, f"'{op}' takes a non-empty text")
+        if op == "matches":
+            try:
+                re.compile(operand)
+            except re.error as exc:
+                raise ConditionError(here, f"not a regular expression: {exc}") from None
+        return Compare(field, op, operand)
     if isinstance(operand, list | dict):
         raise ConditionError(here, "'eq' takes a single value")
     return Compare(field, op, operand)

@@ -138,6 +138,10 @@ class RuleBook:
             "office_in_region": customer.region in self.offices,
             "personal_manager": customer.personal_manager,
             "account_manager": customer.account_manager,
+            "subject": request.subject,
+            "mailbox": request.mail.mailbox if request.mail else None,
+            "to": ", ".join(request.mail.to) if request.mail else None,
+            "has_attachment": bool(request.mail and request.mail.has_attachment),
         }
 
     def route(self, request: RequestStart, *, for_line: Line | None = None) -> Route:
