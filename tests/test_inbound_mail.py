@@ -62,6 +62,8 @@ def letter(
 
 
 async def deliver(port: int, raw: bytes, to: str = SERVICE, *, lmtp: bool = True) -> None:
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # lines end as SMTP's do
+
     def send() -> None:
         client = smtplib.LMTP("127.0.0.1", port) if lmtp else smtplib.SMTP("127.0.0.1", port)
         with client:
@@ -386,3 +388,73 @@ async def test_routing_rules_may_test_the_email(gateway, http, tokens, sessions)
         routed.append((case.json()["line"], case.json()["queue"]))
     assert routed[0] == ("L2", "l2-b2b")
     assert routed[1][0] == "L1"
+
+
+def corpus(shape: str, sender: str) -> bytes:
+    """Shapes mail programs really send."""
+    message = EmailMessage()
+    message["From"], message["To"] = sender, SERVICE
+    message["Message-ID"] = make_msgid(domain="customer.example")
+    if shape == "alternative with an inline image":
+        message["Subject"] = "Скриншот ошибки"
+        message.set_content("Ошибка на скриншоте")
+        message.add_alternative('<p>Ошибка: <img src="cid:shot"></p>', subtype="html")
+        html = message.get_body(preferencelist=("html",))
+        assert isinstance(html, EmailMessage)
+        html.add_related(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image", "png", cid="<shot>",
+                         filename="shot.png")  # fmt: skip
+    elif shape == "winmail.dat from Outlook":
+        message["Subject"] = "Письмо из Outlook"
+        message.set_content("Текст письма")
+        message.add_attachment(b"\x78\x9f\x3e\x22" + b"\x00" * 200, maintype="application",
+                               subtype="ms-tnef", filename="winmail.dat")  # fmt: skip
+    elif shape == "a 10 MB attachment":
+        message["Subject"] = "Большая выгрузка"
+        message.set_content("Выгрузка во вложении")
+        message.add_attachment(b"id;amount\n" + b"1;100\n" * 1_666_000, maintype="text",
+                               subtype="csv", filename="выгрузка.csv")  # fmt: skip
+    else:  # a forwarded message
+        message["Subject"] = "Fwd: Жалоба клиента"
+        message.set_content("Пересылаю жалобу")
+        inner = EmailMessage()
+        inner["From"], inner["Subject"] = "angry@customer.example", "Жалоба"
+        inner.set_content("Очень недоволен")
+        message.add_attachment(inner)
+    return message.as_bytes()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "alternative with an inline image",
+        "winmail.dat from Outlook",
+        "a 10 MB attachment",
+        "a forwarded message",
+    ],
+)
+async def test_the_shapes_mail_programs_send_become_cases_with_their_files(
+    gateway, sessions, shape
+) -> None:
+    lmtp, _, handler, _ = gateway
+    raw = corpus(shape, f"shape-{uuid.uuid4().hex[:8]}@customer.example")
+    await deliver(lmtp, raw)
+    row = await filed(sessions, handler, key_of(raw))
+    assert row.status == "registered", row.reason
+    async with sessions() as db:
+        files = {
+            f.filename: f.size
+            for f in await db.scalars(
+                select(RequestFile).where(RequestFile.request_id == row.request_id)
+            )
+        }
+    if shape == "winmail.dat from Outlook":  # TNEF is not a type the upload checks take
+        assert files == {} and "winmail.dat: refused" in (row.reason or "")
+        return
+    expected = {
+        "alternative with an inline image": "shot.png",
+        "a 10 MB attachment": "выгрузка.csv",
+        "a forwarded message": "forwarded.eml",
+    }[shape]
+    assert expected in files, (files, row.reason)
+    if shape == "a 10 MB attachment":
+        assert files[expected] > 9_900_000

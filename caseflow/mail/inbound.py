@@ -155,9 +155,7 @@ def _bodies(message: Message, found: Inbound) -> tuple[str, str]:
     """The first plain and HTML text parts, and the files (attachments, inline images, a
     forwarded message as a .eml)."""
     plain, markup = "", ""
-    for part in message.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(message):
         kind = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
         filename = _filename(part)
@@ -176,6 +174,17 @@ def _bodies(message: Message, found: Inbound) -> tuple[str, str]:
             data = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
         found.attachments.append(Attachment(filename or _unnamed(kind), kind, bytes(data or b"")))
     return plain, markup
+
+
+def _leaves(message: Message, depth: int = 0) -> list[Message]:
+    """The parts that hold content, in order; a forwarded message is one part (a file), not
+    walked into: its text is not this message's text."""
+    if depth and message.get_content_type() == "message/rfc822":
+        return [message]
+    if not message.is_multipart() or depth > 20:
+        return [] if message.is_multipart() else [message]
+    payload: Any = message.get_payload()
+    return [leaf for part in payload or [] for leaf in _leaves(part, depth + 1)]
 
 
 def _filename(part: Message) -> str:
