@@ -9,6 +9,7 @@ import asyncio
 import smtplib
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -104,6 +105,21 @@ async def waiting(http, tokens, case: dict) -> None:
         assert answer.status_code == 200, answer.text
 
 
+async def our_email(sessions, case: dict, address: str) -> str:
+    """One of our e-mails about the case to the address, as the notifier keeps it sent."""
+    ours = f"<{uuid.uuid4().hex}@caseflow.local>"
+    now = datetime.now(UTC)
+    async with sessions() as db:
+        db.add(Notification(
+            message_id=ours, recipient_key=f"customer:{case['customer_id']}", recipient=address,
+            customer_id=case["customer_id"], request_id=case["id"], events=["request_info"],
+            notice_keys=["k"], importance="normal", status="sent", first_notice_at=now,
+            batched_at=now, created_at=now, sent_at=now,
+        ))  # fmt: skip
+        await db.commit()
+    return ours
+
+
 async def test_a_new_message_opens_one_case_even_when_delivered_twice(
     gateway, http, tokens, sessions
 ) -> None:
@@ -174,18 +190,7 @@ async def test_a_reply_naming_our_email_threads_by_in_reply_to(
     address = f"thread-{uuid.uuid4().hex[:8]}@customer.example"
     case = await customer_with_case(http, tokens, address)
     await waiting(http, tokens, case)
-    ours = f"<{uuid.uuid4().hex}@caseflow.local>"
-    async with sessions() as db:  # one of our e-mails about the case, as the notifier keeps it
-        from datetime import UTC, datetime
-
-        now = datetime.now(UTC)
-        db.add(Notification(
-            message_id=ours, recipient_key=f"customer:{case['customer_id']}", recipient=address,
-            customer_id=case["customer_id"], request_id=case["id"], events=["request_info"],
-            notice_keys=["k"], importance="normal", status="sent", first_notice_at=now,
-            batched_at=now, created_at=now, sent_at=now,
-        ))  # fmt: skip
-        await db.commit()
+    ours = await our_email(sessions, case, address)
     raw = letter(address, "Re: ваш запрос", "Вот номер: 777", headers={"In-Reply-To": ours})
     await deliver(smtp, raw, lmtp=False)
     row = await filed(sessions, handler, key_of(raw))
@@ -215,18 +220,7 @@ async def test_machines_are_never_answered_and_a_bounce_marks_our_email(
     still = (await http.get(f"{API}/requests/{case['id']}", headers=tokens["admin"])).json()
     assert still["state"] == "waiting_customer"  # an auto-reply is not the customer's answer
 
-    ours = f"<{uuid.uuid4().hex}@caseflow.local>"
-    async with sessions() as db:
-        from datetime import UTC, datetime
-
-        now = datetime.now(UTC)
-        db.add(Notification(
-            message_id=ours, recipient_key="customer:x", recipient=address,
-            customer_id=case["customer_id"], request_id=case["id"], events=["request_info"],
-            notice_keys=["k"], importance="normal", status="sent", first_notice_at=now,
-            batched_at=now, created_at=now, sent_at=now,
-        ))  # fmt: skip
-        await db.commit()
+    ours = await our_email(sessions, case, address)
     report = (
         "From: MAILER-DAEMON@customer.example\r\nTo: support@caseflow.local\r\n"
         f"Subject: Undelivered Mail\r\nMessage-ID: <{uuid.uuid4().hex}@mx>\r\n"
