@@ -69,6 +69,7 @@ class DevStack:
     temporal_port: int = 7233
     ui_port: int = 8233
     smtp_port: int = 8025
+    mail_in_port: int = 2525  # the mail gateway: customers' e-mail in, over SMTP
     demo_activity: bool = True  # play a working morning on a fresh database
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
@@ -149,6 +150,8 @@ class DevStack:
         wait_for_port(self.temporal_port)
         self.spawn("worker", [sys.executable, "-m", "cli", "worker"])
         self.spawn("api", [sys.executable, "-m", "cli", "api", "--port", str(self.api_port)])
+        gateway = ["mail-gateway", "--port", str(self.mail_in_port), "--protocol", "smtp"]
+        self.spawn("mail-in", [sys.executable, "-m", "cli", *gateway])
         self.wait_ready()
         if self.demo_activity:
             try:  # a demo that cannot play is said, never the end of the stack
@@ -213,6 +216,8 @@ class DevStack:
                 f"  Temporal:     127.0.0.1:{self.temporal_port}",
                 f"  Mail catcher: smtp://127.0.0.1:{self.smtp_port}, "
                 "read it: .venv/bin/caseflow mail list (show N)",
+                f"  Mail in:      smtp://127.0.0.1:{self.mail_in_port} (write to "
+                "support@caseflow.local; replies to our e-mails thread into their case)",
                 f"  Data and logs: {self.data_dir}",
                 f"  Demo logins (password '{DEMO_PASSWORD}'): {users}",
                 "Press Ctrl-C to stop.",

@@ -157,11 +157,13 @@ def dev(
     temporal_port: int = 7233,
     ui_port: int = 8233,
     smtp_port: int = 8025,
+    mail_in_port: Annotated[int, typer.Option(help="the mail gateway (SMTP)")] = 2525,
     demo_morning: Annotated[
         bool, typer.Option(help="On a fresh database, play a working morning through the API")
     ] = True,
 ) -> None:
-    """Start everything on this machine: Temporal dev server + UI, worker, API, SMTP catcher."""
+    """Start everything on this machine: Temporal dev server + UI, worker, API, SMTP catcher,
+    mail gateway."""
     from cli.devstack import DevStack
 
     stack = DevStack(
@@ -170,6 +172,7 @@ def dev(
         temporal_port=temporal_port,
         ui_port=ui_port,
         smtp_port=smtp_port,
+        mail_in_port=mail_in_port,
         demo_activity=demo_morning,
     )
     raise typer.Exit(stack.run())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from tests.conftest import free_port
 
 @pytest.fixture
 def stack(tmp_path: Path):
-    ports = {name: free_port() for name in ("api", "temporal", "ui", "smtp")}
+    ports = {name: free_port() for name in ("api", "temporal", "ui", "smtp", "mail-in")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
     env["CASEFLOW_DIGEST_WINDOW"] = "PT1S"  # the e-mails come while the test waits
     process = subprocess.Popen(
@@ -38,6 +39,8 @@ def stack(tmp_path: Path):
             str(ports["ui"]),
             "--smtp-port",
             str(ports["smtp"]),
+            "--mail-in-port",
+            str(ports["mail-in"]),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -136,6 +139,26 @@ def test_make_run_stack_drives_a_request_to_close(stack) -> None:
 
     ui = httpx.get(f"http://127.0.0.1:{ports['ui']}/", timeout=10)
     assert ui.status_code == 200
+
+    # E-mail in: a customer writes to the stack's mail gateway and a case appears.
+    subject = f"Письмо в Caseflow {time.time_ns()}"
+    with smtplib.SMTP("127.0.0.1", ports["mail-in"]) as smtp:
+        smtp.sendmail(
+            "writer@customer.example",
+            ["support@caseflow.local"],
+            f"From: writer@customer.example\r\nTo: support@caseflow.local\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <{time.time_ns()}@customer.example>\r\n\r\n"
+            "Помогите, пожалуйста\r\n".encode(),
+        )
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = http.post("/auth/token", data={"username": "admin", "password": "demo"})
+        admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        for _ in range(100):
+            found = http.get("/requests", params={"q": subject}, headers=admin).json()["items"]
+            if found:
+                break
+            time.sleep(0.2)
+        assert [(r["channel"], r["subject"]) for r in found] == [("email", subject)]
     assert (data_dir / "caseflow.platform.db").exists() and (data_dir / "temporal.db").exists()
 
     # The catcher's mail, readable: `caseflow mail list` and `show` decode what went out.

@@ -33,7 +33,7 @@ ROMASHKA = "51ef48c8-8950-5418-a733-c1ef1bf9fac4"
 
 @pytest.fixture
 def stack(tmp_path: Path, make_pg_database):
-    ports = {name: free_port() for name in ("api", "temporal", "ui", "smtp")}
+    ports = {name: free_port() for name in ("api", "temporal", "ui", "smtp", "mail-in")}
     database = make_pg_database()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
     env |= {
@@ -42,7 +42,7 @@ def stack(tmp_path: Path, make_pg_database):
         "CASEFLOW_INTAKE_DEADLINE": f"PT{DEADLINE:.0f}S",
     }
     command = [sys.executable, "-m", "cli", "dev", "--data-dir", str(tmp_path)]
-    for name in ("api", "temporal", "ui", "smtp"):
+    for name in ("api", "temporal", "ui", "smtp", "mail-in"):
         command += [f"--{name}-port", str(ports[name])]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
