@@ -109,11 +109,17 @@ async def refuse(db: AsyncSession, raw: bytes, *, via: str, reason: str) -> Inbo
 
 async def gateway_user(db: AsyncSession) -> User:
     found = await db.scalar(select(User).where(User.username == GATEWAY))
-    if found is None:
+    if found is not None:
+        return found
+    try:
         found = await upsert_user(
             db, username=GATEWAY, role=Role.INTEGRATION, full_name="Входящая почта"
         )
         await db.commit()
+    except IntegrityError:  # made a moment ago for another message
+        await db.rollback()
+        found = await db.scalar(select(User).where(User.username == GATEWAY))
+        assert found is not None
     return found
 
 
@@ -131,9 +137,10 @@ async def file(
         if mail is None or mail.key != row.message_key:
             raw = await tickets.file_bytes(db, row.sha256) or b""
             mail = inbound.read(raw, list(row.recipients or []))
+        via = row.via  # read now: a rollback below leaves the row unloaded
         user = await gateway_user(db)
         try:
-            status, kind, request_id, reason = await _file(db, state, user, mail, intake, row.via)
+            status, kind, request_id, reason = await _file(db, state, user, mail, intake, via)
         except Problem as exc:  # refused by the intake or the case: kept, and said why
             await db.rollback()
             status, kind, request_id, reason = "failed", None, None, f"{exc.code}: {exc.detail}"
@@ -361,17 +368,31 @@ async def _sender_customer(
         address = identity.email(mail.sender)
     except identity.InvalidIdentifier as exc:
         raise Problem(422, "validation_error", f"sender: {exc}") from exc
-    known = await db.scalar(
+    known = await _owner_of(db, address)
+    if known is not None:
+        return known
+    body = CustomerIn(
+        kind="person", name=(mail.sender_name or address)[:300], emails=[address],
+        region=intake.region, segment=intake.segment, status="prospect",
+    )  # fmt: skip
+    try:
+        answer = await create_customer(body, db, user, state, idempotency_key=f"mail:{address}")
+    except (Problem, IntegrityError) as exc:  # registered a moment ago by another message
+        await db.rollback()
+        await db.refresh(user)  # a rollback leaves what the session held unloaded
+        taken = isinstance(exc, IntegrityError) or exc.status == 409
+        known = await _owner_of(db, address) if taken else None
+        if known is None:
+            raise
+        return known
+    return str(json.loads(bytes(answer.body))["id"])
+
+
+async def _owner_of(db: AsyncSession, address: str) -> str | None:
+    found = await db.scalar(
         select(CustomerContact.customer_id)
         .where(CustomerContact.kind == "email", CustomerContact.value == address)
         .order_by(CustomerContact.id)
         .limit(1)
     )
-    if known is not None:
-        return str(known)
-    body = CustomerIn(
-        kind="person", name=(mail.sender_name or address)[:300], emails=[address],
-        region=intake.region, segment=intake.segment, status="prospect",
-    )  # fmt: skip
-    answer = await create_customer(body, db, user, state, idempotency_key=f"mail:{address}")
-    return str(json.loads(bytes(answer.body))["id"])
+    return str(found) if found is not None else None

@@ -452,3 +452,21 @@ async def test_the_shapes_mail_programs_send_become_cases_with_their_files(
     assert expected in files, (files, row.reason)
     if shape == "a 10 MB attachment":
         assert files[expected] > 9_900_000
+
+
+async def test_two_first_messages_of_a_new_sender_at_once_make_one_customer(
+    gateway, http, tokens, sessions
+) -> None:
+    lmtp, _, handler, _ = gateway
+    sender = f"twice-{uuid.uuid4().hex[:8]}@customer.example"
+    raws = [letter(sender, f"Первое письмо {n}", "Текст") for n in range(2)]
+    await asyncio.gather(*(deliver(lmtp, raw) for raw in raws))
+    rows = [await filed(sessions, handler, key_of(raw)) for raw in raws]
+    assert [r.status for r in rows] == ["registered", "registered"], [r.reason for r in rows]
+    owners = {
+        (await http.get(f"{API}/requests/{r.request_id}", headers=tokens["admin"])).json()[
+            "customer_id"
+        ]
+        for r in rows
+    }
+    assert len(owners) == 1
