@@ -274,3 +274,36 @@ async def team_saved_by(app, username: str) -> int:
             data={"csrftoken": token, "code": "l2-support", "name": "taken over", "line": "L2"},
         )
         return answer.status_code
+
+
+async def test_an_operator_changes_a_profile_field_and_a_refusal_is_said_in_place(
+    caseflow_app, http, tokens
+) -> None:
+    person = {"kind": "person", "name": "Правка Профиля", "region": "RU-MOW", "segment": "b2c",
+              "emails": [f"edit-{uuid.uuid4().hex[:8]}@example.org"]}  # fmt: skip
+    made = await http.post("/api/v1/customers", json=person, headers=tokens["operator"])
+    customer = made.json()["id"]
+    added = f"new-{uuid.uuid4().hex[:8]}@example.org"
+    async with browser(caseflow_app) as client:
+        await sign_in(client, "operator")
+        page = await client.get(f"/customers/{customer}")
+        assert 'id="edit"' in page.text
+        token = csrf_of(page)
+        refused = await client.post(
+            f"/customers/{customer}/edit",
+            data={"field": "inn", "value": "1234", "csrftoken": token},
+        )
+        assert refused.status_code == 422 and 'id="problem"' in refused.text
+        assert "inn" in refused.text
+        saved = await client.post(
+            f"/customers/{customer}/edit",
+            data={
+                "field": "emails",
+                "value": f"{person['emails'][0]}, {added}",
+                "csrftoken": token,
+            },
+        )
+        assert saved.status_code == 200, saved.text[:500]
+    shown = await http.get(f"/api/v1/customers/{customer}?explain=true", headers=tokens["operator"])
+    emails = {s["value"]: s["source"] for s in shown.json()["explain"]["emails"]["sources"]}
+    assert emails.get(added) == "call_centre"
