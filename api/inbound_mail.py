@@ -334,7 +334,7 @@ async def _new_case(
     follows: Request | None = None,
     via: str = "",
 ) -> tuple[str, str | None, str | None, str]:
-    customer_id = await _sender_customer(db, state, user, mail, intake)
+    customer_id, possible = await _sender_customer(db, state, user, mail, intake)
     text = mail.full_text or mail.subject or "(пустое письмо)"
     if follows is not None:
         text = f"Продолжение закрытого обращения {follows.number}.\n\n{text}"
@@ -357,20 +357,50 @@ async def _new_case(
     request_id = str(created["id"])
     _, refused = await _attach(db, state, user, request_id, mail)
     reason = [f"follows {follows.number}"] if follows is not None else []
+    if possible:  # an unknown sender who may be a customer we know: the agent decides
+        await _suggest(db, state, user, request_id, mail, possible)
+        reason.append("possibly " + ", ".join(str(p["name"]) for p in possible[:3]))
     return "registered", "new", request_id, "; ".join([*reason, *refused])
+
+
+async def _suggest(
+    db: AsyncSession,
+    state: AppState,
+    user: User,
+    request_id: str,
+    mail: Inbound,
+    possible: list[dict[str, Any]],
+) -> None:
+    """A note on the case naming the known customers the unknown sender may be."""
+    case = await db.get(Request, request_id)
+    if case is None:
+        return
+    lines = [
+        f"- {p['name']} (совпадение {p['score']}: {', '.join(p['matched'])}) "
+        f"/customers/{p['customer_id']}"
+        for p in possible[:5]
+    ]
+    note = f"Отправитель {mail.sender} не найден среди клиентов. Возможно, это:\n" + "\n".join(
+        lines
+    )
+    await perform(
+        db, user, state.temporal, case, "comment", {"text": note[:20000]},
+        key=f"mail:{mail.key}:possible",
+    )  # fmt: skip
 
 
 async def _sender_customer(
     db: AsyncSession, state: AppState, user: User, mail: Inbound, intake: Intake
-) -> str:
-    """The customer whose e-mail address wrote; an unknown sender becomes a prospect."""
+) -> tuple[str, list[dict[str, Any]]]:
+    """The customer whose e-mail address wrote; an unknown sender becomes a prospect, with
+    the known customers they are likely to be."""
     try:
         address = identity.email(mail.sender)
     except identity.InvalidIdentifier as exc:
         raise Problem(422, "validation_error", f"sender: {exc}") from exc
     known = await _owner_of(db, address)
     if known is not None:
-        return known
+        return known, []
     body = CustomerIn(
         kind="person", name=(mail.sender_name or address)[:300], emails=[address],
         region=intake.region, segment=intake.segment, status="prospect",
@@ -384,8 +414,9 @@ async def _sender_customer(
         known = await _owner_of(db, address) if taken else None
         if known is None:
             raise
-        return known
-    return str(json.loads(bytes(answer.body))["id"])
+        return known, []
+    made: dict[str, Any] = json.loads(bytes(answer.body))
+    return str(made["id"]), list(made.get("possible_duplicates") or [])
 
 
 async def _owner_of(db: AsyncSession, address: str) -> str | None:

@@ -470,3 +470,27 @@ async def test_two_first_messages_of_a_new_sender_at_once_make_one_customer(
         for r in rows
     }
     assert len(owners) == 1
+
+
+async def test_an_unknown_sender_who_may_be_a_known_customer_is_suggested_on_the_case(
+    gateway, http, tokens, sessions
+) -> None:
+    lmtp, _, handler, _ = gateway
+    tag = uuid.uuid4().hex[:6]
+    known = {"kind": "person", "name": f"Иван Почтовиков {tag}", "region": "RU-MOW",
+             "segment": "b2c", "emails": [f"ivan.pochta.{tag}@old.example"]}  # fmt: skip
+    made = await http.post(f"{API}/customers", json=known, headers=tokens["operator"])
+    assert made.status_code == 201, made.text
+    raw = letter(f"Иван Почтовиков {tag} <ivan.pochta.{tag}@new.example>", "Новый адрес", "Это я")
+    await deliver(lmtp, raw)
+    row = await filed(sessions, handler, key_of(raw))
+    assert row.status == "registered" and "possibly" in (row.reason or ""), row.reason
+    async with sessions() as db:
+        notes = list(
+            await db.scalars(
+                select(RequestEvent.reason).where(
+                    RequestEvent.request_id == row.request_id, RequestEvent.action == "comment"
+                )
+            )
+        )
+    assert any(made.json()["id"] in (n or "") for n in notes), notes
