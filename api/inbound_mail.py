@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import mimetypes
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,12 +21,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import inbound_senders
 from api.actions import perform
+from api.inbound_senders import Intake
 from api.problems import Problem
-from api.routes.customers import CustomerIn, create_customer
 from api.routes.requests import RequestIn, register
 from api.state import AppState
-from caseflow.customers import identity
 from caseflow.mail import inbound
 from caseflow.mail.inbound import Inbound
 from caseflow.models import (
@@ -46,15 +45,6 @@ from caseflow.tickets import store as tickets
 
 log = logging.getLogger("caseflow.mail.inbound")
 GATEWAY = "mail-gateway"  # the integration account mail is filed as
-
-
-@dataclass(frozen=True)
-class Intake:
-    """Where a new case from e-mail goes and whom an unknown sender becomes."""
-
-    topic: str = "consultation"
-    region: str = "RU-MOW"
-    segment: str = "b2c"
 
 
 async def keep(
@@ -334,7 +324,7 @@ async def _new_case(
     follows: Request | None = None,
     via: str = "",
 ) -> tuple[str, str | None, str | None, str]:
-    customer_id, possible = await _sender_customer(db, state, user, mail, intake)
+    customer_id, possible = await inbound_senders.sender_customer(db, state, user, mail, intake)
     text = mail.full_text or mail.subject or "(пустое письмо)"
     if follows is not None:
         text = f"Продолжение закрытого обращения {follows.number}.\n\n{text}"
@@ -358,72 +348,6 @@ async def _new_case(
     _, refused = await _attach(db, state, user, request_id, mail)
     reason = [f"follows {follows.number}"] if follows is not None else []
     if possible:  # an unknown sender who may be a customer we know: the agent decides
-        await _suggest(db, state, user, request_id, mail, possible)
+        await inbound_senders.suggest(db, state, user, request_id, mail, possible)
         reason.append("possibly " + ", ".join(str(p["name"]) for p in possible[:3]))
     return "registered", "new", request_id, "; ".join([*reason, *refused])
-
-
-async def _suggest(
-    db: AsyncSession,
-    state: AppState,
-    user: User,
-    request_id: str,
-    mail: Inbound,
-    possible: list[dict[str, Any]],
-) -> None:
-    """A note on the case naming the known customers the unknown sender may be."""
-    case = await db.get(Request, request_id)
-    if case is None:
-        return
-    lines = [
-        f"- {p['name']} (совпадение {p['score']}: {', '.join(p['matched'])}) "
-        f"/customers/{p['customer_id']}"
-        for p in possible[:5]
-    ]
-    note = f"Отправитель {mail.sender} не найден среди клиентов. Возможно, это:\n" + "\n".join(
-        lines
-    )
-    await perform(
-        db, user, state.temporal, case, "comment", {"text": note[:20000]},
-        key=f"mail:{mail.key}:possible",
-    )  # fmt: skip
-
-
-async def _sender_customer(
-    db: AsyncSession, state: AppState, user: User, mail: Inbound, intake: Intake
-) -> tuple[str, list[dict[str, Any]]]:
-    """The customer whose e-mail address wrote; an unknown sender becomes a prospect, with
-    the known customers they are likely to be."""
-    try:
-        address = identity.email(mail.sender)
-    except identity.InvalidIdentifier as exc:
-        raise Problem(422, "validation_error", f"sender: {exc}") from exc
-    known = await _owner_of(db, address)
-    if known is not None:
-        return known, []
-    body = CustomerIn(
-        kind="person", name=(mail.sender_name or address)[:300], emails=[address],
-        region=intake.region, segment=intake.segment, status="prospect",
-    )  # fmt: skip
-    try:
-        answer = await create_customer(body, db, user, state, idempotency_key=f"mail:{address}")
-    except (Problem, IntegrityError) as exc:  # registered a moment ago by another message
-        await db.rollback()
-        await db.refresh(user)  # a rollback leaves what the session held unloaded
-        taken = isinstance(exc, IntegrityError) or exc.status == 409
-        known = await _owner_of(db, address) if taken else None
-        if known is None:
-            raise
-        return known, []
-    made: dict[str, Any] = json.loads(bytes(answer.body))
-    return str(made["id"]), list(made.get("possible_duplicates") or [])
-
-
-async def _owner_of(db: AsyncSession, address: str) -> str | None:
-    found = await db.scalar(
-        select(CustomerContact.customer_id)
-        .where(CustomerContact.kind == "email", CustomerContact.value == address)
-        .order_by(CustomerContact.id)
-        .limit(1)
-    )
-    return str(found) if found is not None else None
