@@ -27,6 +27,7 @@ from api.inbound_senders import Intake
 from api.problems import Problem
 from api.routes.requests import RequestIn, register
 from api.state import AppState
+from caseflow.customers import contacts
 from caseflow.mail import inbound
 from caseflow.mail.inbound import Inbound
 from caseflow.models import (
@@ -246,22 +247,13 @@ async def _case_of(db: AsyncSession, mail: Inbound) -> Request | None:
     return None
 
 
-async def _customer_addresses(db: AsyncSession, customer_id: str) -> set[str]:
-    return set(
-        await db.scalars(
-            select(CustomerContact.value).where(
-                CustomerContact.customer_id == customer_id, CustomerContact.kind == "email"
-            )
-        )
-    )
-
-
 async def _reply(
     db: AsyncSession, state: AppState, user: User, case: Request, mail: Inbound
 ) -> tuple[str, str | None, str | None, str]:
     text = mail.text or mail.subject or "(пустое письмо)"
     kept, refused = await _attach(db, state, user, case.id, mail)
-    trusted = mail.sender in await _customer_addresses(db, case.customer_id)
+    held = await contacts.of(db, [case.customer_id])
+    trusted = mail.sender in held[case.customer_id]["email"]
     key = f"mail:{mail.key}"
     if trusted and case.state in ("waiting_customer", "in_progress", "assigned"):
         await perform(

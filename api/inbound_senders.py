@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,9 +15,9 @@ from api.actions import perform
 from api.problems import Problem
 from api.routes.customers import CustomerIn, create_customer
 from api.state import AppState
-from caseflow.customers import identity
+from caseflow.customers import identity, keys
 from caseflow.mail.inbound import Inbound
-from caseflow.models import CustomerContact, Request, User
+from caseflow.models import Request, User
 
 
 @dataclass(frozen=True)
@@ -87,10 +86,5 @@ async def sender_customer(
 
 
 async def owner_of(db: AsyncSession, address: str) -> str | None:
-    found = await db.scalar(
-        select(CustomerContact.customer_id)
-        .where(CustomerContact.kind == "email", CustomerContact.value == address)
-        .order_by(CustomerContact.id)
-        .limit(1)
-    )
-    return str(found) if found is not None else None
+    """Whose the (normalised) e-mail address is: the deterministic key's owner."""
+    return (await keys.owners(db, [("email", address)])).get(("email", address))
