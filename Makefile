@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres smtp-sink shell-tools chromium dovecot bench clean
+.PHONY: install run test lint typecheck pytest postgres smtp-sink shell-tools chromium dovecot rt5 bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres smtp-sink shell-tools chromium dovecot
+pytest: install postgres smtp-sink shell-tools chromium dovecot rt5
 	$(BIN)/pytest
 
 # Tests run against a real PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down.
@@ -46,6 +46,10 @@ shell-tools:
 # The mailbox tests read a real Dovecot IMAP server; installed (not started) if missing.
 dovecot:
 	@scripts/ensure-dovecot
+
+# The external-ticketing tests run a real Request Tracker 5; installed (not started) if missing.
+rt5:
+	@scripts/ensure-rt5
 
 # The console's browser tests drive Debian's Chromium; installed if missing.
 chromium:

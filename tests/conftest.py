@@ -211,12 +211,10 @@ RT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"caseflow-rt-webhook-secret-32b
 
 @pytest_asyncio.fixture(scope="session")
 async def rt(http, dev_env, settings) -> AsyncIterator[rt_peer.Rt]:
-    """A real Request Tracker 5 (skipped only outside CI when it is not installed), its
-    connector `rt`, and the poller workflow reading it every second."""
+    """A real Request Tracker 5 (`make test` installs it: scripts/ensure-rt5), its connector
+    `rt`, and the poller workflow reading it every second."""
     if not rt_peer.installed():
-        if rt_peer.in_ci():
-            pytest.fail("Request Tracker 5 is not installed; .ci/run installs it")
-        pytest.skip("Request Tracker 5 is not installed (../shared/peers/rt5 install)")
+        pytest.fail("Request Tracker 5 is not installed; `make test` installs it (scripts/rt5)")
     peer = await asyncio.to_thread(rt_peer.start, free_port())
     TICKETING.connectors["rt"] = ConnectorConfig(
         name="rt",

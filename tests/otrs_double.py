@@ -1,6 +1,6 @@
 """A contract double of Znuny/OTRS GenericTicketConnectorREST, served over real HTTP.
 
-It does exactly what `../shared/contracts/otrs-znuny.md` lists, with in-memory state:
+It does exactly what Znuny's GenericInterface documentation lists, with in-memory state:
 the six operations, errors as HTTP 200 with an `Error` member, string ids, `Changed` as
 `YYYY-MM-DD HH:MM:SS` local time, configurable state names with their types, and no
 idempotency on TicketCreate. Test controls (`down`, `hang_after_create`) and an agent's

@@ -1,4 +1,4 @@
-"""A real Request Tracker 5 for the tests, through `../shared/peers/rt5`.
+"""A real Request Tracker 5 for the tests, through the project's `scripts/rt5`.
 
 The connector works as `root` (its token); a department agent `dept` (basic auth) does
 what people do in RT, so the echo guard can tell the two apart.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-PEER = Path(__file__).resolve().parents[2] / "shared" / "peers" / "rt5"
+PEER = Path(__file__).resolve().parents[1] / "scripts" / "rt5"
 LIB = "/usr/share/request-tracker5/lib"
 DEPT = ("dept", "dept-password-1")
 
@@ -25,10 +25,6 @@ def installed() -> bool:
         return False
     found = subprocess.run([dpkg, "-s", "request-tracker5"], capture_output=True, check=False)
     return found.returncode == 0
-
-
-def in_ci() -> bool:
-    return bool(os.environ.get("CI"))
 
 
 def rt5(*args: str) -> str:
@@ -73,7 +69,7 @@ class Rt:
         return httpx.Client(base_url=self.base, headers=headers, timeout=30)
 
 
-STATE = Path(os.environ.get("RT5_STATE", "/tmp/rt5-peer"))
+STATE = Path(os.environ.get("RT5_STATE", "/tmp/caseflow-rt5"))
 
 
 def token(port: int) -> str:

@@ -98,3 +98,21 @@ def test_the_console_reaches_workflows_only_through_the_api_edge() -> None:
                         where = getattr(node, "lineno", 0)
                         found.append(f"{path.relative_to(ROOT)}:{where} imports {name}")
     assert found == []
+
+
+def test_nothing_in_the_repository_needs_what_a_clone_does_not_have() -> None:
+    """Someone who cloned the repository has only the repository: no file (README, scripts,
+    tests, code) may point at or run things from a directory beside it."""
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    outside = re.compile(r"\.\./shared|[\"']shared[\"']\s*/")
+    pointing = []
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix in {".png", ".json", ".eml", ".gz"} or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        pointing += [f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1)
+                     if outside.search(line)]  # fmt: skip
+    assert not pointing, "points outside the repository: " + ", ".join(pointing)

@@ -26,7 +26,7 @@ from cli.mail_poller import Connection, look, watch
 from tests.conftest import free_port
 from tests.test_inbound_mail import customer_with_case, letter, waiting
 
-PEER = Path(__file__).resolve().parents[2] / "shared" / "peers" / "dovecot"
+PEER = Path(__file__).resolve().parents[1] / "scripts" / "dovecot"
 API = "/api/v1"
 
 

@@ -1,4 +1,4 @@
-"""Znuny/OTRS GenericInterface REST (`../shared/contracts/otrs-znuny.md`).
+"""Znuny/OTRS over the GenericInterface REST web service (its `Ticket` connector).
 
 Errors come back as HTTP 200 with an `Error` member, so every answer's body is read.
 TicketCreate has no idempotency: the ticket carries the Caseflow reference in the

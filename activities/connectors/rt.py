@@ -1,4 +1,4 @@
-"""Request Tracker 5 over REST2 (`../shared/contracts/request-tracker.md`).
+"""Request Tracker 5 over REST2 (RT's REST2 API, https://docs.bestpractical.com/rt/5.0.0/RT/REST2.html).
 
 RT has no idempotency key and no webhooks: a ticket carries the Caseflow reference as a
 subject tag `[REQ-000123]` to be found again, and changes are read by polling ticket
