@@ -10,14 +10,24 @@ from caseflow.models import CustomerContact
 
 
 async def of(db: AsyncSession, ids: list[str]) -> dict[str, dict[str, list[str]]]:
-    """{customer id: {"phone": [...], "email": [...]}} for each of `ids`."""
+    """{customer id: {"phone": [...], "email": [...]}} for each of `ids`.
+
+    Put in order here, not by the statement: with `ORDER BY id` the planner may walk the
+    whole table in id order, filtering for these customers (350 ms a call in an import of
+    100,000 rows, bench/import.py) instead of seeking each by its index."""
     found: dict[str, dict[str, list[str]]] = {i: {"phone": [], "email": []} for i in ids}
     if not ids:
         return found
-    for customer_id, kind, value in await db.execute(
-        select(CustomerContact.customer_id, CustomerContact.kind, CustomerContact.value)
-        .where(CustomerContact.customer_id.in_(ids))
-        .order_by(CustomerContact.id)
-    ):
+    rows = (
+        await db.execute(
+            select(
+                CustomerContact.id,
+                CustomerContact.customer_id,
+                CustomerContact.kind,
+                CustomerContact.value,
+            ).where(CustomerContact.customer_id.in_(ids))
+        )
+    ).all()
+    for _, customer_id, kind, value in sorted(rows):
         found[customer_id][kind].append(value)
     return found

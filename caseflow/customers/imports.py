@@ -17,10 +17,10 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -134,7 +134,7 @@ async def run_batch(
     db: AsyncSession,
     rules: Survivorship,
     job: CustomerImport,
-    rows: list[CustomerImportRow],
+    rows: Sequence[Staged],
 ) -> Outcome:
     """One batch of staged rows into the base (the caller commits with the checkpoint)."""
     outcome = Outcome()
@@ -269,12 +269,20 @@ def staged_rows(import_id: str, name: str, data: bytes) -> Iterator[tuple[str, i
         yield import_id, line, json.dumps(record, ensure_ascii=False, default=str)
 
 
-async def batch_of(db: AsyncSession, job: CustomerImport, size: int) -> list[CustomerImportRow]:
-    return list(
-        await db.scalars(
-            select(CustomerImportRow)
-            .where(CustomerImportRow.import_id == job.id, CustomerImportRow.line > job.position)
-            .order_by(CustomerImportRow.line)
-            .limit(size)
-        )
+class Staged(Protocol):
+    """A staged row as a batch reads it: its line in the file and its fields."""
+
+    line: int
+    data: dict[str, Any]
+
+
+async def batch_of(db: AsyncSession, job: CustomerImport, size: int) -> Sequence[Staged]:
+    """The next rows after the checkpoint, as plain rows (not ORM objects: a batch reads
+    thousands and only looks at them once)."""
+    found = await db.execute(
+        select(CustomerImportRow.line, CustomerImportRow.data)
+        .where(CustomerImportRow.import_id == job.id, CustomerImportRow.line > job.position)
+        .order_by(CustomerImportRow.line)
+        .limit(size)
     )
+    return cast(Sequence[Staged], found.all())
