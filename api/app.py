@@ -46,6 +46,7 @@ from api.state import AppState, ForecastCache
 from caseflow.customers import matching, segments, survivorship
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.deals.pipelines import load as load_pipelines
+from caseflow.mail import topic_rules
 from caseflow.platform.db import make_engine, make_sessionmaker
 from caseflow.platform.settings import Settings, get_settings
 from caseflow.platform.temporal import connect
@@ -86,6 +87,7 @@ def create_app(
         own_engine = engine or make_engine(settings.database_url)
         client = temporal or await connect(settings)
         sessions = make_sessionmaker(own_engine)
+        topic_book = book_beside(settings.routing_rules_dir)
         writer = AuditWriter(sessions) if settings.audit else None
         if writer is not None:
             writer.start()
@@ -96,7 +98,7 @@ def create_app(
             client,
             sla_calendars(settings),
             ForecastCache(settings.forecast_ttl),
-            book_beside(settings.routing_rules_dir),
+            topic_book,
             connectors,
             pipelines=pipeline_terms(settings),
             survivorship=survivorship.load(
@@ -104,6 +106,9 @@ def create_app(
             ),
             matching=matching.load(settings.routing_rules_dir / "profile" / "matching.yaml"),
             catalogue=segments.load(settings.routing_rules_dir / "profile"),
+            mail_topics=topic_rules.load(
+                settings.routing_rules_dir / "mail" / topic_rules.FILE, topic_book
+            ),
             login_guard=LoginGuard(
                 per_user=settings.login_failures_per_user,
                 per_address=settings.login_failures_per_address,

@@ -17,7 +17,7 @@ import mimetypes
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,13 +28,14 @@ from api.problems import Problem
 from api.routes.requests import RequestIn, register
 from api.state import AppState
 from caseflow.customers import contacts
-from caseflow.mail import inbound
+from caseflow.mail import inbound, topic_rules
 from caseflow.mail.inbound import Inbound
 from caseflow.models import (
     CustomerContact,
     InboundMessage,
     Notification,
     Request,
+    RequestEvent,
     StoredFileRow,
     User,
 )
@@ -260,13 +261,21 @@ async def _reply(
             db, user, state.temporal, case, "customer-reply", {"message": text[:20000]}, key=key
         )
         return "replied", "reply", case.id, "; ".join(refused)
-    if trusted and case.state == "resolved":
-        await perform(db, user, state.temporal, case, "reopen", {}, key=f"{key}:reopen")
+    if trusted and case.state == "resolved" and await _lately(db, case, state):
+        await perform(
+            db,
+            user,
+            state.temporal,
+            case,
+            "reopen",
+            {"reason": "the customer replied by e-mail"},
+            key=f"{key}:reopen",
+        )
         await perform(
             db, user, state.temporal, case, "customer-reply", {"message": text[:20000]}, key=key
         )
         return "replied", "reply", case.id, "; ".join(["reopened by the reply", *refused])
-    if case.state in ("closed", "cancelled"):
+    if case.state in ("closed", "cancelled") or (trusted and case.state == "resolved"):
         return await _new_case(db, state, user, mail, Intake(), follows=case)
     note = f"Письмо от {mail.sender} (не адрес клиента):\n\n{text}" if not trusted else text
     await perform(
@@ -275,6 +284,25 @@ async def _reply(
     )  # fmt: skip
     why = "from an address that is not the customer's: a note, not their answer"
     return "noted", "reply", case.id, "; ".join([why if not trusted else "", *refused]).strip("; ")
+
+
+def _facts_of(mail: Inbound, facts: MailFacts) -> dict[str, Any]:
+    """What a topic rule may test of the e-mail (the names routing's conditions use)."""
+    return {
+        "channel": "email", "subject": mail.subject, "mailbox": facts.mailbox,
+        "to": ", ".join(facts.to), "has_attachment": facts.has_attachment,
+    }  # fmt: skip
+
+
+async def _lately(db: AsyncSession, case: Request, state: AppState) -> bool:
+    """Whether the case was resolved within the reopen window (CASEFLOW_REOPEN_WINDOW)."""
+    resolved = await db.scalar(
+        select(func.max(RequestEvent.at)).where(
+            RequestEvent.request_id == case.id, RequestEvent.to_state == "resolved"
+        )
+    )
+    since = datetime.now(UTC) - state.settings.reopen_window
+    return resolved is None or resolved >= since
 
 
 async def _attach(
@@ -319,18 +347,24 @@ async def _new_case(
     customer_id, possible = await inbound_senders.sender_customer(db, state, user, mail, intake)
     text = mail.full_text or mail.subject or "(пустое письмо)"
     if follows is not None:
-        text = f"Продолжение закрытого обращения {follows.number}.\n\n{text}"
-    body = RequestIn(
-        customer_id=customer_id,
-        channel="email",
-        topic=follows.topic if follows is not None else intake.topic,
-        subject=(mail.subject or "(без темы)")[:300],
-        description=text[:20000],
-    )
+        text = f"Продолжение обращения {follows.number}.\n\n{text}"
     facts = MailFacts(
         mailbox=via.removeprefix("imap:") if via.startswith("imap:") else None,
         to=mail.to[:20],
         has_attachment=bool(mail.attachments),
+    )
+    topic, why = intake.topic, []
+    rule = topic_rules.chosen(state.mail_topics, _facts_of(mail, facts))
+    if follows is not None:
+        topic = follows.topic
+    elif rule is not None:
+        topic, why = rule.topic, [f"topic {rule.topic} by rule {rule.name}"]
+    body = RequestIn(
+        customer_id=customer_id,
+        channel="email",
+        topic=topic,
+        subject=(mail.subject or "(без темы)")[:300],
+        description=text[:20000],
     )
     answer = await register(
         body, db, user, state.temporal, state.settings, state, f"mail:{mail.key}", mail=facts
@@ -338,7 +372,7 @@ async def _new_case(
     created: dict[str, Any] = json.loads(bytes(answer.body))
     request_id = str(created["id"])
     _, refused = await _attach(db, state, user, request_id, mail)
-    reason = [f"follows {follows.number}"] if follows is not None else []
+    reason = [f"follows {follows.number}"] if follows is not None else why
     if possible:  # an unknown sender who may be a customer we know: the agent decides
         await inbound_senders.suggest(db, state, user, request_id, mail, possible)
         reason.append("possibly " + ", ".join(str(p["name"]) for p in possible[:3]))

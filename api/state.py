@@ -15,6 +15,7 @@ from caseflow.customers.matching import Matching
 from caseflow.customers.segments import Catalogue
 from caseflow.customers.survivorship import Survivorship
 from caseflow.deals.pipelines import PipelineTerms
+from caseflow.mail.topic_rules import TopicRule
 from caseflow.platform.settings import Settings
 from caseflow.requests.topics import TopicBook
 from caseflow.sla.calendar import BusinessCalendar
@@ -73,6 +74,7 @@ class AppState:
     survivorship: Survivorship = field(default_factory=lambda: survivorship.DEFAULT)
     matching: Matching = field(default_factory=Matching)
     catalogue: Catalogue = field(default_factory=Catalogue)
+    mail_topics: list[TopicRule] = field(default_factory=list)
     audit: AuditWriter | None = None
     login_guard: LoginGuard = field(
         default_factory=lambda: LoginGuard(per_user="5/minute", per_address="30/minute")

@@ -21,7 +21,8 @@ def rules_check(directory: Path | None = None) -> None:
     """Validate the routing rules and the SLA policies and pipelines beside them."""
     from caseflow.customers import segments, survivorship
     from caseflow.deals import pipelines
-    from caseflow.mail import mailboxes
+    from caseflow.mail import mailboxes, topic_rules
+    from caseflow.requests.topics import book_beside
     from caseflow.routing import rules as routing
     from caseflow.sla import policies as sla
 
@@ -32,6 +33,9 @@ def rules_check(directory: Path | None = None) -> None:
         profile = survivorship.load(rules_dir / "profile" / "survivorship.yaml")
         catalogue = segments.load(rules_dir / "profile")
         boxes = mailboxes.load(rules_dir / "mail" / "mailboxes.yaml")
+        mail_topics = topic_rules.load(
+            rules_dir / "mail" / topic_rules.FILE, book_beside(rules_dir)
+        )
     except SourceErrors as exc:
         _rule_errors(exc)
     typer.echo(
@@ -41,6 +45,7 @@ def rules_check(directory: Path | None = None) -> None:
     typer.echo(f"survivorship OK: {len(profile.rules)} field rules, sources {profile.sources}")
     typer.echo(f"{len(catalogue.segments)} segments, {len(catalogue.offers)} offers OK")
     typer.echo(f"{len(boxes)} mailboxes OK" + "".join(f" · {b.name}" for b in boxes))
+    typer.echo(f"{len(mail_topics)} e-mail topic rules OK")
     if policies is not None:
         typer.echo(
             f"{len(policies.policies)} SLA policies OK on calendars: "

@@ -9,7 +9,7 @@ import asyncio
 import smtplib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -181,6 +181,50 @@ async def test_the_customers_reply_resumes_their_case_with_its_file(
     assert "12345" in said
     assert "Пришлите" not in said  # the quoted history is trimmed
     assert [f.filename for f in files] == ["счёт.pdf"], row.reason
+
+
+async def test_a_reply_reopens_a_case_resolved_lately_and_follows_up_an_older_one(
+    gateway, http, tokens, sessions, caseflow_app, monkeypatch
+) -> None:
+    """Within CASEFLOW_REOPEN_WINDOW of its resolution the customer's reply reopens the
+    case; resolved longer ago, or closed, the reply opens a new case naming the old one."""
+    lmtp, _, handler, _ = gateway
+    address = f"again-{uuid.uuid4().hex[:8]}@customer.example"
+    case = await customer_with_case(http, tokens, address)
+    who = tokens.get(case["assignee"], tokens["supervisor"])
+    url = f"{API}/requests/{case['id']}"
+
+    async def act(action: str, body: dict) -> None:
+        answer = await http.post(f"{url}/{action}", json=body, headers=who)
+        assert answer.status_code == 200, answer.text
+
+    async def reply(text: str) -> InboundMessage:
+        raw = letter(address, "Re: Счёт", text, to=f"case+{case['id']}@caseflow.local")
+        await deliver(lmtp, raw, to=f"case+{case['id']}@caseflow.local")
+        return await filed(sessions, handler, key_of(raw))
+
+    await act("start", {})
+    await act("resolve", {"resolution": "Счёт отправлен"})
+    row = await reply("Счёт так и не пришёл")
+    assert (row.status, row.request_id) == ("replied", case["id"]), row.reason
+    assert (await http.get(url, headers=tokens["admin"])).json()["state"] == "in_progress"
+
+    await act("resolve", {"resolution": "Отправлен ещё раз"})
+    settings = caseflow_app.state.caseflow.settings
+    monkeypatch.setattr(settings, "reopen_window", timedelta(0))  # resolved "long ago"
+    row = await reply("Спасибо, а теперь другой вопрос")
+    assert row.status == "registered" and row.request_id != case["id"], row.reason
+    assert f"follows {case['number']}" in (row.reason or "")
+    async with sessions() as db:
+        follow_up = await db.get(Request, row.request_id)
+    assert follow_up is not None and case["number"] in follow_up.description
+    assert (await http.get(url, headers=tokens["admin"])).json()["state"] == "resolved"
+
+    monkeypatch.setattr(settings, "reopen_window", timedelta(days=3))
+    await act("close", {})
+    row = await reply("И ещё одно")
+    assert row.status == "registered" and row.request_id not in (case["id"], None), row.reason
+    assert (await http.get(url, headers=tokens["admin"])).json()["state"] == "closed"
 
 
 async def test_a_reply_naming_our_email_threads_by_in_reply_to(
@@ -382,6 +426,24 @@ async def test_routing_rules_may_test_the_email(gateway, http, tokens, sessions)
         routed.append((case.json()["line"], case.json()["queue"]))
     assert routed[0] == ("L2", "l2-b2b")
     assert routed[1][0] == "L1"
+
+
+async def test_the_topic_of_a_new_case_is_chosen_by_the_emails_rules(
+    gateway, http, tokens, sessions
+) -> None:
+    """routing_rules/mail/topics.yaml: a complaint says so in its subject and becomes one;
+    mail no rule names takes the gateway's topic."""
+    lmtp, _, handler, _ = gateway
+    sender = f"topic-{uuid.uuid4().hex[:8]}@customer.example"
+    topics = []
+    for subject in ("Жалоба на курьера", "Как подключить услугу?"):
+        raw = letter(sender, subject, "Текст письма")
+        await deliver(lmtp, raw)
+        row = await filed(sessions, handler, key_of(raw))
+        case = await http.get(f"{API}/requests/{row.request_id}", headers=tokens["admin"])
+        topics.append((case.json()["topic"], row.reason or ""))
+    assert topics[0][0] == "complaint" and "by rule email-complaint" in topics[0][1]
+    assert topics[1][0] == "consultation"
 
 
 def corpus(shape: str, sender: str) -> bytes:

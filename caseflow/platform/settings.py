@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # (a mail loop, a flood) gets no further case: the rest join their latest as notes.
     mail_throttle_messages: int = 5
     mail_throttle_window: timedelta = timedelta(minutes=10)
+    # A customer's e-mail reopens their resolved case if it was resolved at most this long
+    # ago; later (or once the case is closed) it opens a new case that names the old one.
+    reopen_window: timedelta = timedelta(days=3)
     notifications: bool = True
     default_locale: str = "ru"
     # Where "today" is for people without working hours of their own (reports by date).

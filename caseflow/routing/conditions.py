@@ -173,7 +173,7 @@ def compile_when(
         elif known is None or key in known:
             parts.append(_compare(key, value, here))
         else:
-            raise ConditionError(here, f"unknown field '{key}'; known: {', '.join(sorted(FIELDS))}")
+            raise ConditionError(here, f"unknown field '{key}'; known: {', '.join(sorted(known))}")
     return parts[0] if len(parts) == 1 else All(tuple(parts))
 
 
