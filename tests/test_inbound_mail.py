@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import struct
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -446,6 +447,27 @@ async def test_the_topic_of_a_new_case_is_chosen_by_the_emails_rules(
     assert topics[1][0] == "consultation"
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def tnef_stream(files: list[tuple[str, bytes]], encoding: str = "cp1251") -> bytes:
+    """A winmail.dat as Outlook writes one (MS-OXTNEF): signature, key, then attributes —
+    level, id, length, data, checksum — each file as rendering data, title and data."""
+
+    def attribute(level: int, attribute_id: int, data: bytes) -> bytes:
+        head = struct.pack("<BII", level, attribute_id, len(data))
+        return head + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    stream = struct.pack("<IH", 0x223E9F78, 0x0001)
+    stream += attribute(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    stream += attribute(1, 0x00069007, struct.pack("<II", 1251, 0))  # attOemCodepage
+    for name, data in files:
+        stream += attribute(2, 0x00069002, b"\x01\x00" + b"\xff" * 12)  # attAttachRendData
+        stream += attribute(2, 0x00018010, name.encode(encoding) + b"\x00")  # attAttachTitle
+        stream += attribute(2, 0x0006800F, data)  # attAttachData
+    return stream
+
+
 def corpus(shape: str, sender: str) -> bytes:
     """Shapes mail programs really send."""
     message = EmailMessage()
@@ -463,6 +485,13 @@ def corpus(shape: str, sender: str) -> bytes:
         message["Subject"] = "Письмо из Outlook"
         message.set_content("Текст письма")
         message.add_attachment(b"\x78\x9f\x3e\x22" + b"\x00" * 200, maintype="application",
+                               subtype="ms-tnef", filename="winmail.dat")  # fmt: skip
+    elif shape == "winmail.dat with files inside":
+        message["Subject"] = "Договор из Outlook"
+        message.set_content("Договор и фото во вложении")
+        inside = [("договор.pdf", b"%PDF-1.4 contract"), ("photo.png", PNG),
+                  ("setup.exe", b"MZ\x90\x00" + b"\x00" * 60)]  # fmt: skip
+        message.add_attachment(tnef_stream(inside), maintype="application",
                                subtype="ms-tnef", filename="winmail.dat")  # fmt: skip
     elif shape == "a 10 MB attachment":
         message["Subject"] = "Большая выгрузка"
@@ -484,6 +513,7 @@ def corpus(shape: str, sender: str) -> bytes:
     [
         "alternative with an inline image",
         "winmail.dat from Outlook",
+        "winmail.dat with files inside",
         "a 10 MB attachment",
         "a forwarded message",
     ],
@@ -503,8 +533,12 @@ async def test_the_shapes_mail_programs_send_become_cases_with_their_files(
                 select(RequestFile).where(RequestFile.request_id == row.request_id)
             )
         }
-    if shape == "winmail.dat from Outlook":  # TNEF is not a type the upload checks take
+    if shape == "winmail.dat from Outlook":  # no file can be read from it: kept, refused
         assert files == {} and "winmail.dat: refused" in (row.reason or "")
+        return
+    if shape == "winmail.dat with files inside":  # Outlook's wrapper opened, checks apply
+        assert set(files) == {"договор.pdf", "photo.png"}, (files, row.reason)
+        assert "setup.exe: refused" in (row.reason or "")
         return
     expected = {
         "alternative with an inline image": "shot.png",

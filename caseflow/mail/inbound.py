@@ -18,6 +18,8 @@ from typing import Any
 
 import nh3
 
+from caseflow.mail import tnef
+
 CASE_ADDRESS = re.compile(r"case\+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@",
                           re.IGNORECASE)  # fmt: skip
 MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
@@ -172,6 +174,15 @@ def _bodies(message: Message, found: Inbound) -> tuple[str, str]:
         if data is None and kind == "message/rfc822":
             inner: Any = part.get_payload()
             data = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+        if tnef.is_tnef(kind, filename):
+            inside = tnef.unwrapped(bytes(data or b""))
+            if inside is not None:  # Outlook's wrapper: the files it holds are the attachments
+                files, text = inside
+                found.attachments += [
+                    Attachment(f.filename, "application/octet-stream", f.data) for f in files
+                ]
+                plain = plain or text
+                continue
         found.attachments.append(Attachment(filename or _unnamed(kind), kind, bytes(data or b"")))
     return plain, markup
 
