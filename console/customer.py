@@ -1,7 +1,8 @@
 """A customer's profile in the console: each field with the source that won and the ones
 that lost, phones and e-mails with their sources, the history of changes, consents,
-products, offers and likely duplicates — and, for supervisors and admins, merging a
-duplicate in and undoing it. The API's own functions, so the page shows and refuses
+products, offers and likely duplicates; a field changed, a consent, a product or an
+offer's answer recorded — and, for supervisors and admins, merging a duplicate in and
+undoing it. The API's own functions, so the page shows and refuses
 exactly what the API does."""
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from api.deps import AppSettings, DbSession, State, Temporal
 from api.problems import Problem
 from api.routes.customer_duplicates import customer_duplicates
 from api.routes.customer_merges import MergeIn, UnmergeIn, merge_customers, unmerge_customers
-from api.routes.customer_offers import customer_offers, customer_products
-from api.routes.customer_privacy import customer_consents
+from api.routes.customer_offers import (
+    OutcomeIn,
+    ProductIn,
+    add_product,
+    customer_offers,
+    customer_products,
+    offer_outcome,
+)
+from api.routes.customer_privacy import ConsentIn, customer_consents, record_consent
 from api.routes.customer_profile import (
     CustomerPatch,
     customer_history,
@@ -105,6 +113,64 @@ async def edit_field(
         value: Any = [v.strip() for v in text.split(",") if v.strip()] if field in LISTS else text
         body = CustomerPatch.model_validate({field: value if value != "" else None})
         return await patch_customer(customer_id, body, db, user, app)
+
+    _, problem = await attempt(run)
+    return await page(request, db, user, app, customer_id, problem)
+
+
+@router.post("/customers/{customer_id}/consent")
+async def add_consent(
+    request: Request, customer_id: CustomerId, db: DbSession, user: ConsoleUser, app: State
+) -> Response:
+    """A consent given or withdrawn, as the customer said it now (the API's own step)."""
+    form = await request.form()
+
+    async def run() -> Any:
+        granted = {"yes": True, "no": False}.get(str(form.get("granted") or ""))
+        body = ConsentIn.model_validate(
+            {"channel": form.get("channel"), "purpose": form.get("purpose"), "granted": granted}
+        )
+        return await record_consent(customer_id, body, db, user, app)
+
+    _, problem = await attempt(run)
+    return await page(request, db, user, app, customer_id, problem)
+
+
+@router.post("/customers/{customer_id}/product")
+async def add_held_product(
+    request: Request, customer_id: CustomerId, db: DbSession, user: ConsoleUser, app: State
+) -> Response:
+    """A product the customer holds, recorded from the page (the API's own step)."""
+    form = await request.form()
+
+    async def run() -> Any:
+        body = ProductIn.model_validate({
+            "type": form.get("type"), "name": form.get("name"),
+            "opened_on": form.get("opened_on") or None, "fraud": form.get("fraud") == "on",
+        })  # fmt: skip
+        return await add_product(customer_id, body, db, user, app)
+
+    _, problem = await attempt(run)
+    return await page(request, db, user, app, customer_id, problem)
+
+
+@router.post("/customers/{customer_id}/offers/{code}")
+async def answer_offer(
+    request: Request,
+    customer_id: CustomerId,
+    code: Annotated[str, Path(max_length=64)],
+    db: DbSession,
+    user: ConsoleUser,
+    app: State,
+) -> Response:
+    """The customer's answer to an offer (accepted, declined, later), into their timeline."""
+    form = await request.form()
+
+    async def run() -> Any:
+        body = OutcomeIn.model_validate(
+            {"outcome": form.get("outcome"), "comment": form.get("comment") or None}
+        )
+        return await offer_outcome(customer_id, code, body, db, user, app)
 
     _, problem = await attempt(run)
     return await page(request, db, user, app, customer_id, problem)

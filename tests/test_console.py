@@ -307,3 +307,46 @@ async def test_an_operator_changes_a_profile_field_and_a_refusal_is_said_in_plac
     shown = await http.get(f"/api/v1/customers/{customer}?explain=true", headers=tokens["operator"])
     emails = {s["value"]: s["source"] for s in shown.json()["explain"]["emails"]["sources"]}
     assert emails.get(added) == "call_centre"
+
+
+async def test_a_product_a_consent_and_an_offers_answer_recorded_from_the_profile(
+    caseflow_app, http, tokens
+) -> None:
+    """The operator records a fuel card the customer holds: telematics is offered only once
+    the customer agrees to marketing, and after they decline it, it is not offered again."""
+    address = f"cards-{uuid.uuid4().hex[:8]}@example.org"
+    person = {"kind": "person", "name": "Карта Без Телематики", "region": "RU-MOW",
+              "segment": "b2c", "emails": [address]}  # fmt: skip
+    made = await http.post("/api/v1/customers", json=person, headers=tokens["operator"])
+    customer = made.json()["id"]
+    url = f"/customers/{customer}"
+    async with browser(caseflow_app) as client:
+        await sign_in(client, "operator")
+        page = await client.get(url)
+        token = csrf_of(page)
+        assert 'id="add-product"' in page.text and 'id="add-consent"' in page.text
+        refused = await client.post(f"{url}/product", data={
+            "type": "fuel_card", "name": "Топливная карта", "opened_on": "", "csrftoken": token,
+        })  # fmt: skip
+        assert refused.status_code == 422 and "opened_on" in refused.text
+        held = await client.post(f"{url}/product", data={
+            "type": "fuel_card", "name": "Топливная карта", "opened_on": "2026-11-02",
+            "csrftoken": token,
+        })  # fmt: skip
+        assert held.status_code == 200 and "Топливная карта" in held.text
+        assert 'data-offer="telematics"' not in held.text  # no marketing consent yet
+        agreed = await client.post(f"{url}/consent", data={
+            "channel": "phone", "purpose": "marketing", "granted": "yes", "csrftoken": token,
+        })  # fmt: skip
+        assert agreed.status_code == 200
+        assert 'data-offer="telematics"' in agreed.text
+        declined = await client.post(
+            f"{url}/offers/telematics", data={"outcome": "declined", "csrftoken": token}
+        )
+        assert declined.status_code == 200 and 'data-offer="telematics"' not in declined.text
+    offers = await http.get(f"/api/v1/customers/{customer}/offers", headers=tokens["operator"])
+    suppressed = {o["code"]: o["suppressed_because"] for o in offers.json()["suppressed"]}
+    assert "telematics" in suppressed, offers.json()
+    consents = await http.get(f"/api/v1/customers/{customer}/consents", headers=tokens["operator"])
+    assert any(c["purpose"] == "marketing" and c["granted"]
+               for c in consents.json()["in_force"])  # fmt: skip
