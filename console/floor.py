@@ -28,7 +28,7 @@ SOON = timedelta(hours=1)
 
 
 async def floor_context(db: DbSession, user: User, app: Any) -> dict[str, Any]:
-    load = await workload(db=db, user=user, limit=200, cursor=None)
+    load = await workload(db=db, user=user, app=app, limit=200, cursor=None)
     late = await breaches(db=db, user=user, state=app, limit=50, cursor=None)
     risky = await at_risk(db=db, user=user, state=app, within=SOON, limit=50, cursor=None)
     failed = await in_zone(db=db, user=user, status="failed", limit=20, cursor=None)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 from pydantic import TypeAdapter
 
+from caseflow.people.schedule import today_starts
 from caseflow.people.store import upsert_team
 from caseflow.platform.db import transaction
 from caseflow.requests.lifecycle import Line
@@ -205,11 +206,27 @@ async def test_requests_filter_on_breach(http, tokens, cases) -> None:
 
 
 async def test_workload_counts_todays_breaches(http, tokens, cases) -> None:
+    """Today is the supervisor's (their schedule's zone, else Moscow): A breached 30 min ago
+    and G 2 h ago count when that was after their midnight, at any hour the test runs."""
     answer = await http.get("/api/v1/supervisor/workload", headers=tokens["supervisor"])
     rows = {r["username"]: r["breaches_today"] for r in answer.json()["items"]}
     assignee = cases["A"]["assignee"]
-    late = sum(cases[name]["assignee"] == assignee for name in "AG")
+    now = datetime.now(UTC)
+    midnight = today_starts(None, "Europe/Moscow", now)
+    breached = {"A": now - timedelta(minutes=30), "G": now - 2 * HOUR}
+    late = sum(cases[n]["assignee"] == assignee and breached[n] >= midnight for n in "AG")
     assert rows[assignee] == cases["before"][assignee] + late
+
+
+def test_today_is_the_supervisors_day_not_utcs() -> None:
+    """At 01:40 UTC it is 04:40 in Moscow: today began at 21:00 UTC the day before (the
+    workload counted from 00:00 UTC and missed a breach at 23:40 UTC)."""
+    at = datetime(2026, 12, 2, 1, 40, tzinfo=UTC)
+    assert today_starts(None, "Europe/Moscow", at) == datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
+    vladivostok = {"timezone": "Asia/Vladivostok"}  # UTC+10: 11:40 there
+    assert today_starts(vladivostok, "Europe/Moscow", at) == datetime(
+        2026, 12, 1, 14, 0, tzinfo=UTC
+    )
 
 
 async def test_at_risk_has_due_soon_and_predicted_late(http, tokens, cases) -> None:

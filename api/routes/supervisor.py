@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from api.actions import perform
-from api.deps import CurrentUser, DbSession, Temporal
+from api.deps import CurrentUser, DbSession, State, Temporal
 from api.pagination import Cursor, Limit, Page, keyset
 from api.problems import Problem
 from api.request_views import RequestOut
 from caseflow import access
 from caseflow.access import Kind, NotVisible
 from caseflow.models import Team, User
+from caseflow.people.schedule import today_starts
 from caseflow.requests.backlog import backlog
 from caseflow.requests.lifecycle import Role
 from caseflow.routing.assignment import Need, candidates
@@ -40,7 +41,9 @@ class AgentLoad(BaseModel):
     availability: str
     absent: bool
     available: bool = Field(description="can be given work now")
-    breaches_today: int = Field(description="SLA clocks of theirs breached since 00:00 UTC")
+    breaches_today: int = Field(
+        description="SLA clocks of theirs breached since 00:00 in the supervisor's time zone"
+    )
 
 
 class QueueBacklog(BaseModel):
@@ -59,7 +62,7 @@ class Workload(Page[AgentLoad]):
 
 @router.get("/workload", response_model=Workload, operation_id="supervisor_workload")
 async def workload(
-    db: DbSession, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+    db: DbSession, user: CurrentUser, app: State, limit: Limit = 100, cursor: Cursor = None
 ) -> Workload:
     """People of the zone with their load, and each queue's backlog (requests nobody is on
     appear here, not under a person)."""
@@ -71,7 +74,7 @@ async def workload(
     people = {u.username: u for u in page}
     need = Need(at=datetime.now(UTC))
     loads = await candidates(db, need, usernames=list(people))
-    midnight = need.at.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = today_starts(user.schedule, app.settings.default_timezone, need.at)
     breached = await breaches_since(db, list(people), midnight)
     items = [
         AgentLoad(

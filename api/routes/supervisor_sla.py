@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -18,6 +17,7 @@ from api.routes.supervisor import require_overseer
 from caseflow import access
 from caseflow.access import Kind
 from caseflow.models import User
+from caseflow.people.schedule import today_starts, zone_of_day
 from caseflow.requests.lifecycle import Line
 from caseflow.sla import reports as sla_reports
 from caseflow.sla.calendar import BusinessCalendar, BusinessTime
@@ -237,12 +237,12 @@ async def stats(
 ) -> SlaStats:
     """Per group, the clocks started in [from, to): met %, breached, median business times."""
     require_overseer(user)
-    zone = ZoneInfo((user.schedule or {}).get("timezone") or app.settings.default_timezone)
+    zone = zone_of_day(user.schedule, app.settings.default_timezone)
     try:
         start = (
             day_or_moment(start_at, "from", zone)
             if start_at
-            else datetime.combine(datetime.now(zone).date(), time(0), zone).astimezone(UTC)
+            else today_starts(user.schedule, app.settings.default_timezone)
         )
         to = day_or_moment(to_at, "to", zone, end=True) if to_at else start + timedelta(days=1)
     except ValueError as exc:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from typing import Annotated
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
@@ -49,3 +49,18 @@ class WorkSchedule(BaseModel):
     def describe(self) -> str:
         days = ",".join(DAY_NAMES[d] for d in self.days)
         return f"{days} {self.start:%H:%M}–{self.end:%H:%M} {self.timezone}"
+
+
+def zone_of_day(schedule: dict[str, Any] | None, default_timezone: str) -> ZoneInfo:
+    """The time zone a person's "today" is in: their schedule's, else the default."""
+    return ZoneInfo((schedule or {}).get("timezone") or default_timezone)
+
+
+def today_starts(
+    schedule: dict[str, Any] | None, default_timezone: str, now: datetime | None = None
+) -> datetime:
+    """00:00 of the person's today, in UTC: what "today" means on every supervisor's figure
+    (the workload's breaches today, the SLA stats by default)."""
+    zone = zone_of_day(schedule, default_timezone)
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    return datetime.combine(local.date(), time(0), zone).astimezone(UTC)
