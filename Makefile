@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/inbound.py
+	$(BIN)/python bench/lifecycle.py
 
 clean:
 	rm -rf $(VENV) .caseflow .pytest_cache .mypy_cache .ruff_cache

@@ -211,6 +211,7 @@ async def run(settings: Settings | None = None) -> None:
             settings.routing_rules_dir / "profile" / "survivorship.yaml"
         ),
         catalogue=segments.load(settings.routing_rules_dir / "profile"),
+        max_cached_workflows=settings.worker_cached_workflows,
     )
     await start_pollers(client, settings.task_queue, ticketing)
     log.info(

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-development-only-secret-0123456789"
@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "caseflow"
+    # Workflows a worker keeps in memory between their steps (Temporal's sticky cache): more
+    # is fewer replays, less is less memory. Each costs about 100-170 KiB (the sandbox loads
+    # the workflow modules per run): at 500 a worker stays near 250 MiB however many
+    # requests are open, at 1,000 near 340 MiB (bench/lifecycle.py). A replay of an evicted
+    # request is short: a typical life is under 90 events.
+    worker_cached_workflows: int = Field(default=500, ge=0, le=100_000)
     # A file the worker touches while it polls (a container health check reads it).
     worker_health_file: Path | None = None
     # Readiness: not ready unless a worker of the task queue gave a sign of life this recently.
