@@ -80,16 +80,22 @@ class NotificationActivities:
 
     @activity.defn
     async def send_notification(self, batch: Batch) -> Sent:
+        """One transaction before SMTP (the outbox row found or rendered and written, and
+        what the e-mail answers) and one after (sent): what exactly-once needs, no more."""
         message_id = message_id_of(batch, self.smtp.reply_domain)
-        async with self.sessions() as session:
-            row = await session.get(Notification, message_id)
-        if row is None:
-            row = await self._write(batch, message_id)  # counts this first attempt
-        elif row.status == "pending":
-            await self._update(message_id, attempts=Notification.attempts + 1)
+        answered: str | None = None
+        async with transaction(self.sessions) as session:
+            # Rendered and written in one go; a retry renders again and finds the first row.
+            row, problem, fresh = await self._write(session, batch, message_id)
+            if not fresh and row.status == "pending":  # an earlier attempt's row
+                await outbox.mark(session, message_id, attempts=Notification.attempts + 1)
+            if row.status == "pending":
+                answered = await outbox.answering(session, row.request_id)
+        if problem:  # the failed row is kept: the floor shows it
+            raise ApplicationError(problem, type="template_error", non_retryable=True)
         if row.status != "pending":
             return Sent(message_id=message_id, status=row.status, detail=row.error or "")
-        return await self._deliver(row)
+        return await self._deliver(row, answered)
 
     @activity.defn
     async def resend_notification(self, message_id: str) -> Sent:
@@ -101,7 +107,9 @@ class NotificationActivities:
             raise ApplicationError(f"no e-mail {message_id}", type="unknown_notification")
         if row.status in ("sent", "skipped"):
             return Sent(message_id=message_id, status=row.status, detail=row.error or "")
-        return await self._deliver(row)  # the row as committed (expire_on_commit is off)
+        async with self.sessions() as session:
+            answered = await outbox.answering(session, row.request_id)
+        return await self._deliver(row, answered)  # as committed (expire_on_commit is off)
 
     @activity.defn
     async def resend_failed(self, message_id: str) -> None:
@@ -109,10 +117,9 @@ class NotificationActivities:
         async with transaction(self.sessions) as session:
             await outbox.fail_pending(session, message_id)
 
-    async def _deliver(self, row: Notification) -> Sent:
+    async def _deliver(self, row: Notification, answered: str | None) -> Sent:
+        """`answered`: the customer's e-mail this one answers (In-Reply-To), if any."""
         message_id = row.message_id
-        async with self.sessions() as session:
-            answered = await outbox.answering(session, row.request_id)
         mail = Outgoing(
             message_id=message_id,
             to=row.recipient or "",
@@ -144,38 +151,36 @@ class NotificationActivities:
         async with transaction(self.sessions) as session:
             await outbox.mark(session, message_id, **values)
 
-    async def _write(self, batch: Batch, message_id: str) -> Notification:
-        """Render the e-mail and put it in the outbox, before anything is sent."""
-        async with self.sessions() as session:
-            row = Notification(
-                message_id=message_id,
-                recipient_key=batch.recipient_key,
-                request_id=next((n.request_id for n in batch.notices if n.request_id), None),
-                events=[n.event for n in batch.notices],
-                notice_keys=[n.key for n in batch.notices],
-                importance="critical"
-                if any(n.importance == "critical" for n in batch.notices)
-                else "normal",
-                status="pending",
-                attempts=1,
-                first_notice_at=min(n.at for n in batch.notices),
-                batched_at=batch.batched_at,
-            )
-            problem: str | None = None
-            try:
-                await self._render_into(session, row, batch)
-            except (TemplateError, TemplateMissing) as exc:
-                row.status, row.error = "failed", f"template: {exc}"
-                problem = row.error
-            if batch.skip and row.status != "skipped":
-                row.status, row.error, problem = "skipped", batch.skip, None
-        async with transaction(self.sessions) as session:
-            kept = await outbox.keep(session, row)
-        if kept is not row:
-            return kept
-        if problem:
-            raise ApplicationError(problem, type="template_error", non_retryable=True)
-        return row
+    async def _write(
+        self, session: AsyncSession, batch: Batch, message_id: str
+    ) -> tuple[Notification, str | None, bool]:
+        """Render the e-mail and put it in the outbox, before anything is sent (in the
+        caller's transaction): the row, the template's problem when it cannot be rendered,
+        and whether the row is new (not an earlier attempt's)."""
+        row = Notification(
+            message_id=message_id,
+            recipient_key=batch.recipient_key,
+            request_id=next((n.request_id for n in batch.notices if n.request_id), None),
+            events=[n.event for n in batch.notices],
+            notice_keys=[n.key for n in batch.notices],
+            importance="critical"
+            if any(n.importance == "critical" for n in batch.notices)
+            else "normal",
+            status="pending",
+            attempts=1,
+            first_notice_at=min(n.at for n in batch.notices),
+            batched_at=batch.batched_at,
+        )
+        problem: str | None = None
+        try:
+            await self._render_into(session, row, batch)
+        except (TemplateError, TemplateMissing) as exc:
+            row.status, row.error = "failed", f"template: {exc}"
+            problem = row.error
+        if batch.skip and row.status != "skipped":
+            row.status, row.error, problem = "skipped", batch.skip, None
+        kept, fresh = await outbox.keep(session, row)
+        return kept, problem if fresh else None, fresh
 
     async def _render_into(self, session: AsyncSession, row: Notification, batch: Batch) -> None:
         kind, _, ident = batch.recipient_key.partition(":")

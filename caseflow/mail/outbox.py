@@ -7,23 +7,34 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import InboundMessage, Notification
 
 
-async def keep(session: AsyncSession, row: Notification) -> Notification:
-    """Write the e-mail once: if another attempt wrote it first, theirs is the one."""
-    try:
-        session.add(row)
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
+async def keep(session: AsyncSession, row: Notification) -> tuple[Notification, bool]:
+    """Write the e-mail once: if another attempt wrote it first, theirs is the one (and
+    False: not written now). One INSERT … ON CONFLICT DO NOTHING in the caller's
+    transaction (no error to roll back)."""
+    values = {
+        column.name: value
+        for column in Notification.__table__.columns
+        if (value := getattr(row, column.key)) is not None
+    }
+    dialect = (await session.connection()).dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    written = await session.execute(
+        insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["message_id"])
+        .returning(Notification.message_id)
+    )
+    if written.scalar_one_or_none() is None:  # an earlier attempt wrote it
         existing = await session.get(Notification, row.message_id)
         assert existing is not None
-        return existing
-    return row
+        return existing, False
+    return row, True
 
 
 async def mark(session: AsyncSession, message_id: str, **values: Any) -> None:
