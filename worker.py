@@ -52,7 +52,7 @@ from workflows.deal import DealWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow
 from workflows.offer_trigger import OfferTriggerWorkflow
 from workflows.request import RequestWorkflow
-from workflows.sandbox import SANDBOX
+from workflows.sandbox import SANDBOX, compile_workflows
 from workflows.ticket_poller import PollerStart, TicketPollerWorkflow
 
 log = logging.getLogger("caseflow.worker")
@@ -108,6 +108,7 @@ def build_worker(
     catalogue: Catalogue | None = None,
 ) -> Worker:
     """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
+    compile_workflows()
     poster = (
         NoticePoster(client, task_queue, mail.digest_window, mail.give_up_after) if mail else None
     )

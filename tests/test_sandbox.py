@@ -45,3 +45,29 @@ async def test_a_workflow_importing_io_code_is_refused_at_start(dev_env, mistake
     assert isinstance(cause, RestrictedWorkflowAccessError), repr(cause)
     refused_name = str(cause).removeprefix("Cannot access ").split(" from inside")[0]
     assert refused_name.startswith(("caseflow.", "sqlalchemy", "aiosmtplib")), str(cause)
+
+
+def test_a_worker_compiles_the_workflow_modules_the_sandbox_loads_for_each_run(
+    monkeypatch,
+) -> None:
+    """The sandbox imports the workflow modules anew for every workflow: without cached
+    bytecode (PYTHONDONTWRITEBYTECODE) each import compiled them from source. Building a
+    worker leaves bytecode that the importer takes instead."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    import workflows.request as request_module
+    from workflows.sandbox import compile_workflows
+
+    source = Path(request_module.__file__)
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    shutil.rmtree(cached.parent, ignore_errors=True)
+    assert not cached.exists()
+    assert compile_workflows()
+    assert cached.exists()
+    loader = importlib.machinery.SourceFileLoader("workflows.request", str(source))
+    calls = []
+    monkeypatch.setattr(loader, "source_to_code", lambda *a, **k: calls.append(a))
+    loader.get_code("workflows.request")
+    assert calls == []  # read from the bytecode, not compiled again

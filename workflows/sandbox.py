@@ -74,3 +74,16 @@ def restrictions() -> SandboxRestrictions:
 
 
 SANDBOX = SandboxedWorkflowRunner(restrictions=restrictions())
+
+
+def compile_workflows() -> bool:
+    """The sandbox loads the workflow modules afresh for every workflow it starts: from their
+    cached bytecode when there is one, else compiled from source each time. Where nothing
+    writes bytecode (PYTHONDONTWRITEBYTECODE, as many container images and this project's
+    machines set), compiling was a fifth of a busy worker's time (py-spy on bench/intake.py).
+    Compiled here once, when a worker is built; False if the directory cannot be written
+    (then each start compiles, as before)."""
+    import compileall
+    from pathlib import Path
+
+    return bool(compileall.compile_dir(Path(__file__).parent, quiet=2, workers=1))
