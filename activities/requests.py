@@ -109,7 +109,8 @@ class RequestActivities:
                     assigned = await decide(session, data.assign, self.rules)
                     number = await cases.register(session, data, assigned)
                 if terms is not None:
-                    await sla_ledger.record(session, first_ledger(data, assigned, terms))
+                    ledger = first_ledger(data, assigned, terms)
+                    await sla_ledger.record(session, ledger, first=earlier is None)
         # Posted after the commit (a retry posts again; notifiers drop repeated keys).
         registered = cases.registration_event(data)
         assigned_event = data.assign.event.model_copy(update={"assignee": assigned.assignee})
