@@ -7,6 +7,7 @@ exactly what the API does."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -83,6 +84,16 @@ async def page(
     return render(request, "customer.html", context, block=block, status=status)
 
 
+async def answered(
+    request: Request, db: DbSession, user: User, app: Any, customer_id: str,
+    step: Callable[[], Awaitable[Any]],
+) -> Response:  # fmt: skip
+    """One of the API's own steps taken from the page, and the page again: a refusal is
+    said in place, with its field."""
+    _, problem = await attempt(step)
+    return await page(request, db, user, app, customer_id, problem)
+
+
 @router.get("/customers/{customer_id}")
 async def customer_page(
     request: Request, customer_id: CustomerId, db: DbSession, user: ConsoleUser, app: State
@@ -114,8 +125,7 @@ async def edit_field(
         body = CustomerPatch.model_validate({field: value if value != "" else None})
         return await patch_customer(customer_id, body, db, user, app)
 
-    _, problem = await attempt(run)
-    return await page(request, db, user, app, customer_id, problem)
+    return await answered(request, db, user, app, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/consent")
@@ -132,8 +142,7 @@ async def add_consent(
         )
         return await record_consent(customer_id, body, db, user, app)
 
-    _, problem = await attempt(run)
-    return await page(request, db, user, app, customer_id, problem)
+    return await answered(request, db, user, app, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/product")
@@ -150,8 +159,7 @@ async def add_held_product(
         })  # fmt: skip
         return await add_product(customer_id, body, db, user, app)
 
-    _, problem = await attempt(run)
-    return await page(request, db, user, app, customer_id, problem)
+    return await answered(request, db, user, app, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/offers/{code}")
@@ -172,8 +180,7 @@ async def answer_offer(
         )
         return await offer_outcome(customer_id, code, body, db, user, app)
 
-    _, problem = await attempt(run)
-    return await page(request, db, user, app, customer_id, problem)
+    return await answered(request, db, user, app, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/{step}")
