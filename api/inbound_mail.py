@@ -41,6 +41,7 @@ from caseflow.models import (
 )
 from caseflow.payloads import MailFacts
 from caseflow.people.store import upsert_user
+from caseflow.platform import bulk
 from caseflow.requests.files import FileRefused
 from caseflow.requests.lifecycle import Role
 from caseflow.tickets import store as tickets
@@ -59,7 +60,7 @@ async def keep(
     if held is not None:
         return held, read
     sha = hashlib.sha256(raw).hexdigest()
-    await tickets.insert_new(
+    await bulk.insert_new(
         db,
         StoredFileRow,
         {"sha256": sha, "size": len(raw), "content_type": "message/rfc822", "data": raw,

@@ -11,12 +11,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.audit.chain import FIELDS, GENESIS, Call, link
 from caseflow.models import AuditDay, AuditEntry
+from caseflow.platform.bulk import insert_new
 
 
 async def _head(db: AsyncSession, day: str) -> AuditDay:
@@ -28,12 +27,7 @@ async def _head(db: AsyncSession, day: str) -> AuditDay:
         select(AuditDay.root).where(AuditDay.day < day).order_by(AuditDay.day.desc()).limit(1)
     )
     anchor = before or GENESIS
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await db.execute(
-        insert(AuditDay)
-        .values(day=day, count=0, root=anchor, prev_root=anchor)
-        .on_conflict_do_nothing(index_elements=["day"])
-    )
+    await insert_new(db, AuditDay, {"day": day, "count": 0, "root": anchor, "prev_root": anchor})
     made = await db.scalar(select(AuditDay).where(AuditDay.day == day).with_for_update())
     assert made is not None
     return made

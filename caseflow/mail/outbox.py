@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import InboundMessage, Notification
+from caseflow.platform import bulk
 
 
 async def keep(session: AsyncSession, row: Notification) -> tuple[Notification, bool]:
@@ -22,15 +22,7 @@ async def keep(session: AsyncSession, row: Notification) -> tuple[Notification, 
         for column in Notification.__table__.columns
         if (value := getattr(row, column.key)) is not None
     }
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    written = await session.execute(
-        insert(Notification)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["message_id"])
-        .returning(Notification.message_id)
-    )
-    if written.scalar_one_or_none() is None:  # an earlier attempt wrote it
+    if not await bulk.insert_new(session, Notification, values):  # an earlier attempt's
         existing = await session.get(Notification, row.message_id)
         assert existing is not None
         return existing, False

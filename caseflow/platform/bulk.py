@@ -1,12 +1,14 @@
 """Rows written in bulk: PostgreSQL's COPY inside the session's transaction (what an import
-writes by the hundred thousand), a multi-row INSERT on other databases."""
+writes by the hundred thousand), a multi-row INSERT on other databases; and a row written
+once, whoever tries first (INSERT … ON CONFLICT DO NOTHING on both databases)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import JSON, insert
+from sqlalchemy import JSON, insert, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -31,3 +33,12 @@ async def written(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> N
                 if values[i] is not None:
                     values[i] = json.dumps(values[i], ensure_ascii=False)
             await copy.write_row(values)
+
+
+async def insert_new(session: AsyncSession, model: Any, values: dict[str, Any]) -> bool:
+    """Insert unless a row with the same key exists; True if this call inserted it."""
+    dialect = session.get_bind().dialect.name
+    insert_once = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    key = list(inspect(model).primary_key)
+    statement = insert_once(model).values(**values).on_conflict_do_nothing().returning(*key)
+    return (await session.execute(statement)).first() is not None

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import (
-    Base,
     Request,
     RequestFile,
     StoredFileRow,
@@ -18,18 +15,10 @@ from caseflow.models import (
     TicketLinkRow,
     TicketPostRow,
 )
+from caseflow.platform.bulk import insert_new
 from caseflow.requests import files
 from caseflow.requests.lifecycle import FINAL_STATES
 from caseflow.tickets.connectors import StoredFile, TicketChange, TicketLink
-
-
-async def insert_new(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> bool:
-    """Insert unless a row with the same key exists; True if this call inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key = list(inspect(model).primary_key)
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(*key)
-    return (await session.execute(statement)).first() is not None
 
 
 async def keep_file(
