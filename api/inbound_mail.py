@@ -287,14 +287,6 @@ async def _reply(
     return "noted", "reply", case.id, "; ".join([why if not trusted else "", *refused]).strip("; ")
 
 
-def _facts_of(mail: Inbound, facts: MailFacts) -> dict[str, Any]:
-    """What a topic rule may test of the e-mail (the names routing's conditions use)."""
-    return {
-        "channel": "email", "subject": mail.subject, "mailbox": facts.mailbox,
-        "to": ", ".join(facts.to), "has_attachment": facts.has_attachment,
-    }  # fmt: skip
-
-
 async def _lately(db: AsyncSession, case: Request, state: AppState) -> bool:
     """Whether the case was resolved within the reopen window (CASEFLOW_REOPEN_WINDOW)."""
     resolved = await db.scalar(
@@ -355,10 +347,9 @@ async def _new_case(
         has_attachment=bool(mail.attachments),
     )
     topic, why = intake.topic, []
-    rule = topic_rules.chosen(state.mail_topics, _facts_of(mail, facts))
     if follows is not None:
         topic = follows.topic
-    elif rule is not None:
+    elif (rule := topic_rules.chosen(state.mail_topics, mail.subject, facts)) is not None:
         topic, why = rule.topic, [f"topic {rule.topic} by rule {rule.name}"]
     body = RequestIn(
         customer_id=customer_id,

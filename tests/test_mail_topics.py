@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from caseflow.mail import topic_rules
+from caseflow.payloads import MailFacts
 from caseflow.platform.yamlsource import SourceErrors
 from caseflow.requests.topics import book_beside
 
@@ -14,15 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = book_beside(ROOT / "routing_rules")
 
 
-def facts(subject: str, **more: object) -> dict[str, object]:
-    return {"channel": "email", "subject": subject, "mailbox": None, "to": "",
-            "has_attachment": False, **more}  # fmt: skip
-
-
 def test_the_shipped_rules_choose_complaints_and_billing() -> None:
     rules = topic_rules.load(ROOT / "routing_rules" / "mail" / topic_rules.FILE, BOOK)
     picked = {
-        subject: getattr(topic_rules.chosen(rules, facts(subject)), "topic", None)
+        subject: getattr(topic_rules.chosen(rules, subject, MailFacts()), "topic", None)
         for subject in ("Жалоба на оператора", "Не пришёл счёт за ноябрь", "Вопрос по тарифу")
     }
     assert picked == {
@@ -49,7 +45,7 @@ def test_a_rule_is_checked_with_its_line(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceErrors) as caught:
         topic_rules.load(path, BOOK)
-    said = [(e.line, e.reason) for e in caught.value.errors]
+    said = sorted((e.line, e.reason) for e in caught.value.errors)
     assert said[0][0] == 4 and "card_last4" in said[0][1]
     assert said[1] == (7, "unknown topic 'no_such_topic'")
     assert said[2][0] == 9 and "unknown field 'tier'" in said[2][1]

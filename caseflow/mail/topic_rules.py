@@ -8,16 +8,17 @@ must be registered all the same. Checked at start (file, line, reason)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from caseflow.payloads import MailFacts
 from caseflow.platform.yamlsource import SourceError, SourceErrors, line_of, parse, validate_data
-from caseflow.requests.topics import TopicBook
+from caseflow.requests.topics import TopicBook, unknown_topics
 from caseflow.routing.conditions import ConditionError, Predicate, compile_when
+from caseflow.routing.rules import email_facts
 
 FILE = "topics.yaml"
 # What a topic rule may test: the e-mail, before there is a case.
@@ -52,7 +53,7 @@ def load(path: Path, book: TopicBook) -> list[TopicRule]:
         return []
     data, lines = parse(path.read_text(encoding="utf-8"), path.name)
     found = validate_data(TopicRulesFile, data, lines, path.name)
-    errors: list[SourceError] = []
+    errors = unknown_topics(data, book, path.name, lines)
     rules: list[TopicRule] = []
     names: set[str] = set()
     for i, rule in enumerate(found.rules):
@@ -61,12 +62,7 @@ def load(path: Path, book: TopicBook) -> list[TopicRule]:
             errors.append(SourceError(path.name, line_of(here, lines), f"{rule.name}: used twice"))
         names.add(rule.name)
         topic = book.topics.get(rule.topic)
-        if book.topics and topic is None:
-            errors.append(
-                SourceError(path.name, line_of((*here, "topic"), lines),
-                            f"unknown topic '{rule.topic}'")
-            )  # fmt: skip
-        elif topic is not None and any(f.required for f in topic.fields.values()):
+        if topic is not None and any(f.required for f in topic.fields.values()):
             asked = ", ".join(n for n, f in topic.fields.items() if f.required)
             errors.append(
                 SourceError(path.name, line_of((*here, "topic"), lines),
@@ -83,6 +79,7 @@ def load(path: Path, book: TopicBook) -> list[TopicRule]:
     return rules
 
 
-def chosen(rules: list[TopicRule], facts: Mapping[str, Any]) -> TopicRule | None:
-    """The first rule that holds for the e-mail's facts, or None."""
+def chosen(rules: list[TopicRule], subject: str | None, mail: MailFacts) -> TopicRule | None:
+    """The first rule that holds for the e-mail, or None."""
+    facts = {"channel": "email", **email_facts(subject, mail)}
     return next((rule for rule in rules if rule.when.holds(facts)), None)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from caseflow.payloads import RequestStart
+from caseflow.payloads import MailFacts, RequestStart
 from caseflow.platform.yamlsource import (
     SourceError,
     SourceErrors,
@@ -115,6 +115,17 @@ class Route:
     tried: list[dict[str, str]] = field(default_factory=list)
 
 
+def email_facts(subject: str | None, mail: MailFacts | None) -> dict[str, Any]:
+    """What a condition may test of a request's e-mail — the same when routing rules place
+    the case and when the e-mail's topic rules (caseflow.mail.topic_rules) name its topic."""
+    return {
+        "subject": subject,
+        "mailbox": mail.mailbox if mail else None,
+        "to": ", ".join(mail.to) if mail else None,
+        "has_attachment": bool(mail and mail.has_attachment),
+    }
+
+
 @dataclass(frozen=True)
 class RuleBook:
     rules: tuple[Rule, ...]
@@ -138,10 +149,7 @@ class RuleBook:
             "office_in_region": customer.region in self.offices,
             "personal_manager": customer.personal_manager,
             "account_manager": customer.account_manager,
-            "subject": request.subject,
-            "mailbox": request.mail.mailbox if request.mail else None,
-            "to": ", ".join(request.mail.to) if request.mail else None,
-            "has_attachment": bool(request.mail and request.mail.has_attachment),
+            **email_facts(request.subject, request.mail),
         }
 
     def route(self, request: RequestStart, *, for_line: Line | None = None) -> Route:
