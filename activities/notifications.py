@@ -84,9 +84,13 @@ class NotificationActivities:
         what the e-mail answers) and one after (sent): what exactly-once needs, no more."""
         message_id = message_id_of(batch, self.smtp.reply_domain)
         answered: str | None = None
+        problem: str | None = None
         async with transaction(self.sessions) as session:
-            # Rendered and written in one go; a retry renders again and finds the first row.
-            row, problem, fresh = await self._write(session, batch, message_id)
+            # A retry (SMTP down: every 30 s for days) finds its row and renders nothing.
+            row = await session.get(Notification, message_id)
+            fresh = False
+            if row is None:
+                row, problem, fresh = await self._write(session, batch, message_id)
             if not fresh and row.status == "pending":  # an earlier attempt's row
                 await outbox.mark(session, message_id, attempts=Notification.attempts + 1)
             if row.status == "pending":
