@@ -62,6 +62,23 @@ def message_id_of(batch: Batch, domain: str) -> str:
     return f"<{hashlib.sha256(keys.encode()).hexdigest()[:40]}@{domain}>"
 
 
+IN_DOUBT = (
+    "sent again: an earlier attempt was cut off after handing it to the SMTP server, "
+    "which may have kept that copy too (same Message-ID)"
+)
+
+
+def _handed(doubt: bool, again: bool) -> dict[str, Any]:
+    """What the row gets just before SMTP hears of it: handed now, one attempt more, and
+    the doubt when an earlier attempt never recorded the server's answer."""
+    values: dict[str, Any] = {"handed_at": datetime.now(UTC)}
+    if again:
+        values["attempts"] = Notification.attempts + 1
+    if doubt:
+        values["error"] = IN_DOUBT
+    return values
+
+
 class NotificationActivities:
     def __init__(
         self,
@@ -80,11 +97,12 @@ class NotificationActivities:
 
     @activity.defn
     async def send_notification(self, batch: Batch) -> Sent:
-        """One transaction before SMTP (the outbox row found or rendered and written, and
-        what the e-mail answers) and one after (sent): what exactly-once needs, no more."""
+        """One transaction before SMTP (the outbox row found or rendered and written, marked
+        handed over, and what the e-mail answers) and one after (the server's answer)."""
         message_id = message_id_of(batch, self.smtp.reply_domain)
         answered: str | None = None
         problem: str | None = None
+        doubt = False
         async with transaction(self.sessions) as session:
             # A retry (SMTP down: every 30 s for days) finds its row and renders nothing.
             row = await session.get(Notification, message_id)
@@ -92,28 +110,31 @@ class NotificationActivities:
             if row is None:
                 row, problem, fresh = await self._write(session, batch, message_id)
             if not fresh and row.status == "pending":  # an earlier attempt's row
-                await outbox.mark(session, message_id, attempts=Notification.attempts + 1)
+                doubt = row.handed_at is not None
+                await outbox.mark(session, message_id, **_handed(doubt, again=True))
             if row.status == "pending":
                 answered = await outbox.answering(session, row.request_id)
         if problem:  # the failed row is kept: the floor shows it
             raise ApplicationError(problem, type="template_error", non_retryable=True)
         if row.status != "pending":
             return Sent(message_id=message_id, status=row.status, detail=row.error or "")
-        return await self._deliver(row, answered)
+        return await self._deliver(row, answered, doubt)
 
     @activity.defn
     async def resend_notification(self, message_id: str) -> Sent:
         """A failed e-mail once more, as it was rendered, under its own Message-ID (the
         reader's client shows one message, whichever copy arrives)."""
         async with transaction(self.sessions) as session:
-            row = await outbox.resend(session, message_id)
+            row, doubt = await outbox.resend(session, message_id)
+            if row is not None and row.status == "pending":
+                await outbox.mark(session, message_id, **_handed(doubt, again=False))
         if row is None:
             raise ApplicationError(f"no e-mail {message_id}", type="unknown_notification")
         if row.status in ("sent", "skipped"):
             return Sent(message_id=message_id, status=row.status, detail=row.error or "")
         async with self.sessions() as session:
             answered = await outbox.answering(session, row.request_id)
-        return await self._deliver(row, answered)  # as committed (expire_on_commit is off)
+        return await self._deliver(row, answered, doubt)  # as committed (no expiry on commit)
 
     @activity.defn
     async def resend_failed(self, message_id: str) -> None:
@@ -121,8 +142,10 @@ class NotificationActivities:
         async with transaction(self.sessions) as session:
             await outbox.fail_pending(session, message_id)
 
-    async def _deliver(self, row: Notification, answered: str | None) -> Sent:
-        """`answered`: the customer's e-mail this one answers (In-Reply-To), if any."""
+    async def _deliver(self, row: Notification, answered: str | None, doubt: bool) -> Sent:
+        """`answered`: the customer's e-mail this one answers (In-Reply-To), if any; `doubt`:
+        an earlier attempt was cut off after handing it over, so a second copy (under the
+        same Message-ID, which mail programs show once) may arrive — the row says so."""
         message_id = row.message_id
         mail = Outgoing(
             message_id=message_id,
@@ -136,12 +159,18 @@ class NotificationActivities:
         try:
             await self.pool.deliver(compose(mail, self.smtp))
         except SmtpPermanent as exc:
-            await self._update(message_id, status="failed", error=str(exc))
+            await self._update(message_id, status="failed", error=str(exc), handed_at=None)
             raise ApplicationError(str(exc), type="smtp_refused", non_retryable=True) from exc
         except SmtpTemporary as exc:
-            await self._update(message_id, error=str(exc))
+            await self._update(message_id, error=str(exc), handed_at=None)
             raise ApplicationError(str(exc), type="smtp_temporary") from exc
-        await self._update(message_id, status="sent", error=None, sent_at=datetime.now(UTC))
+        await self._update(
+            message_id,
+            status="sent",
+            error=IN_DOUBT if doubt else None,
+            sent_at=datetime.now(UTC),
+            handed_at=None,
+        )
         return Sent(message_id=message_id, status="sent")
 
     @activity.defn
@@ -183,6 +212,8 @@ class NotificationActivities:
             problem = row.error
         if batch.skip and row.status != "skipped":
             row.status, row.error, problem = "skipped", batch.skip, None
+        if row.status == "pending":
+            row.handed_at = datetime.now(UTC)  # handed to SMTP right after this commits
         kept, fresh = await outbox.keep(session, row)
         return kept, problem if fresh else None, fresh
 

@@ -84,6 +84,7 @@ async def test_retry_later_keeps_the_rendered_mail_and_sends_it_once(
     assert failure.value.type == "smtp_temporary" and not failure.value.non_retryable
     row = await row_of(sessions, batch)
     assert (row.status, row.attempts) == ("pending", 1) and "450" in (row.error or "")
+    assert row.handed_at is None  # the server answered: nothing in doubt
     assert row.subject and "решено" in row.subject  # rendered before the first try
 
     # The retry (or a restarted worker) finds the outbox row and sends what was rendered.
@@ -93,7 +94,51 @@ async def test_retry_later_keeps_the_rendered_mail_and_sends_it_once(
     assert (first.status, again.status) == ("sent", "sent")
     resolved = [m for m in mailbox.to(email) if m["Message-ID"] == row.message_id]
     assert len(resolved) == 1
-    assert (await row_of(sessions, batch)).status == "sent"
+    row = await row_of(sessions, batch)
+    assert (row.status, row.error, row.handed_at) == ("sent", None, None)
+
+
+class Killed(BaseException):
+    """The worker's process dying: nothing after it runs (no handler catches it)."""
+
+
+class CutOffAfterHandover(NotificationActivities):
+    """A worker killed between the SMTP server's 250 and writing down "sent"."""
+
+    async def _update(self, message_id: str, **values) -> None:
+        if values.get("status") == "sent":
+            raise Killed
+        await super()._update(message_id, **values)
+
+
+async def test_an_attempt_cut_off_mid_send_is_sent_again_and_the_row_says_so(
+    http, tokens, sessions, mailbox
+) -> None:
+    """SMTP has no way to ask whether a message arrived: a retry after an attempt that died
+    with the e-mail handed over sends it again (same Message-ID, which mail programs show
+    once), and the outbox says the customer may hold two copies — while a retry after an
+    answer the server gave (4xx) is not in doubt."""
+    batch, email = await resolved_batch(http, tokens)
+    with pytest.raises(Killed):
+        await CutOffAfterHandover(
+            sessions, TEMPLATES, SmtpConfig("127.0.0.1", mailbox.port), TOPICS
+        ).send_notification(batch)
+    row = await row_of(sessions, batch)
+    assert (row.status, row.handed_at is not None, row.error) == ("pending", True, None)
+
+    retried = await sender(sessions, mailbox.port).send_notification(batch)
+    assert retried.status == "sent"
+    copies = [m for m in mailbox.to(email) if m["Message-ID"] == row.message_id]
+    assert len(copies) == 2 and copies[0]["Subject"] == copies[1]["Subject"]
+    row = await row_of(sessions, batch)
+    assert (row.status, row.attempts, row.handed_at) == ("sent", 2, None)
+    assert row.error and "cut off" in row.error
+    on_case = await http.get(
+        f"/api/v1/requests/{batch.notices[0].request_id}/notifications",
+        headers=tokens["supervisor"],
+    )
+    (seen,) = [n for n in on_case.json()["items"] if n["message_id"] == row.message_id]
+    assert "cut off" in (seen["error"] or "")
 
 
 @pytest.mark.parametrize("sink", ["-f"], indirect=True)

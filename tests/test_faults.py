@@ -4,8 +4,10 @@ while its worker, then its API, then the Temporal server are killed with SIGKILL
 starts each again). Every client that got no 201 sends again with its Idempotency-Key.
 
 Afterwards: exactly 100 requests, numbered without a gap, each assigned; one registration
-e-mail per request, none sent twice; and no call waited longer than the deadline plus a
-second. The recovery time of each fault is printed (`pytest -s tests/test_faults.py`).
+e-mail per request, none sent twice (but one whose sending the SIGKILL itself cut off, which
+goes out again under its Message-ID and is marked so); and no call waited longer than the
+deadline plus a second. The recovery time of each fault is printed
+(`pytest -s tests/test_faults.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import httpx
 import psycopg
 import pytest
 
+from activities.notifications import IN_DOUBT
 from cli.mail_catcher import kept
 from tests.conftest import free_port, pg_url
 
@@ -168,13 +171,23 @@ def test_intake_under_killed_processes_loses_and_doubles_nothing(stack) -> None:
                 f"registration e-mails missing or twice for {wrong}:\n"
                 + "\n".join(map(str, states))
             )
+        doubted = {
+            message_id
+            for (message_id,) in conn.execute(
+                "SELECT message_id FROM notifications WHERE error = %s", (IN_DOUBT,)
+            )
+        }
     # The processes' logs hold no unhandled asyncio leftovers of the outage.
     for log in sorted(data_dir.glob("*.log")):
         assert "never retrieved" not in log.read_text(errors="replace"), log.name
+    # Each went out once — but for an e-mail whose sending the SIGKILL of the worker cut off
+    # after the server took it (no SMTP command can ask whether it did): that one may arrive
+    # twice, under one Message-ID, and its row says so.
     caught = [k.message["Message-ID"] for k in kept(data_dir / "mail")]
     for message_id, request in sent:
         if request in ours:
-            assert caught.count(message_id) == 1, message_id
+            copies = caught.count(message_id)
+            assert copies == 1 or (copies == 2 and message_id in doubted), message_id
 
 
 def import_file(rows: int) -> tuple[bytes, dict[str, int]]:

@@ -44,12 +44,14 @@ async def fail_pending(session: AsyncSession, message_id: str) -> None:
     )
 
 
-async def resend(session: AsyncSession, message_id: str) -> Notification | None:
-    """A failed e-mail back to pending for one more try (a sent or skipped one as it is)."""
+async def resend(session: AsyncSession, message_id: str) -> tuple[Notification | None, bool]:
+    """A failed e-mail back to pending for one more try (a sent or skipped one as it is),
+    and whether an earlier try was cut off after handing it to the SMTP server."""
     row = await session.get(Notification, message_id)
+    doubt = row is not None and row.handed_at is not None
     if row is not None and row.status not in ("sent", "skipped"):
         row.status, row.attempts = "pending", row.attempts + 1
-    return row
+    return row, doubt
 
 
 async def answering(session: AsyncSession, request_id: str | None) -> str | None:

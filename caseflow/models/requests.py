@@ -202,6 +202,9 @@ class Notification(Base):
     batched_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="when the notifier sent it off")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handed_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, doc="handed to the SMTP server, its answer not yet recorded"
+    )
 
 
 class CaseViewer(Base):
