@@ -1,5 +1,5 @@
-"""Import activities: one batch of a customer import per call, with its checkpoint in the
-same transaction — retried after a crash, a batch is either done already or done now.
+"""Import activities: batches of a customer import, each with its checkpoint in the same
+transaction — retried after a crash, a batch is either done already or done now.
 A batch heartbeats while it runs, so a worker killed in the middle of one is noticed within
 the workflow's heartbeat timeout (seconds), not at the end of the batch's whole allowance."""
 
@@ -14,7 +14,10 @@ from temporalio.exceptions import ApplicationError
 from caseflow.customers import import_jobs
 from caseflow.customers.import_terms import ImportProgress
 from caseflow.customers.survivorship import Survivorship
-from caseflow.platform.db import transaction
+
+# Seconds of batches per activity call: few workflow round trips, and a batch read ahead
+# while the one before it is written.
+WORK_PER_CALL = 20.0
 
 
 class ImportActivities:
@@ -23,10 +26,11 @@ class ImportActivities:
 
     @activity.defn
     async def import_batch(self, import_id: str) -> ImportProgress:
+        """Batches for about WORK_PER_CALL seconds (or to the end), each committed with its
+        checkpoint: a call cut short leaves the import at its last batch written."""
         beating = asyncio.create_task(_beat())
         try:
-            async with transaction(self.sessions) as session:
-                return await import_jobs.step(session, self.rules, import_id)
+            return await import_jobs.run_for(self.sessions, self.rules, import_id, WORK_PER_CALL)
         except LookupError as exc:
             raise ApplicationError(str(exc), type="unknown_import", non_retryable=True) from exc
         finally:

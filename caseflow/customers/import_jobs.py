@@ -4,20 +4,24 @@ what the API and the CLI read as progress."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from caseflow.customers import imports
 from caseflow.customers.import_terms import ImportProgress
 from caseflow.customers.survivorship import Survivorship
 from caseflow.models import CustomerImport, CustomerImportReject, CustomerImportRow
+from caseflow.platform.db import transaction
 
 BATCH = 2000
 # A large import grows the tables faster than autovacuum looks at them: with statistics of
@@ -90,11 +94,65 @@ def _columns(job: CustomerImport) -> dict[str, Any]:
     return {c.name: getattr(job, c.name) for c in CustomerImport.__table__.columns}
 
 
+@dataclass
+class Batch:
+    """The rows after a checkpoint, read and examined: what one step writes."""
+
+    import_id: str
+    after: int  # the checkpoint it follows
+    last: int  # its last line: the checkpoint it leaves
+    size: int
+    rows: list[imports.Row | imports.Rejected]
+
+
+async def read(db: AsyncSession, import_id: str, after: int, size: int) -> Batch:
+    staged = await imports.batch_of(db, import_id, after, size)
+    examined = await asyncio.to_thread(imports.examine, staged)
+    last = staged[-1].line if staged else after
+    return Batch(import_id, after, last, len(staged), examined)
+
+
+class ReadAhead:
+    """The next batch read and examined (in a thread, on its own connection) while the
+    current one is written: the database and Python work at once. Taken only by the step
+    whose checkpoint it follows."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.pending: tuple[str, int, asyncio.Task[Batch]] | None = None
+
+    def start(self, import_id: str, after: int, size: int) -> None:
+        self.close()
+        self.pending = (import_id, after, asyncio.create_task(self._read(import_id, after, size)))
+
+    async def _read(self, import_id: str, after: int, size: int) -> Batch:
+        async with self.sessions() as db:
+            return await read(db, import_id, after, size)
+
+    async def take(self, import_id: str, after: int) -> Batch | None:
+        if self.pending is None or self.pending[:2] != (import_id, after):
+            self.close()
+            return None
+        task = self.pending[2]
+        self.pending = None
+        return await task
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending[2].cancel()
+            self.pending = None
+
+
 async def step(
-    db: AsyncSession, rules: Survivorship, import_id: str, size: int = BATCH
+    db: AsyncSession,
+    rules: Survivorship,
+    import_id: str,
+    size: int = BATCH,
+    ahead: ReadAhead | None = None,
 ) -> ImportProgress:
     """The next batch imported and the checkpoint moved, in the caller's transaction; an
-    import with nothing left is marked done."""
+    import with nothing left is marked done. With `ahead`, the batch after it is read
+    meanwhile."""
     job = await db.scalar(
         select(CustomerImport).where(CustomerImport.id == import_id).with_for_update()
     )
@@ -105,20 +163,45 @@ async def step(
         return progress(job, now)
     if job.started_at is None:
         job.started_at, job.status = now, "running"
-    rows = await imports.batch_of(db, job, size)
-    if not rows:
+    batch = await ahead.take(job.id, job.position) if ahead else None
+    if batch is None:
+        batch = await read(db, job.id, job.position, size)
+    if not batch.size:
         job.status, job.finished_at = "done", now
         return progress(job, now)
-    outcome = await imports.run_batch(db, rules, job, rows)
-    if (job.rows_done + len(rows)) // ANALYZE_EVERY > job.rows_done // ANALYZE_EVERY:
+    if ahead:
+        ahead.start(job.id, batch.last, size)
+    outcome = await imports.run_batch(db, rules, job, batch.rows)
+    if (job.rows_done + batch.size) // ANALYZE_EVERY > job.rows_done // ANALYZE_EVERY:
         await fresh_statistics(db)
-    job.position = rows[-1].line
-    job.rows_done += len(rows)
+    job.position = batch.last
+    job.rows_done += batch.size
     job.created += outcome.created
     job.updated += outcome.updated
     job.joined += outcome.joined
     job.rejected += outcome.rejected
     return progress(job, now)
+
+
+async def run_for(
+    sessions: async_sessionmaker[AsyncSession],
+    rules: Survivorship,
+    import_id: str,
+    seconds: float,
+    size: int = BATCH,
+) -> ImportProgress:
+    """Batches one after another for about `seconds` (or to the end), each its own
+    transaction with its checkpoint, each next one read while the one before is written."""
+    ahead = ReadAhead(sessions)
+    until = time.monotonic() + seconds
+    try:
+        while True:
+            async with transaction(sessions) as db:
+                done = await step(db, rules, import_id, size, ahead)
+            if done.finished or time.monotonic() >= until:
+                return done
+    finally:
+        ahead.close()
 
 
 async def fresh_statistics(db: AsyncSession) -> None:

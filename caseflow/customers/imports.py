@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
+from typing import cast as cast_type
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.access import OWNERSHIP_FIELDS
@@ -130,26 +131,43 @@ async def known(db: AsyncSession, rows: list[Row]) -> dict[tuple[str, str], str]
     return await keys_of.owners(db, {k for row in rows for k in row.keys})
 
 
+@dataclass
+class Rejected:
+    """A row that failed its checks: its line and the problems (field, reason)."""
+
+    line: int
+    problems: list[tuple[str, str]]
+
+
+def examine(rows: Sequence[Staged]) -> list[Row | Rejected]:
+    """The staged rows decoded and checked: pure, so it can run beside the database's work
+    (a thread, while the batch before is written)."""
+    out: list[Row | Rejected] = []
+    for staged in rows:
+        result = checked(staged.line, json.loads(staged.text))
+        out.append(result if isinstance(result, Row) else Rejected(staged.line, result))
+    return out
+
+
 async def run_batch(
     db: AsyncSession,
     rules: Survivorship,
     job: CustomerImport,
-    rows: Sequence[Staged],
+    rows: Sequence[Row | Rejected],
 ) -> Outcome:
-    """One batch of staged rows into the base (the caller commits with the checkpoint)."""
+    """One batch of examined rows into the base (the caller commits with the checkpoint)."""
     outcome = Outcome()
     source = job.source
     now = datetime.now(UTC)
     good: list[Row] = []
-    for staged in rows:
-        result = checked(staged.line, staged.data)
+    for result in rows:
         if isinstance(result, Row):
             good.append(result)
             continue
         outcome.rejected += 1
         db.add_all(
-            CustomerImportReject(import_id=job.id, line=staged.line, field=f[:64], reason=r[:500])
-            for f, r in result
+            CustomerImportReject(import_id=job.id, line=result.line, field=f[:64], reason=r[:500])
+            for f, r in result.problems
         )
     owner = await known(db, good)
     new: dict[str, New] = {}
@@ -270,19 +288,20 @@ def staged_rows(import_id: str, name: str, data: bytes) -> Iterator[tuple[str, i
 
 
 class Staged(Protocol):
-    """A staged row as a batch reads it: its line in the file and its fields."""
+    """A staged row as a batch reads it: its line in the file and its fields as JSON text
+    (decoded where the row is checked)."""
 
     line: int
-    data: dict[str, Any]
+    text: str
 
 
-async def batch_of(db: AsyncSession, job: CustomerImport, size: int) -> Sequence[Staged]:
-    """The next rows after the checkpoint, as plain rows (not ORM objects: a batch reads
-    thousands and only looks at them once)."""
+async def batch_of(db: AsyncSession, import_id: str, after: int, size: int) -> Sequence[Staged]:
+    """The next rows after the checkpoint `after`, as plain rows (not ORM objects: a batch
+    reads thousands and only looks at them once)."""
     found = await db.execute(
-        select(CustomerImportRow.line, CustomerImportRow.data)
-        .where(CustomerImportRow.import_id == job.id, CustomerImportRow.line > job.position)
+        select(CustomerImportRow.line, cast(CustomerImportRow.data, Text).label("text"))
+        .where(CustomerImportRow.import_id == import_id, CustomerImportRow.line > after)
         .order_by(CustomerImportRow.line)
         .limit(size)
     )
-    return cast(Sequence[Staged], found.all())
+    return cast_type(Sequence[Staged], found.all())
