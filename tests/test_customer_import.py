@@ -12,7 +12,6 @@ import random
 import uuid
 
 import pytest
-
 from sqlalchemy import func, select
 
 from caseflow.customers import import_jobs

@@ -104,43 +104,37 @@ async def candidates(
     queue: str | None = None,
     usernames: list[str] | None = None,
 ) -> list[Candidate]:
-    people = select(User.username).where(User.active.is_(True))
-    if queue is not None:
-        people = people.where(
-            User.team_code == queue, User.role.in_([Role.OPERATOR.value, Role.AGENT.value])
-        )
-    if usernames is not None:
-        people = people.where(User.username.in_(usernames))
-    # Open requests of these people only (any queue), not of everyone.
-    counts = (
-        select(Request.assignee, func.count().label("open"))
+    # One pass over the people, each one's open requests counted by the (assignee, state)
+    # index: no join of the team with itself, a plan made in a fraction of a millisecond.
+    open_requests = (
+        select(func.count())
         .where(
-            Request.assignee.in_(people.scalar_subquery()),
+            Request.assignee == User.username,
             Request.state.in_([s.value for s in OPEN_STATES]),
         )
-        .group_by(Request.assignee)
-        .subquery()
+        .scalar_subquery()
     )
     absent = exists().where(
         Absence.user_id == User.id, Absence.starts_at <= need.at, Absence.ends_at > need.at
     )
     # Only the one skill level wanted, extracted by the database: no JSON parsed per person.
-    # Only the one skill level wanted, extracted by the database: no JSON parsed per person.
     level = User.skills[need.skill].as_integer() if need.skill else literal(None, Integer)
-    rows = await session.execute(
-        select(
-            User.username,
-            User.capacity,
-            User.availability,
-            level,
-            func.coalesce(counts.c.open, 0),
-            absent,
-            User.schedule,
+    query = select(
+        User.username,
+        User.capacity,
+        User.availability,
+        level,
+        open_requests,
+        absent,
+        User.schedule,
+    ).where(User.active.is_(True))
+    if queue is not None:
+        query = query.where(
+            User.team_code == queue, User.role.in_([Role.OPERATOR.value, Role.AGENT.value])
         )
-        .outerjoin(counts, counts.c.assignee == User.username)
-        .where(User.username.in_(people.scalar_subquery()))
-        .order_by(User.username)
-    )
+    if usernames is not None:
+        query = query.where(User.username.in_(usernames))
+    rows = await session.execute(query.order_by(User.username))
     return [
         Candidate(
             name,
