@@ -73,14 +73,17 @@ async def drive_deal(client: Client, queue: str, histories: list[int]) -> None:
     )
     handle = client.get_workflow_handle_for(DealWorkflow.run, f"deal-{start.deal_id}")
 
-    async def act(name: str, **data: object) -> None:
+    async def act(name: str, actor: Actor = OWNER, **data: object) -> None:
         nonlocal view
-        action = DealAction.model_validate({"name": name, "actor": OWNER, **data})
+        action = DealAction.model_validate({"name": name, "actor": actor, **data})
         view = await handle.execute_update(DealWorkflow.act, action)
 
     for stage in range(5):
         for task in [t for t in view.tasks if t.status == "open" and t.blocking]:
-            await act("complete_task", task_id=task.id)
+            # Closed by whoever it is assigned to (a lawyer's task by the lawyer), as in life.
+            role = Role.SUPERVISOR if task.assignee_role == "supervisor" else Role.MANAGER
+            doer = Actor(username=task.assignee, role=role, lines=[])
+            await act("complete_task", doer, task_id=task.id)
         if stage < 4:
             await act("advance")
     await act("win")
