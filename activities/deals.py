@@ -50,9 +50,9 @@ class DealActivities:
         view = snapshot.view
         async with transaction(self.sessions) as session:
             await deals.project(session, snapshot)
+            if self.poster is None or not snapshot.notices:
+                return
             owner_name = await deals.full_name(session, view.owner)
-        if self.poster is None:
-            return
         tasks = {t.id: t for t in view.tasks}
         for notice in snapshot.notices:
             found = tasks.get(int(str(notice["task"])))

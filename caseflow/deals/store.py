@@ -18,6 +18,7 @@ from caseflow.deals.gates import DealSnapshot, DealStart, Task
 from caseflow.deals.pipelines import PipelineTerms
 from caseflow.models import Customer, Deal, DealEventRow, DealTask, User
 from caseflow.people.store import zone_supervisors
+from caseflow.platform import bulk
 from caseflow.requests.lifecycle import Role
 
 
@@ -64,9 +65,10 @@ async def supervisor_of(session: AsyncSession, team: str | None) -> str | None:
 
 
 async def project(session: AsyncSession, snapshot: DealSnapshot) -> None:
-    """The deal's row, tasks and new events as the workflow holds them."""
+    """The deal's row, tasks and new events as the workflow holds them; a snapshot older
+    than what the row shows (a retry arriving late) adds only the events it carries."""
     view = snapshot.view
-    await session.execute(
+    moved = await session.scalar(
         update(Deal)
         .where(Deal.id == view.id, Deal.last_seq < view.last_seq)
         .values(
@@ -76,6 +78,7 @@ async def project(session: AsyncSession, snapshot: DealSnapshot) -> None:
             last_seq=view.last_seq,
             updated_at=datetime.now(UTC),
         )
+        .returning(Deal.id)
     )
     if view.status == "won":  # a won deal makes the prospect a client
         await session.execute(
@@ -85,26 +88,19 @@ async def project(session: AsyncSession, snapshot: DealSnapshot) -> None:
         )
         now = datetime.now(UTC)
         await profile.note(session, view.customer_id, "deal", "status", "client", now)
-    known = {
-        row.task_id: row
-        for row in await session.scalars(select(DealTask).where(DealTask.deal_id == view.id))
-    }
-    for task in view.tasks:
-        row = known.get(task.id) or DealTask(deal_id=view.id, task_id=task.id)
-        _copy(task, row)
-        session.add(row)
-    seen = set(
-        await session.scalars(
-            select(DealEventRow.seq).where(
-                DealEventRow.deal_id == view.id,
-                DealEventRow.seq.in_([e.seq for e in snapshot.events]),
-            )
+    # Tasks as the newest step has them (an older step's late retry leaves them be), new
+    # events kept once: one statement each, whatever the count.
+    if moved is not None:
+        await bulk.upsert(
+            session, DealTask, [{"deal_id": view.id, **_task_values(task)} for task in view.tasks]
         )
-    )
-    session.add_all(
-        DealEventRow(deal_id=view.id, **event.model_dump(mode="json") | {"at": event.at})
-        for event in snapshot.events
-        if event.seq not in seen
+    await bulk.insert_all_new(
+        session,
+        DealEventRow,
+        [
+            {"deal_id": view.id, **event.model_dump(mode="json"), "at": event.at}
+            for event in snapshot.events
+        ],
     )
 
 
@@ -154,9 +150,11 @@ async def worked_by_other(session: AsyncSession, customer: Customer, owner: str)
     return await owner_unit(session, sorted(taken)[0], customer)
 
 
-def _copy(task: Task, row: DealTask) -> None:
-    row.stage, row.title, row.type = task.stage, task.title, task.type
-    row.assignee, row.due_at, row.blocking = task.assignee, task.due_at, task.blocking
-    row.status, row.result, row.reason = task.status, task.result, task.reason
-    row.closed_by = task.closed_by
-    row.reminded_at, row.overdue_at = task.reminded_at, task.overdue_at
+def _task_values(task: Task) -> dict[str, Any]:
+    return {
+        "task_id": task.id, "stage": task.stage, "title": task.title, "type": task.type,
+        "assignee": task.assignee, "due_at": task.due_at, "blocking": task.blocking,
+        "status": task.status, "result": task.result, "reason": task.reason,
+        "closed_by": task.closed_by, "reminded_at": task.reminded_at,
+        "overdue_at": task.overdue_at,
+    }  # fmt: skip

@@ -1,13 +1,14 @@
 """Rows written in bulk: PostgreSQL's COPY inside the session's transaction (what an import
 writes by the hundred thousand), a multi-row INSERT on other databases; and a row written
-once, whoever tries first (INSERT … ON CONFLICT DO NOTHING on both databases)."""
+once, whoever tries first, and rows kept in step by key (INSERT … ON CONFLICT on both
+databases)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import JSON, insert, inspect
+from sqlalchemy import JSON, insert, inspect, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,10 +36,39 @@ async def written(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> N
             await copy.write_row(values)
 
 
+def _upsert_insert(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 async def insert_new(session: AsyncSession, model: Any, values: dict[str, Any]) -> bool:
     """Insert unless a row with the same key exists; True if this call inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert_once = postgresql.insert if dialect == "postgresql" else sqlite.insert
     key = list(inspect(model).primary_key)
-    statement = insert_once(model).values(**values).on_conflict_do_nothing().returning(*key)
+    statement = (
+        _upsert_insert(session)(model).values(**values).on_conflict_do_nothing().returning(*key)
+    )
     return (await session.execute(statement)).first() is not None
+
+
+async def insert_all_new(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Each row inserted unless one with its key exists: one statement for them all."""
+    if rows:
+        await session.execute(_upsert_insert(session)(model).values(rows).on_conflict_do_nothing())
+
+
+async def upsert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows written by their key, in one statement: inserted, or — where a column differs —
+    updated; a row as it already is is not written again."""
+    if not rows:
+        return
+    keys = [c.name for c in inspect(model).primary_key]
+    statement = _upsert_insert(session)(model).values(rows)
+    others = [name for name in rows[0] if name not in keys]
+    table = model.__table__.c
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in others},
+            where=or_(*(table[name].is_distinct_from(statement.excluded[name]) for name in others)),
+        )
+    )
