@@ -107,8 +107,10 @@ async def open_cases(
             await http.post("/requests", json={**INTAKE, "customer_id": customer}, headers=headers)
         ).json()
         if made["state"] == "registered":
-            await http.post(f"/requests/{made['id']}/take", json={}, headers=headers)
-        await http.post(f"/requests/{made['id']}/start", json={}, headers=headers)
+            taken = await http.post(f"/requests/{made['id']}/take", json={}, headers=headers)
+            assert taken.status_code == 200, taken.text
+        started = await http.post(f"/requests/{made['id']}/start", json={}, headers=headers)
+        assert started.status_code == 200, started.text
         ids.append(made["id"])
     return ids
 
@@ -133,11 +135,12 @@ async def deliveries_bench(
 ) -> dict[str, Figures]:
     ids = await open_cases(http, headers, args.cases, customer)
     for request_id in ids:
-        await http.post(
+        answer = await http.post(
             f"/requests/{request_id}/handoff",
             json={"system": "otrs", "note": "bench"},
             headers=headers,
         )
+        assert answer.status_code == 200, answer.text
     tickets = [await ticket_of(http, headers, r) for r in ids]
     unique = int(args.deliveries * 0.7)
     per_ticket = max(1, unique // len(tickets))
@@ -260,6 +263,9 @@ async def run(args: argparse.Namespace) -> None:
         client = await Client.connect(stack.address)
         async with stack.http(timeout=120) as http:
             headers = await stack.operator(http)
+            with psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}") as conn:
+                # Room for every case: the demo operator holds ten at most.
+                conn.execute("UPDATE users SET capacity = 100000")
             customer = str(uuid.uuid5(DEMO_NAMESPACE, "ООО «Ромашка»"))
             figures = await deliveries_bench(args, http, headers, double, client, url, customer)
             report_deliveries(args, figures)
