@@ -62,23 +62,6 @@ def message_id_of(batch: Batch, domain: str) -> str:
     return f"<{hashlib.sha256(keys.encode()).hexdigest()[:40]}@{domain}>"
 
 
-IN_DOUBT = (
-    "sent again: an earlier attempt was cut off after handing it to the SMTP server, "
-    "which may have kept that copy too (same Message-ID)"
-)
-
-
-def _handed(doubt: bool, again: bool) -> dict[str, Any]:
-    """What the row gets just before SMTP hears of it: handed now, one attempt more, and
-    the doubt when an earlier attempt never recorded the server's answer."""
-    values: dict[str, Any] = {"handed_at": datetime.now(UTC)}
-    if again:
-        values["attempts"] = Notification.attempts + 1
-    if doubt:
-        values["error"] = IN_DOUBT
-    return values
-
-
 class NotificationActivities:
     def __init__(
         self,
@@ -110,8 +93,7 @@ class NotificationActivities:
             if row is None:
                 row, problem, fresh = await self._write(session, batch, message_id)
             if not fresh and row.status == "pending":  # an earlier attempt's row
-                doubt = row.handed_at is not None
-                await outbox.mark(session, message_id, **_handed(doubt, again=True))
+                doubt = await outbox.hand_over_again(session, row)
             if row.status == "pending":
                 answered = await outbox.answering(session, row.request_id)
         if problem:  # the failed row is kept: the floor shows it
@@ -124,16 +106,15 @@ class NotificationActivities:
     async def resend_notification(self, message_id: str) -> Sent:
         """A failed e-mail once more, as it was rendered, under its own Message-ID (the
         reader's client shows one message, whichever copy arrives)."""
+        answered: str | None = None
         async with transaction(self.sessions) as session:
             row, doubt = await outbox.resend(session, message_id)
             if row is not None and row.status == "pending":
-                await outbox.mark(session, message_id, **_handed(doubt, again=False))
+                answered = await outbox.answering(session, row.request_id)
         if row is None:
             raise ApplicationError(f"no e-mail {message_id}", type="unknown_notification")
         if row.status in ("sent", "skipped"):
             return Sent(message_id=message_id, status=row.status, detail=row.error or "")
-        async with self.sessions() as session:
-            answered = await outbox.answering(session, row.request_id)
         return await self._deliver(row, answered, doubt)  # as committed (no expiry on commit)
 
     @activity.defn
@@ -167,7 +148,7 @@ class NotificationActivities:
         await self._update(
             message_id,
             status="sent",
-            error=IN_DOUBT if doubt else None,
+            error=outbox.IN_DOUBT if doubt else None,
             sent_at=datetime.now(UTC),
             handed_at=None,
         )

@@ -25,7 +25,7 @@ import httpx
 import psycopg
 import pytest
 
-from activities.notifications import IN_DOUBT
+from caseflow.mail.outbox import IN_DOUBT
 from cli.mail_catcher import kept
 from tests.conftest import free_port, pg_url
 

@@ -10,7 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import InboundMessage, Notification
+from caseflow.models.base import utcnow
 from caseflow.platform import bulk
+
+IN_DOUBT = (
+    "sent again: an earlier attempt was cut off after handing it to the SMTP server, "
+    "which may have kept that copy too (same Message-ID)"
+)
 
 
 async def keep(session: AsyncSession, row: Notification) -> tuple[Notification, bool]:
@@ -44,13 +50,29 @@ async def fail_pending(session: AsyncSession, message_id: str) -> None:
     )
 
 
+async def hand_over_again(session: AsyncSession, row: Notification) -> bool:
+    """An earlier attempt's pending row, handed to the SMTP server once more (now, one
+    attempt more). True when that attempt was cut off after handing it over — its answer
+    never written: the e-mail goes again and the row says a second copy may have arrived.
+    (A row written now is written handed over: `handed_at` set as it is inserted.)"""
+    doubt = row.handed_at is not None
+    values: dict[str, Any] = {"handed_at": utcnow(), "attempts": Notification.attempts + 1}
+    if doubt:
+        values["error"] = IN_DOUBT
+    await mark(session, row.message_id, **values)
+    return doubt
+
+
 async def resend(session: AsyncSession, message_id: str) -> tuple[Notification | None, bool]:
-    """A failed e-mail back to pending for one more try (a sent or skipped one as it is),
-    and whether an earlier try was cut off after handing it to the SMTP server."""
+    """A failed e-mail back to pending and handed over for one more try (a sent or skipped
+    one as it is), and whether an earlier try was cut off after handing it over."""
     row = await session.get(Notification, message_id)
-    doubt = row is not None and row.handed_at is not None
-    if row is not None and row.status not in ("sent", "skipped"):
-        row.status, row.attempts = "pending", row.attempts + 1
+    if row is None or row.status in ("sent", "skipped"):
+        return row, False
+    doubt = row.handed_at is not None
+    row.status, row.attempts, row.handed_at = "pending", row.attempts + 1, utcnow()
+    if doubt:
+        row.error = IN_DOUBT
     return row, doubt
 
 
