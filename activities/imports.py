@@ -15,10 +15,6 @@ from caseflow.customers import import_jobs
 from caseflow.customers.import_terms import ImportProgress
 from caseflow.customers.survivorship import Survivorship
 
-# Seconds of batches per activity call: few workflow round trips, and a batch read ahead
-# while the one before it is written.
-WORK_PER_CALL = 20.0
-
 
 class ImportActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], rules: Survivorship) -> None:
@@ -26,11 +22,11 @@ class ImportActivities:
 
     @activity.defn
     async def import_batch(self, import_id: str) -> ImportProgress:
-        """Batches for about WORK_PER_CALL seconds (or to the end), each committed with its
-        checkpoint: a call cut short leaves the import at its last batch written."""
+        """Batches for about import_jobs.RUN_FOR seconds (or to the end), each committed with
+        its checkpoint: a call cut short leaves the import at its last batch written."""
         beating = asyncio.create_task(_beat())
         try:
-            return await import_jobs.run_for(self.sessions, self.rules, import_id, WORK_PER_CALL)
+            return await import_jobs.run_for(self.sessions, self.rules, import_id)
         except LookupError as exc:
             raise ApplicationError(str(exc), type="unknown_import", non_retryable=True) from exc
         finally:

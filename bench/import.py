@@ -103,7 +103,7 @@ async def run(args: argparse.Namespace) -> None:
     job = await import_jobs.stage(engine, "import:bench", "bench.csv", data, "bench")
     staged = time.perf_counter() - started
     while True:  # as the import workflow's activity runs it, call after call
-        done = await import_jobs.run_for(sessions, rules, job.id, 20.0, size=args.batch)
+        done = await import_jobs.run_for(sessions, rules, job.id, size=args.batch)
         if done.finished:
             break
     total = time.perf_counter() - started

@@ -24,6 +24,9 @@ from caseflow.models import CustomerImport, CustomerImportReject, CustomerImport
 from caseflow.platform.db import transaction
 
 BATCH = 2000
+# Seconds of batches per call of the import's activity: few workflow round trips, and each
+# batch read ahead while the one before it is written.
+RUN_FOR = 20.0
 # A large import grows the tables faster than autovacuum looks at them: with statistics of
 # a base ten times smaller the planner scans where it should seek, and every batch slows.
 ANALYZE_EVERY = 100_000
@@ -98,8 +101,6 @@ def _columns(job: CustomerImport) -> dict[str, Any]:
 class Batch:
     """The rows after a checkpoint, read and examined: what one step writes."""
 
-    import_id: str
-    after: int  # the checkpoint it follows
     last: int  # its last line: the checkpoint it leaves
     size: int
     rows: list[imports.Row | imports.Rejected]
@@ -109,7 +110,7 @@ async def read(db: AsyncSession, import_id: str, after: int, size: int) -> Batch
     staged = await imports.batch_of(db, import_id, after, size)
     examined = await asyncio.to_thread(imports.examine, staged)
     last = staged[-1].line if staged else after
-    return Batch(import_id, after, last, len(staged), examined)
+    return Batch(last, len(staged), examined)
 
 
 class ReadAhead:
@@ -187,7 +188,7 @@ async def run_for(
     sessions: async_sessionmaker[AsyncSession],
     rules: Survivorship,
     import_id: str,
-    seconds: float,
+    seconds: float = RUN_FOR,
     size: int = BATCH,
 ) -> ImportProgress:
     """Batches one after another for about `seconds` (or to the end), each its own

@@ -36,7 +36,8 @@ async def written(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> N
             await copy.write_row(values)
 
 
-def _upsert_insert(session: AsyncSession) -> Any:
+def _insert_or_not(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
@@ -45,7 +46,7 @@ async def insert_new(session: AsyncSession, model: Any, values: dict[str, Any]) 
     """Insert unless a row with the same key exists; True if this call inserted it."""
     key = list(inspect(model).primary_key)
     statement = (
-        _upsert_insert(session)(model).values(**values).on_conflict_do_nothing().returning(*key)
+        _insert_or_not(session)(model).values(**values).on_conflict_do_nothing().returning(*key)
     )
     return (await session.execute(statement)).first() is not None
 
@@ -53,7 +54,7 @@ async def insert_new(session: AsyncSession, model: Any, values: dict[str, Any]) 
 async def insert_all_new(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
     """Each row inserted unless one with its key exists: one statement for them all."""
     if rows:
-        await session.execute(_upsert_insert(session)(model).values(rows).on_conflict_do_nothing())
+        await session.execute(_insert_or_not(session)(model).values(rows).on_conflict_do_nothing())
 
 
 async def upsert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -62,7 +63,7 @@ async def upsert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) 
     if not rows:
         return
     keys = [c.name for c in inspect(model).primary_key]
-    statement = _upsert_insert(session)(model).values(rows)
+    statement = _insert_or_not(session)(model).values(rows)
     others = [name for name in rows[0] if name not in keys]
     table = model.__table__.c
     await session.execute(
