@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from caseflow import access
 from caseflow.access import OWNERSHIP_FIELDS, Kind, Viewer
 from caseflow.customers import contacts, duplicates, identity, keys
 from caseflow.customers.fields import CustomerFields, inconsistency
-from caseflow.customers.identity import search_key
+from caseflow.customers.identity import new_id, search_key
 from caseflow.customers.matching import Profile
 from caseflow.customers.profile import inn_kpp_key, own_source
 from caseflow.models import Customer, CustomerContact, utcnow
@@ -174,7 +173,7 @@ async def create_customer(
     if found:
         raise await duplicate(db, user, found)
     customer = Customer(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         kind=body.kind,
         name=body.name,
         inn=body.inn,

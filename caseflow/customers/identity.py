@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 import phonenumbers
+import uuid6
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
@@ -17,6 +18,13 @@ from stdnum.ru import ogrn as stdnum_ogrn
 DEFAULT_PHONE_REGION = "RU"
 KPP_FORM = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$")
 EMAIL_FORM = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def new_id() -> str:
+    """A new profile's id: a UUID v7, time-ordered, so a new customer and its contacts,
+    keys and facts land at the end of the indexes keyed by it instead of on random pages
+    (an import of a million customers keeps those indexes' hot pages in memory)."""
+    return str(uuid6.uuid7())
 
 
 class InvalidIdentifier(ValueError):

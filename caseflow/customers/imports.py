@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,7 +30,7 @@ from caseflow.access import OWNERSHIP_FIELDS
 from caseflow.customers import import_known, profile
 from caseflow.customers import keys as keys_of
 from caseflow.customers.fields import checked as fields_checked
-from caseflow.customers.identity import search_key
+from caseflow.customers.identity import new_id, search_key
 from caseflow.customers.matching import Profile, keys
 from caseflow.customers.survivorship import Survivorship
 from caseflow.models import (
@@ -240,7 +239,7 @@ class New:
     def of(cls, fields: dict[str, Any], source: str, by: str, now: datetime) -> New:
         row = {k: v for k, v in fields.items() if k not in ("phones", "emails")}
         row |= {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "inn_kpp_key": profile.inn_kpp_key(fields.get("inn"), fields.get("kpp")),
             "name_folded": search_key(fields["name"]),
             "created_by": by, "created_at": now, "source": source,
