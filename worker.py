@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from activities.customers import CustomerActivities
 from activities.deals import DealActivities
 from activities.imports import ImportActivities
+from activities.mailboxes import MailboxActivities
 from activities.notifications import NoticePoster, NotificationActivities
 from activities.offer_triggers import OfferTriggerActivities
 from activities.requests import RequestActivities
@@ -31,6 +32,8 @@ from caseflow.customers.segments import Catalogue
 from caseflow.customers.survivorship import Survivorship
 from caseflow.deals import pipelines as pipelines_module
 from caseflow.deals.pipelines import PipelineTerms
+from caseflow.mail import mailboxes
+from caseflow.mail.mailbox_terms import MailboxStart, MailboxTerms
 from caseflow.mail.smtp import SmtpConfig
 from caseflow.mail.templates import MailTemplates
 from caseflow.people.store import team_codes
@@ -49,6 +52,7 @@ from workflows.absence import AbsenceWorkflow
 from workflows.customer_import import CustomerImportWorkflow
 from workflows.customer_merge import CustomerMergeWorkflow
 from workflows.deal import DealWorkflow
+from workflows.mailbox_poller import MailboxPollerWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow
 from workflows.offer_trigger import OfferTriggerWorkflow
 from workflows.request import RequestWorkflow
@@ -67,6 +71,7 @@ WORKFLOWS = [
     CustomerMergeWorkflow,
     CustomerImportWorkflow,
     OfferTriggerWorkflow,
+    MailboxPollerWorkflow,
 ]
 
 
@@ -129,6 +134,7 @@ def build_worker(
     customers = CustomerActivities(sessions, profile_rules)
     activities.append(ImportActivities(sessions, profile_rules).import_batch)
     activities.append(OfferTriggerActivities(sessions, catalogue or Catalogue()).decide_offer)
+    activities.append(MailboxActivities(sessions).read_mailbox)
     activities += [
         customers.begin_merge,
         customers.move_merged,
@@ -181,6 +187,31 @@ async def start_pollers(client: Client, task_queue: str, ticketing: Ticketing) -
     return started
 
 
+async def read_mailboxes(client: Client, task_queue: str, boxes: list[MailboxTerms]) -> list[str]:
+    """One poller per configured mailbox, told the mailbox as configured now; the poller of
+    a mailbox no longer configured is stopped (its mail stays on the server)."""
+    started = []
+    for box in boxes:
+        terms = MailboxTerms.model_validate(box.model_dump())
+        handle = await client.start_workflow(
+            MailboxPollerWorkflow.run,
+            MailboxStart(box=terms),
+            id=f"mailbox-{box.name}",
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await handle.signal(MailboxPollerWorkflow.configure, terms)
+        started.append(handle.id)
+    running = client.list_workflows(
+        "WorkflowType = 'MailboxPollerWorkflow' AND ExecutionStatus = 'Running'"
+    )
+    async for execution in running:
+        if execution.id not in started:
+            await client.get_workflow_handle(execution.id).terminate("mailbox no longer configured")
+            log.info("mailbox poller %s stopped: not in mailboxes.yaml", execution.id)
+    return started
+
+
 def load_pipelines(settings: Settings, sla: SlaBook | None) -> dict[str, PipelineTerms]:
     """The sales pipelines beside the rules; their due offsets use the SLA calendars."""
     directory = settings.routing_rules_dir / "pipelines"
@@ -198,6 +229,7 @@ async def run(settings: Settings | None = None) -> None:
     async with make_sessionmaker(engine)() as session:
         rules.reload(known_queues=await team_codes(session))  # and a queue nobody staffs
     ticketing = load_ticketing(settings.ticketing_file)  # a bad connector stops start-up
+    boxes = mailboxes.load(settings.routing_rules_dir / "mail" / "mailboxes.yaml")  # and a box
     client = await connect_patiently(settings)  # Temporal may still be starting: wait for it
     worker = build_worker(
         client,
@@ -215,6 +247,7 @@ async def run(settings: Settings | None = None) -> None:
         max_cached_workflows=settings.worker_cached_workflows,
     )
     await start_pollers(client, settings.task_queue, ticketing)
+    await read_mailboxes(client, settings.task_queue, list(boxes))
     log.info(
         "worker started",
         extra={"task_queue": settings.task_queue, "rules": len(rules.current.rules)},

@@ -6,11 +6,10 @@ else registers a request through the API's own intake, with the `email` channel.
 Filing is idempotent: the request's Idempotency-Key and the reply's update id are the
 message's key, so a message filed twice (a crash between the two steps, a delivery repeated)
 opens one case and replies once. An edge like the API and the console: the gateway process
-(`caseflow mail-gateway`) and, later, the mailbox poller call it."""
+(`caseflow mail-gateway`) files what it receives and what the mailboxes' pollers kept."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import mimetypes
@@ -36,68 +35,16 @@ from caseflow.models import (
     Notification,
     Request,
     RequestEvent,
-    StoredFileRow,
     User,
 )
 from caseflow.payloads import MailFacts
 from caseflow.people.store import upsert_user
-from caseflow.platform import bulk
 from caseflow.requests.files import FileRefused
 from caseflow.requests.lifecycle import Role
 from caseflow.tickets import store as tickets
 
 log = logging.getLogger("caseflow.mail.inbound")
 GATEWAY = "mail-gateway"  # the integration account mail is filed as
-
-
-async def keep(
-    db: AsyncSession, raw: bytes, *, recipients: list[str], mail_from: str, via: str
-) -> tuple[InboundMessage, Inbound]:
-    """The message kept once (bytes content-addressed, a row by its key) and committed, and
-    the message as read. A message delivered again answers the row it has already."""
-    read = inbound.read(raw, recipients)
-    held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == read.key))
-    if held is not None:
-        return held, read
-    sha = hashlib.sha256(raw).hexdigest()
-    await bulk.insert_new(
-        db,
-        StoredFileRow,
-        {"sha256": sha, "size": len(raw), "content_type": "message/rfc822", "data": raw,
-         "created_at": datetime.now(UTC)},
-    )  # fmt: skip
-    row = InboundMessage(
-        message_key=read.key, sha256=sha, size=len(raw), via=via[:64],
-        mail_from=(read.sender or mail_from)[:320], recipients=recipients,
-        subject=read.subject.replace("\x00", "")[:500], received_at=datetime.now(UTC),
-        status="received",
-    )  # fmt: skip
-    db.add(row)
-    try:
-        await db.commit()
-    except IntegrityError:  # the same message, kept at this moment by another delivery
-        await db.rollback()
-        held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == read.key))
-        assert held is not None
-        return held, read
-    return row, read
-
-
-async def refuse(db: AsyncSession, raw: bytes, *, via: str, reason: str) -> InboundMessage:
-    """A message not taken in (over the size limit): a row says so; its bytes are not kept."""
-    read = inbound.read(raw[:65536])  # the headers are enough to name it
-    key = read.message_id or inbound.key_of(raw, None)
-    held = await db.scalar(select(InboundMessage).where(InboundMessage.message_key == key))
-    if held is not None:
-        return held
-    row = InboundMessage(
-        message_key=key, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), via=via[:64],
-        mail_from=read.sender[:320], recipients=[], subject=read.subject[:500],
-        received_at=datetime.now(UTC), status="failed", reason=reason, filed_at=datetime.now(UTC),
-    )  # fmt: skip
-    db.add(row)
-    await db.commit()
-    return row
 
 
 async def gateway_user(db: AsyncSession) -> User:
@@ -146,17 +93,17 @@ async def file(
         return row
 
 
-async def pending(state: AppState, limit: int = 100) -> list[int]:
-    """Messages kept but not filed yet (a gateway that stopped between the two steps)."""
+async def pending(state: AppState, limit: int = 100) -> list[tuple[int, str]]:
+    """Messages kept but not filed yet, and where each came from: a mailbox's poller keeps
+    and leaves the filing here; a gateway stopped between the two steps left them."""
     async with state.sessions() as db:
-        return list(
-            await db.scalars(
-                select(InboundMessage.id)
-                .where(InboundMessage.status == "received")
-                .order_by(InboundMessage.id)
-                .limit(limit)
-            )
+        found = await db.execute(
+            select(InboundMessage.id, InboundMessage.via)
+            .where(InboundMessage.status == "received")
+            .order_by(InboundMessage.id)
+            .limit(limit)
         )
+        return [(message_id, via) for message_id, via in found]
 
 
 async def _file(

@@ -2,26 +2,33 @@
 LMTP (Postfix `lmtp:inet:host:port`) or SMTP. A message is answered 250 only once it is kept
 (its bytes and a row in the database): on any failure to keep it the MTA hears 451 and keeps
 it; one over the size limit is refused with 552. Kept messages are filed at once (a new
-case, a reply on its case, or nothing for a machine's message); whatever was kept but not
-filed when the gateway stopped is filed when it starts again."""
+case, a reply on its case, or nothing for a machine's message). What the mailboxes' pollers
+(workflows on the worker) keep, and whatever was kept but not filed when the gateway
+stopped, is filed as the gateway finds it: it looks every `SWEEP` seconds."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
-from api.inbound_mail import Intake, file, keep, pending
+from api.inbound_mail import Intake, file, pending
 from api.state import AppState
+from caseflow.mail import imap
 from caseflow.mail.inbound import Inbound
+from caseflow.mail.mailboxes import Mailbox
+from caseflow.mail.received import keep
 
 log = logging.getLogger("caseflow.mail.gateway")
 MAX_BYTES = 25 * 1024 * 1024
 LANES = 8  # messages filed at once
+SWEEP = 0.5  # seconds between looks for messages kept and not filed
+REST = 30.0  # seconds before a message whose filing failed is tried again
 
 
 @dataclass
@@ -31,7 +38,11 @@ class Receive:
     state: AppState
     protocol: str
     intake: Intake = field(default_factory=Intake)
+    # where a new case from a mailbox goes: the mailbox's own defaults, by `via`
+    boxes: dict[str, Intake] = field(default_factory=dict)
     filing: set[asyncio.Task[Any]] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)  # being filed now
+    resting: dict[int, float] = field(default_factory=dict)  # failed: not before (monotonic)
     lanes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LANES))
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -48,24 +59,45 @@ class Receive:
         except Exception:  # not kept: the MTA must keep it and try again
             log.exception("mail not kept")
             return self._each(recipients, "451 4.3.0 Cannot keep the message now; try later")
-        self.later(row.id, mail)
+        self.later(row.id, self.protocol, mail)
         return self._each(recipients, "250 2.0.0 Kept")
 
     def _each(self, recipients: list[str], line: str) -> str:
         """LMTP answers for every recipient, SMTP once."""
         return "\r\n".join([line] * max(1, len(recipients))) if self.protocol == "lmtp" else line
 
-    def later(self, message_id: int, mail: Inbound | None = None) -> None:
-        task = asyncio.create_task(self._file(message_id, mail))
+    def later(self, message_id: int, via: str, mail: Inbound | None = None) -> None:
+        if message_id in self.held or self.resting.get(message_id, 0.0) > time.monotonic():
+            return
+        self.held.add(message_id)
+        task = asyncio.create_task(self._file(message_id, self.boxes.get(via, self.intake), mail))
         self.filing.add(task)
         task.add_done_callback(self.filing.discard)
 
-    async def _file(self, message_id: int, mail: Inbound | None) -> None:
+    async def _file(self, message_id: int, intake: Intake, mail: Inbound | None) -> None:
         async with self.lanes:  # in order of arrival, a few at a time: the database's pool
             try:
-                await file(self.state, message_id, self.intake, mail)
-            except Exception:  # kept: filed again when the gateway starts
-                log.exception("mail %s not filed", message_id)
+                await file(self.state, message_id, intake, mail)
+            except Exception:  # kept: filed again by a sweep a while later
+                log.exception("mail %s not filed; trying again in %.0f s", message_id, REST)
+                self.resting[message_id] = time.monotonic() + REST
+            finally:
+                self.held.discard(message_id)
+
+    async def sweep(self) -> int:
+        """Messages kept and not filed (a mailbox's, or left by a stop) taken up; how many."""
+        found = await pending(self.state, limit=1000)
+        for message_id, via in found:
+            self.later(message_id, via)
+        return len(found)
+
+    async def sweeping(self, every: float = SWEEP) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # the database away for a moment: the next sweep finds them
+                log.exception("looking for mail to file failed")
+            await asyncio.sleep(every)
 
     async def settle(self) -> None:
         """Wait for the messages being filed (tests, and a clean stop)."""
@@ -80,9 +112,15 @@ async def serve(
     protocol: str = "lmtp",
     intake: Intake | None = None,
     max_bytes: int = MAX_BYTES,
+    mailboxes: list[Mailbox] | None = None,
 ) -> tuple[asyncio.Server, Receive]:
-    """The receiver listening; what was kept and not filed before is filed now."""
-    handler = Receive(state, protocol, intake or Intake())
+    """The receiver listening; what was kept and not filed before is filed now, and what
+    the mailboxes' pollers keep as the handler's `sweeping` finds it."""
+    boxes = {
+        imap.via(box.name): Intake(topic=box.topic, region=box.region, segment=box.segment)
+        for box in mailboxes or []
+    }
+    handler = Receive(state, protocol, intake or Intake(), boxes)
     kind = LMTP if protocol == "lmtp" else SMTP
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
@@ -90,6 +128,5 @@ async def serve(
         host=host,
         port=port,
     )
-    for message_id in await pending(state, limit=10_000):
-        handler.later(message_id)
+    await handler.sweep()
     return server, handler

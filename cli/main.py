@@ -104,7 +104,6 @@ def mail_gateway(
     from caseflow.mail import mailboxes
     from caseflow.platform.logs import configure
     from cli.mail_gateway import serve
-    from cli.mail_poller import watching
 
     settings = get_settings()
     configure(settings.log_level)
@@ -114,16 +113,18 @@ def mail_gateway(
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             intake = Intake(topic=topic, region=region, segment=segment)
-            server, _ = await serve(app.state.caseflow, host, port, protocol, intake)
+            server, handler = await serve(
+                app.state.caseflow, host, port, protocol, intake, mailboxes=boxes
+            )
             typer.echo(f"mail gateway: {protocol.upper()} on {host}:{port}")
-            readers = watching(app.state.caseflow, boxes)
-            typer.echo(f"mailboxes read: {', '.join(b.name for b in boxes) or 'none'}")
+            names = ", ".join(b.name for b in boxes) or "none"
+            typer.echo(f"mailboxes (read by the worker, filed here): {names}")
+            sweeping = asyncio.create_task(handler.sweeping())
             try:
                 async with server:
                     await server.serve_forever()
             finally:
-                for reader in readers:
-                    reader.cancel()
+                sweeping.cancel()
 
     run_loop(main())
 

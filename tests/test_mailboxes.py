@@ -1,7 +1,8 @@
 """Mailboxes read over IMAP, against a real Dovecot (Debian's package, started on a free
 loopback port with a throw-away configuration): new mail becomes a case and leaves the
 inbox; the same mail again makes nothing new; a reply with a file lands on its case; a
-reader stopped between filing and moving leaves exactly one case; IDLE brings mail at once."""
+reader stopped between the case and the move leaves exactly one case; the mailbox's poller
+is a workflow on the worker, and IDLE brings mail at once."""
 
 from __future__ import annotations
 
@@ -19,10 +20,15 @@ import pytest
 from imapclient import IMAPClient
 from sqlalchemy import func, select
 
+import worker as worker_module
+from api.inbound_mail import Intake
+from caseflow.mail import imap as imap_module
+from caseflow.mail.imap import Connection, look
+from caseflow.mail.mailbox_terms import MailboxTerms
 from caseflow.mail.mailboxes import Mailbox, load
 from caseflow.models import InboundMessage, Request, RequestEvent, RequestFile
 from caseflow.platform.yamlsource import SourceErrors
-from cli.mail_poller import Connection, look, watch
+from cli.mail_gateway import Receive
 from tests.conftest import free_port
 from tests.test_inbound_mail import customer_with_case, letter, waiting
 
@@ -105,6 +111,15 @@ def key_of(raw: bytes) -> str:
     return read(raw).key
 
 
+async def filed(state, *boxes: Mailbox) -> None:
+    """What was kept and not filed, filed as the mail gateway's sweep does."""
+    intakes = {imap_module.via(b.name): Intake(topic=b.topic, region=b.region, segment=b.segment)
+               for b in boxes}  # fmt: skip
+    gateway = Receive(state, "lmtp", Intake(), intakes)
+    await gateway.sweep()
+    await gateway.settle()
+
+
 async def test_new_mail_becomes_one_case_and_leaves_the_inbox(caseflow_app, sessions, imap):
     state = caseflow_app.state.caseflow
     sender = f"imap-{uuid.uuid4().hex[:8]}@customer.example"
@@ -113,11 +128,18 @@ async def test_new_mail_becomes_one_case_and_leaves_the_inbox(caseflow_app, sess
     connection = await asyncio.to_thread(Connection.open, box(imap))
     try:
         before = (await asyncio.to_thread(counts, imap))[1]
-        assert await look(state, connection) == 1
+        assert await look(sessions, connection) == 1
+        await filed(state, box(imap))
         assert await cases_of(sessions, key_of(raw)) == 1
         assert await asyncio.to_thread(counts, imap) == (0, before + 1)
+        async with sessions() as db:
+            row = await db.scalar(
+                select(InboundMessage).where(InboundMessage.message_key == key_of(raw))
+            )
+            assert row is not None and row.via == "imap:support" and row.kind == "new"
         await asyncio.to_thread(append, imap, raw)  # the same mail again
-        assert await look(state, connection) == 1
+        assert await look(sessions, connection) == 1
+        await filed(state, box(imap))
         assert await cases_of(sessions, key_of(raw)) == 1
         assert await asyncio.to_thread(counts, imap) == (0, before + 2)
     finally:
@@ -130,34 +152,40 @@ async def test_a_reader_stopped_before_moving_leaves_one_case(caseflow_app, sess
     await asyncio.to_thread(append, imap, raw)
 
     async def crash(_: int) -> None:
-        raise RuntimeError("the reader stops here: filed, not moved")
+        await filed(state, box(imap))  # the case is registered…
+        raise RuntimeError("the reader stops here: the case made, the mail not moved")
 
     first = await asyncio.to_thread(Connection.open, box(imap))
     with pytest.raises(RuntimeError):
-        await look(state, first, filed=crash)
+        await look(sessions, first, kept=crash)
     await asyncio.to_thread(first.close)
     assert (await asyncio.to_thread(counts, imap))[0] == 1  # still in the inbox
+    assert await cases_of(sessions, key_of(raw)) == 1
     again = await asyncio.to_thread(Connection.open, box(imap))
     try:
-        assert await look(state, again) == 1
+        assert await look(sessions, again) == 1
     finally:
         await asyncio.to_thread(again.close)
+    await filed(state, box(imap))
     assert await cases_of(sessions, key_of(raw)) == 1
     assert (await asyncio.to_thread(counts, imap))[0] == 0
 
 
-async def test_a_reply_with_a_file_lands_on_its_case_at_once_by_idle(
-    caseflow_app, http, tokens, sessions, imap
+async def test_the_poller_workflow_brings_a_reply_with_a_file_to_its_case_at_once_by_idle(
+    caseflow_app, http, tokens, sessions, imap, dev_env, settings
 ) -> None:
     state = caseflow_app.state.caseflow
     address = f"idle-{uuid.uuid4().hex[:8]}@customer.example"
     case = await customer_with_case(http, tokens, address)
     await waiting(http, tokens, case)
-    reader = asyncio.create_task(
-        watch(state, box(imap).model_copy(update={"every": timedelta(minutes=5)}))
-    )
+    slow = box(imap).model_copy(update={"every": timedelta(minutes=5)})
+    gateway = Receive(state, "lmtp", Intake(), {})
+    sweeping = asyncio.create_task(gateway.sweeping())
+    started = await worker_module.read_mailboxes(dev_env.client, settings.task_queue, [slow])
+    assert started == ["mailbox-support"]
+    poller = dev_env.client.get_workflow_handle("mailbox-support")
     try:
-        await asyncio.sleep(1.0)  # the reader is waiting in IDLE
+        await asyncio.sleep(2.0)  # the poller's round is waiting in IDLE
         raw = letter(
             address, "Re: Счёт", "Счёт во вложении", to=f"case+{case['id']}@caseflow.local",
             attachment=("счёт.txt", "Счёт № 42".encode()),
@@ -172,8 +200,12 @@ async def test_a_reply_with_a_file_lands_on_its_case_at_once_by_idle(
                 break
             await asyncio.sleep(0.1)
         assert row is not None and row.status == "replied", row and row.reason
+        assert await poller.query("kept_messages") >= 1
     finally:
-        reader.cancel()
+        sweeping.cancel()
+        # A mailbox taken out of mailboxes.yaml: the worker's next start stops its poller.
+        await worker_module.read_mailboxes(dev_env.client, settings.task_queue, [])
+    assert (await poller.describe()).status.name == "TERMINATED"
     async with sessions() as db:
         replies = await db.scalar(
             select(func.count())
@@ -186,6 +218,14 @@ async def test_a_reply_with_a_file_lands_on_its_case_at_once_by_idle(
             )
         )
     assert replies == 1 and files == ["счёт.txt"]
+
+
+def test_the_poller_carries_no_secret_in_its_history() -> None:
+    """The workflow's input names the secret (`${ENV}`); the worker reading the box
+    resolves it."""
+    terms = MailboxTerms.model_validate(box(1143).model_dump())
+    assert terms.password == "${CASEFLOW_TEST_IMAP_PASSWORD}"
+    assert "secret" not in terms.model_dump_json()
 
 
 def test_a_mailbox_whose_secret_is_not_set_is_refused_at_start(tmp_path, monkeypatch) -> None:
@@ -203,14 +243,12 @@ def test_a_mailbox_whose_secret_is_not_set_is_refused_at_start(tmp_path, monkeyp
 async def test_mail_over_the_limit_is_said_and_moved_not_filed(
     caseflow_app, sessions, imap, monkeypatch
 ) -> None:
-    import cli.mail_poller as poller
-
-    monkeypatch.setattr(poller, "MAX_BYTES", 4096)
+    monkeypatch.setattr(imap_module, "MAX_BYTES", 4096)
     raw = letter(f"huge-{uuid.uuid4().hex[:8]}@customer.example", "Огромное", "x" * 10_000)
     await asyncio.to_thread(append, imap, raw)
     connection = await asyncio.to_thread(Connection.open, box(imap))
     try:
-        assert await look(caseflow_app.state.caseflow, connection) == 1
+        assert await look(sessions, connection) == 1
     finally:
         await asyncio.to_thread(connection.close)
     async with sessions() as db:

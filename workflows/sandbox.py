@@ -34,6 +34,7 @@ PURE = (
     "caseflow.deals.steps",
     "caseflow.mail.context",
     "caseflow.mail.notices",
+    "caseflow.mail.mailbox_terms",
     "caseflow.tickets.connectors",
 )
 DEFINITIONS = ("activities",)

@@ -7,32 +7,18 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from caseflow.mail.mailbox_terms import MailboxTerms
 from caseflow.platform.yamlsource import SourceError, SourceErrors, read
 
 SECRET = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
-class Mailbox(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$")
-    host: str = Field(min_length=1)
-    port: int = Field(default=993, ge=1, le=65535)
-    tls: bool = True
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1, description="${ENV} to take it from the environment")
-    folder: str = "INBOX"
-    processed_folder: str = "Caseflow/Processed"
-    serves: str | None = Field(default=None, description="the address it receives for")
-    topic: str = "consultation"
-    region: str = "RU-MOW"
-    segment: str = "b2c"
-    every: timedelta = Field(default=timedelta(seconds=30), description="without IDLE")
+class Mailbox(MailboxTerms):
+    """A mailbox as `mailboxes.yaml` gives it: its secrets must be set where it is read."""
 
     @field_validator("username", "password")
     @classmethod
