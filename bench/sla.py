@@ -41,7 +41,7 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import PG_ADMIN, prepare_database, register_direct, seed_database
+from bench.intake import PG_ADMIN, free_port, prepare_database, register_direct, seed_database
 from caseflow import access
 from caseflow.access import Kind
 from caseflow.models import Request, RequestEvent, User
@@ -54,12 +54,13 @@ from caseflow.sla.reports import Filters
 from cli.demo import DEMO_NAMESPACE
 
 TARGET = timedelta(seconds=30)
+# In front of the shipped policies (which the pipelines' calendars come from), for the
+# bench's customer only.
 POLICY = """
-calendars:
-  always: {timezone: Europe/Moscow, hours: 24x7}
 policies:
   - name: bench
-    calendar: always
+    when: {region: RU-MOW}
+    calendar: round-the-clock
     warn_at: 0.5
     targets:
       L1: {first_response: PT30S, resolution: PT1H}
@@ -76,9 +77,8 @@ def percentile(values: list[float], share: float) -> float:
 async def timers(deadlines: int, spread: float, processes: int) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="caseflow-bench-sla-"))
     rules = workdir / "routing_rules"
-    shutil.copytree(ROOT / "routing_rules", rules, ignore=shutil.ignore_patterns("sla"))
-    (rules / "sla").mkdir()
-    (rules / "sla" / "bench.yaml").write_text(POLICY)
+    shutil.copytree(ROOT / "routing_rules", rules)
+    (rules / "sla" / "00-bench.yaml").write_text(POLICY)
     url, pg_name = prepare_database("postgresql", workdir)
     await seed_database(url)
     engine = database.make_engine(url)
@@ -99,6 +99,14 @@ async def timers(deadlines: int, spread: float, processes: int) -> dict[str, flo
         tier="standard",
     )
     actor = Actor(username="operator", role=Role.OPERATOR, lines=[Line.L1])
+    # E-mail stays on (acknowledgements, assignment and breach notices): a local mail
+    # catcher takes it, as `make run`'s does.
+    smtp_port = free_port()
+    catcher = subprocess.Popen(
+        [sys.executable, "-m", "cli.mail_catcher", "--port", str(smtp_port),
+         "--dir", str(workdir / "mail")],
+        cwd=ROOT,
+    )  # fmt: skip
     # Workers run in their own processes, as in production; this one only sends load.
     workers = [
         subprocess.Popen(
@@ -111,6 +119,7 @@ async def timers(deadlines: int, spread: float, processes: int) -> dict[str, flo
                 "CASEFLOW_TASK_QUEUE": "bench-sla",
                 "CASEFLOW_ROUTING_RULES_DIR": str(rules),
                 "CASEFLOW_LOG_LEVEL": "WARNING",
+                "CASEFLOW_SMTP_PORT": str(smtp_port),
             },
         )
         for _ in range(processes)
@@ -120,7 +129,13 @@ async def timers(deadlines: int, spread: float, processes: int) -> dict[str, flo
         async def register(i: int) -> None:
             await register_direct(client, "bench-sla", facts, actor, f"deadline {i}")
 
-        await register(-1)  # the worker is up and warm before the clock starts
+        try:  # the worker is up and warm before the clock starts
+            await asyncio.wait_for(register(-1), timeout=120)
+        except TimeoutError:
+            codes = [w.poll() for w in workers]
+            raise SystemExit(
+                f"the worker did not answer in 2 minutes (exit codes {codes})"
+            ) from None
         began = time.monotonic()
         pending = []
         for i in range(deadlines):
@@ -147,10 +162,10 @@ async def timers(deadlines: int, spread: float, processes: int) -> dict[str, flo
             )
             late = [(at - (created + TARGET)).total_seconds() for created, at in rows.all()]
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+        for child in [*workers, catcher]:
+            child.terminate()
+        for child in [*workers, catcher]:
+            child.wait(timeout=30)
         await server.shutdown()
         await engine.dispose()
         if pg_name:
