@@ -6,12 +6,14 @@
 (a) `timers`: a Temporal dev server and Caseflow's worker; `--deadlines` requests are
 registered evenly over `--spread` seconds under a 24×7 policy whose first-response target is
 30 s, so their deadlines are spread over the same span. Lateness of a breach = the time the
-workflow recorded it − its due time (registration + target). Goal: p99 ≤ 2 s.
+workflow recorded it − its due time (registration + target). Goal: p99 ≤ 1 s.
 
 (b) `queries`: `--rows` requests with two SLA clocks each are written into PostgreSQL
 (5 % open, 1 % of them breached), then the breaches page, the at-risk window and the
 at-risk forecast (queue depths and median handling times) are timed against a primary-key
-lookup of a request in the same run. Goal: ≤ 5× the lookup.
+lookup of a request in the same run, right after the load and again once it is vacuumed
+(as autovacuum does within minutes of a bulk insert). Goal: the pages ≤ 3× the lookup, the
+forecast ≤ 50 ms.
 """
 
 from __future__ import annotations
@@ -245,6 +247,15 @@ async def queries(rows: int, repeat: int) -> dict[str, float]:
         filled = time.perf_counter() - started
         async with sessions() as session:
             figures = await time_queries(session, rows, repeat)
+        # The same once autovacuum has passed over the load (it does within minutes of a
+        # bulk insert): index-only scans then skip the heap.
+        async with engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
+                text("VACUUM ANALYZE")
+            )
+        async with sessions() as session:
+            settled = await time_queries(session, rows, repeat)
+        figures |= {f"{name}, vacuumed": value for name, value in settled.items()}
         figures["fill s"] = filled
     finally:
         await engine.dispose()
@@ -312,14 +323,16 @@ def main() -> None:
             f"{args.workers} worker process(es):"
         )
         for name, value in figures.items():
-            print(f"    {name:<28}{value:>10.3f}")
-        print("    goal: late p99 <= 2 s")
+            print(f"    {name:<40}{value:>10.3f}")
+        print("    goal: late p99 <= 1 s with one worker")
     if "queries" in parts:
         figures = asyncio.run(queries(args.rows, args.repeat))
         print(f"(b) {args.rows} requests (two clocks each) in PostgreSQL, median of {args.repeat}:")
         for name, value in figures.items():
-            print(f"    {name:<28}{value:>10.3f}")
-        print("    goal: breaches and at-risk <= 5x the primary-key lookup")
+            print(f"    {name:<40}{value:>10.3f}")
+        print(
+            "    goal: breaches and at-risk pages <= 3x the primary-key lookup; forecast <= 50 ms"
+        )
 
 
 if __name__ == "__main__":
