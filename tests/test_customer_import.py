@@ -165,6 +165,29 @@ async def test_a_batch_cut_short_is_done_again_once_and_nothing_is_created_twice
     assert count == 8
 
 
+async def test_a_customer_the_batch_before_creates_is_joined_by_the_batch_read_ahead(
+    engine, sessions
+) -> None:
+    """The next batch's keys are looked up while this one is written, before it commits:
+    the keys this batch writes are handed over, so a row repeating one joins its customer."""
+    tag = uuid.uuid4().hex[:6]
+    rows = [person(f"Клиент {tag} {i}", f"+7 917 {digits(7)}") for i in range(6)]
+    rows[3]["phones"] = rows[2]["phones"]  # the first row of batch 2 repeats batch 1's last
+    job = await import_jobs.stage(engine, f"import:ahead-{tag}", "a.csv", csv_of(rows), "test")
+    ahead = import_jobs.ReadAhead(sessions)
+    async with sessions() as db, db.begin():
+        await import_jobs.step(db, RULES, job.id, 3, ahead)
+        assert ahead.pending is not None
+        await ahead.pending[2]  # batch 2 read and looked up before batch 1 commits
+    while True:
+        async with sessions() as db, db.begin():
+            now = await import_jobs.step(db, RULES, job.id, 3, ahead)
+        if now.finished:
+            break
+    ahead.close()
+    assert (now.rows_done, now.created, now.joined, now.rejected) == (6, 5, 1, 0)
+
+
 async def test_only_admins_import_and_only_text_files(http, tokens) -> None:
     body = {"files": {"file": ("a.csv", b"kind,name\n", "text/csv")}, "data": {"source": "x"}}
     assert (

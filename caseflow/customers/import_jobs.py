@@ -97,6 +97,9 @@ def _columns(job: CustomerImport) -> dict[str, Any]:
     return {c.name: getattr(job, c.name) for c in CustomerImport.__table__.columns}
 
 
+Owners = dict[tuple[str, str], str]
+
+
 @dataclass
 class Batch:
     """The rows after a checkpoint, read and examined: what one step writes."""
@@ -104,6 +107,7 @@ class Batch:
     last: int  # its last line: the checkpoint it leaves
     size: int
     rows: list[imports.Row | imports.Rejected]
+    owners: Owners | None = None  # whose the rows' keys are, when read ahead
 
 
 async def read(db: AsyncSession, import_id: str, after: int, size: int) -> Batch:
@@ -114,13 +118,16 @@ async def read(db: AsyncSession, import_id: str, after: int, size: int) -> Batch
 
 
 class ReadAhead:
-    """The next batch read and examined (in a thread, on its own connection) while the
-    current one is written: the database and Python work at once. Taken only by the step
-    whose checkpoint it follows."""
+    """The next batch read, examined (in a thread) and its keys looked up (on its own
+    connection) while the current one is written: the database and Python work at once.
+    Taken only by the step whose checkpoint it follows. The keys the current batch writes
+    are not visible to that lookup until it commits: the step hands them over (`carry`) and
+    they join the next batch's owners when it is taken."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         self.pending: tuple[str, int, asyncio.Task[Batch]] | None = None
+        self.carried: Owners = {}
 
     def start(self, import_id: str, after: int, size: int) -> None:
         self.close()
@@ -128,20 +135,31 @@ class ReadAhead:
 
     async def _read(self, import_id: str, after: int, size: int) -> Batch:
         async with self.sessions() as db:
-            return await read(db, import_id, after, size)
+            batch = await read(db, import_id, after, size)
+            good = [row for row in batch.rows if isinstance(row, imports.Row)]
+            batch.owners = await imports.known(db, good)
+            return batch
+
+    def carry(self, owners: Owners) -> None:
+        """Whose the keys of the batch being written are: the pending batch's lookup may
+        have run before they were committed."""
+        self.carried = owners
 
     async def take(self, import_id: str, after: int) -> Batch | None:
         if self.pending is None or self.pending[:2] != (import_id, after):
             self.close()
             return None
-        task = self.pending[2]
-        self.pending = None
-        return await task
+        task, carried = self.pending[2], self.carried
+        self.pending, self.carried = None, {}
+        batch = await task
+        batch.owners = {**(batch.owners or {}), **carried}
+        return batch
 
     def close(self) -> None:
         if self.pending is not None:
             self.pending[2].cancel()
             self.pending = None
+        self.carried = {}
 
 
 async def step(
@@ -172,7 +190,9 @@ async def step(
         return progress(job, now)
     if ahead:
         ahead.start(job.id, batch.last, size)
-    outcome = await imports.run_batch(db, rules, job, batch.rows)
+    outcome = await imports.run_batch(db, rules, job, batch.rows, batch.owners)
+    if ahead:
+        ahead.carry(outcome.owners)
     if (job.rows_done + batch.size) // ANALYZE_EVERY > job.rows_done // ANALYZE_EVERY:
         await fresh_statistics(db)
     job.position = batch.last

@@ -80,6 +80,9 @@ class Outcome:
     updated: int = 0
     rejected: int = 0
     joined: int = 0  # rows of a customer met earlier in the file
+    # Whose each key of the batch's rows is once the batch is written: what the next batch,
+    # read while this one was written, could not see yet.
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _listed(value: Any) -> list[str]:
@@ -153,8 +156,10 @@ async def run_batch(
     rules: Survivorship,
     job: CustomerImport,
     rows: Sequence[Row | Rejected],
+    known_owners: dict[tuple[str, str], str] | None = None,
 ) -> Outcome:
-    """One batch of examined rows into the base (the caller commits with the checkpoint)."""
+    """One batch of examined rows into the base (the caller commits with the checkpoint).
+    `known_owners`: whose the rows' keys are, when the reader found that already."""
     outcome = Outcome()
     source = job.source
     now = datetime.now(UTC)
@@ -168,7 +173,7 @@ async def run_batch(
             CustomerImportReject(import_id=job.id, line=result.line, field=f[:64], reason=r[:500])
             for f, r in result.problems
         )
-    owner = await known(db, good)
+    owner = dict(known_owners) if known_owners is not None else await known(db, good)
     new: dict[str, New] = {}
     products: list[dict[str, Any]] = []
     known_rows: dict[str, list[dict[str, Any]]] = {}
@@ -208,6 +213,7 @@ async def run_batch(
     outcome.joined += joined
     statements = {cid: import_known.merged(said) for cid, said in known_rows.items()}
     await import_known.state(db, rules, source, job.by, now, statements, joining=ours)
+    outcome.owners = {k: owner[k] for row in good for k in row.keys if k in owner}
     return outcome
 
 
