@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
@@ -205,10 +206,14 @@ async def read_mailboxes(client: Client, task_queue: str, boxes: list[MailboxTer
     running = client.list_workflows(
         "WorkflowType = 'MailboxPollerWorkflow' AND ExecutionStatus = 'Running'"
     )
-    async for execution in running:
-        if execution.id not in started:
-            await client.get_workflow_handle(execution.id).terminate("mailbox no longer configured")
-            log.info("mailbox poller %s stopped: not in mailboxes.yaml", execution.id)
+    try:
+        async for execution in running:
+            if execution.id not in started:
+                handle = client.get_workflow_handle(execution.id)
+                await handle.terminate("mailbox no longer configured")
+                log.info("mailbox poller %s stopped: not in mailboxes.yaml", execution.id)
+    except RPCError as exc:  # a server whose visibility cannot be asked so: the worker runs on
+        log.warning("could not look for pollers of removed mailboxes: %s", exc)
     return started
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 from sqlalchemy import func, select
+from temporalio.service import RPCError, RPCStatusCode
 
 import worker as worker_module
 from api.inbound_mail import Intake
@@ -218,6 +219,29 @@ async def test_the_poller_workflow_brings_a_reply_with_a_file_to_its_case_at_onc
             )
         )
     assert replies == 1 and files == ["счёт.txt"]
+
+
+async def test_a_server_that_cannot_list_pollers_does_not_stop_the_worker(
+    imap, dev_env, settings, monkeypatch
+) -> None:
+    """Looking for pollers of removed mailboxes needs the server's visibility queries; a
+    server without them is said in the log, and the mailboxes are read all the same."""
+
+    class Refused:
+        def __aiter__(self) -> Refused:
+            return self
+
+        async def __anext__(self) -> None:
+            raise RPCError("no advanced visibility", RPCStatusCode.INVALID_ARGUMENT, b"")
+
+    monkeypatch.setattr(dev_env.client, "list_workflows", lambda *_, **__: Refused())
+    started = await worker_module.read_mailboxes(dev_env.client, settings.task_queue, [box(imap)])
+    poller = dev_env.client.get_workflow_handle("mailbox-support")
+    try:
+        assert started == ["mailbox-support"]
+        assert (await poller.describe()).status.name == "RUNNING"
+    finally:
+        await poller.terminate("the test is over")
 
 
 def test_the_poller_carries_no_secret_in_its_history() -> None:
