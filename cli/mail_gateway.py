@@ -22,10 +22,9 @@ from api.state import AppState
 from caseflow.mail import imap
 from caseflow.mail.inbound import Inbound
 from caseflow.mail.mailboxes import Mailbox
-from caseflow.mail.received import keep
+from caseflow.mail.received import MAX_BYTES, keep
 
 log = logging.getLogger("caseflow.mail.gateway")
-MAX_BYTES = 25 * 1024 * 1024
 LANES = 8  # messages filed at once
 # Messages received and not yet filed, at most: the next sender waits for its answer (its
 # MTA keeps the message meanwhile), so a burst queues at the MTA, not here, and a message

@@ -14,11 +14,9 @@ from imapclient import IMAPClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseflow.mail.mailboxes import Mailbox
-from caseflow.mail.received import keep, refuse
+from caseflow.mail.received import MAX_BYTES, keep, refuse
 
 BATCH = 50  # messages fetched per look
-MAX_BYTES = 25 * 1024 * 1024  # as the mail gateway's limit
-LIMIT = "25 MiB"
 
 
 def via(box_name: str) -> str:
@@ -99,7 +97,9 @@ async def look(
     for uid, raw in waiting:
         async with sessions() as db:
             if len(raw) > MAX_BYTES:  # as the gateway answers 552: said, not filed
-                row = await refuse(db, raw, via=via(box.name), reason=f"larger than {LIMIT}")
+                row = await refuse(
+                    db, raw, via=via(box.name), reason=f"larger than {MAX_BYTES // 2**20} MiB"
+                )
             else:
                 recipients = [box.serves] if box.serves else []
                 row, _ = await keep(db, raw, recipients=recipients, mail_from="", via=via(box.name))

@@ -18,6 +18,9 @@ from caseflow.mail.inbound import Inbound
 from caseflow.models import InboundMessage, StoredFileRow
 from caseflow.platform import bulk
 
+# A message larger is not taken in: the gateway answers 552, a mailbox's poller says so.
+MAX_BYTES = 25 * 1024 * 1024
+
 
 async def keep(
     db: AsyncSession, raw: bytes, *, recipients: list[str], mail_from: str, via: str
