@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -188,20 +188,21 @@ async def start_pollers(client: Client, task_queue: str, ticketing: Ticketing) -
     return started
 
 
-async def read_mailboxes(client: Client, task_queue: str, boxes: list[MailboxTerms]) -> list[str]:
+async def read_mailboxes(
+    client: Client, task_queue: str, boxes: Sequence[MailboxTerms]
+) -> list[str]:
     """One poller per configured mailbox, told the mailbox as configured now; the poller of
     a mailbox no longer configured is stopped (its mail stays on the server)."""
     started = []
     for box in boxes:
-        terms = MailboxTerms.model_validate(box.model_dump())
         handle = await client.start_workflow(
             MailboxPollerWorkflow.run,
-            MailboxStart(box=terms),
+            MailboxStart(box=box),
             id=f"mailbox-{box.name}",
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        await handle.signal(MailboxPollerWorkflow.configure, terms)
+        await handle.signal(MailboxPollerWorkflow.configure, box)
         started.append(handle.id)
     running = client.list_workflows(
         "WorkflowType = 'MailboxPollerWorkflow' AND ExecutionStatus = 'Running'"
@@ -252,7 +253,7 @@ async def run(settings: Settings | None = None) -> None:
         max_cached_workflows=settings.worker_cached_workflows,
     )
     await start_pollers(client, settings.task_queue, ticketing)
-    await read_mailboxes(client, settings.task_queue, list(boxes))
+    await read_mailboxes(client, settings.task_queue, boxes)
     log.info(
         "worker started",
         extra={"task_queue": settings.task_queue, "rules": len(rules.current.rules)},

@@ -98,6 +98,7 @@ class Receive:
         async with self.lanes:  # in order of arrival, a few at a time: the database's pool
             try:
                 await file(self.state, message_id, intake, mail)
+                self.resting.pop(message_id, None)
             except Exception:  # kept: filed again by a sweep a while later
                 log.exception("mail %s not filed; trying again in %.0f s", message_id, REST)
                 self.resting[message_id] = time.monotonic() + REST
