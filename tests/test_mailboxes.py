@@ -172,6 +172,50 @@ async def test_a_reader_stopped_before_moving_leaves_one_case(caseflow_app, sess
     assert (await asyncio.to_thread(counts, imap))[0] == 0
 
 
+def test_the_poller_carries_no_secret_in_its_history() -> None:
+    """The workflow's input names the secret (`${ENV}`); the worker reading the box
+    resolves it."""
+    terms = MailboxTerms.model_validate(box(1143).model_dump())
+    assert terms.password == "${CASEFLOW_TEST_IMAP_PASSWORD}"
+    assert "secret" not in terms.model_dump_json()
+
+
+def test_a_mailbox_whose_secret_is_not_set_is_refused_at_start(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("CASEFLOW_TEST_IMAP_PASSWORD", raising=False)
+    path = tmp_path / "mailboxes.yaml"
+    path.write_text(
+        "mailboxes:\n  - name: support\n    host: imap.example.ru\n    username: s\n"
+        "    password: ${CASEFLOW_TEST_IMAP_PASSWORD}\n"
+    )
+    with pytest.raises(SourceErrors) as refused:
+        load(path)
+    assert "mailboxes.yaml:5" in str(refused.value) and "not set" in str(refused.value)
+
+
+async def test_mail_over_the_limit_is_said_and_moved_not_filed(
+    caseflow_app, sessions, imap, monkeypatch
+) -> None:
+    monkeypatch.setattr(imap_module, "MAX_BYTES", 4096)
+    raw = letter(f"huge-{uuid.uuid4().hex[:8]}@customer.example", "Огромное", "x" * 10_000)
+    await asyncio.to_thread(append, imap, raw)
+    connection = await asyncio.to_thread(Connection.open, box(imap))
+    try:
+        assert await look(sessions, connection) == 1
+    finally:
+        await asyncio.to_thread(connection.close)
+    async with sessions() as db:
+        row = await db.scalar(
+            select(InboundMessage).where(InboundMessage.message_key == key_of(raw))
+        )
+    assert row is not None and row.status == "failed" and "larger than" in (row.reason or "")
+    assert row.request_id is None
+    assert (await asyncio.to_thread(counts, imap))[0] == 0
+
+
+# The pollers' tests come last: a poller's round may still be running in the worker for a
+# moment after its workflow is stopped, and must not take the mail of the tests above.
+
+
 async def test_the_poller_workflow_brings_a_reply_with_a_file_to_its_case_at_once_by_idle(
     caseflow_app, http, tokens, sessions, imap, dev_env, settings
 ) -> None:
@@ -222,7 +266,7 @@ async def test_the_poller_workflow_brings_a_reply_with_a_file_to_its_case_at_onc
 
 
 async def test_a_server_that_cannot_list_pollers_does_not_stop_the_worker(
-    imap, dev_env, settings, monkeypatch
+    dev_env, settings, monkeypatch
 ) -> None:
     """Looking for pollers of removed mailboxes needs the server's visibility queries; a
     server without them is said in the log, and the mailboxes are read all the same."""
@@ -235,50 +279,28 @@ async def test_a_server_that_cannot_list_pollers_does_not_stop_the_worker(
             raise RPCError("no advanced visibility", RPCStatusCode.INVALID_ARGUMENT, b"")
 
     monkeypatch.setattr(dev_env.client, "list_workflows", lambda *_, **__: Refused())
-    started = await worker_module.read_mailboxes(dev_env.client, settings.task_queue, [box(imap)])
-    poller = dev_env.client.get_workflow_handle("mailbox-support")
+    # A server nobody answers on: its poller retries and touches no inbox of the others.
+    away = box(free_port()).model_copy(update={"name": "away"})
+    started = await worker_module.read_mailboxes(dev_env.client, settings.task_queue, [away])
+    poller = dev_env.client.get_workflow_handle("mailbox-away")
     try:
-        assert started == ["mailbox-support"]
+        assert started == ["mailbox-away"]
         assert (await poller.describe()).status.name == "RUNNING"
     finally:
         await poller.terminate("the test is over")
 
 
-def test_the_poller_carries_no_secret_in_its_history() -> None:
-    """The workflow's input names the secret (`${ENV}`); the worker reading the box
-    resolves it."""
-    terms = MailboxTerms.model_validate(box(1143).model_dump())
-    assert terms.password == "${CASEFLOW_TEST_IMAP_PASSWORD}"
-    assert "secret" not in terms.model_dump_json()
-
-
-def test_a_mailbox_whose_secret_is_not_set_is_refused_at_start(tmp_path, monkeypatch) -> None:
-    monkeypatch.delenv("CASEFLOW_TEST_IMAP_PASSWORD", raising=False)
-    path = tmp_path / "mailboxes.yaml"
-    path.write_text(
-        "mailboxes:\n  - name: support\n    host: imap.example.ru\n    username: s\n"
-        "    password: ${CASEFLOW_TEST_IMAP_PASSWORD}\n"
-    )
-    with pytest.raises(SourceErrors) as refused:
-        load(path)
-    assert "mailboxes.yaml:5" in str(refused.value) and "not set" in str(refused.value)
-
-
-async def test_mail_over_the_limit_is_said_and_moved_not_filed(
-    caseflow_app, sessions, imap, monkeypatch
-) -> None:
-    monkeypatch.setattr(imap_module, "MAX_BYTES", 4096)
-    raw = letter(f"huge-{uuid.uuid4().hex[:8]}@customer.example", "Огромное", "x" * 10_000)
-    await asyncio.to_thread(append, imap, raw)
-    connection = await asyncio.to_thread(Connection.open, box(imap))
+async def test_a_message_another_reader_moved_meanwhile_counts_as_moved(imap) -> None:
+    """Two rounds at once (a retried round while the first still runs): the one that finds
+    the message gone when it moves it has nothing left to do."""
+    await asyncio.to_thread(append, imap, letter("two@customer.example", "Двое", "Текст"))
+    first = await asyncio.to_thread(Connection.open, box(imap))
+    second = await asyncio.to_thread(Connection.open, box(imap))
     try:
-        assert await look(sessions, connection) == 1
+        ((uid, _),) = await asyncio.to_thread(first.waiting)
+        await asyncio.to_thread(second.processed, uid)
+        await asyncio.to_thread(first.processed, uid)  # gone already: no error
     finally:
-        await asyncio.to_thread(connection.close)
-    async with sessions() as db:
-        row = await db.scalar(
-            select(InboundMessage).where(InboundMessage.message_key == key_of(raw))
-        )
-    assert row is not None and row.status == "failed" and "larger than" in (row.reason or "")
-    assert row.request_id is None
+        for connection in (first, second):
+            await asyncio.to_thread(connection.close)
     assert (await asyncio.to_thread(counts, imap))[0] == 0

@@ -57,12 +57,19 @@ class Connection:
         return [(uid, bytes(found[uid][b"RFC822"])) for uid in uids if uid in found]
 
     def processed(self, uid: int) -> None:
-        if self.client.has_capability("MOVE"):
-            self.client.move([uid], self.processed_folder)
-            return
-        self.client.copy([uid], self.processed_folder)
-        self.client.delete_messages([uid])
-        self.client.expunge()
+        """The message moved to the processed folder. One another reader moved meanwhile (a
+        round retried while the first still ran) was kept by it too: nothing is left to do."""
+        try:
+            if self.client.has_capability("MOVE"):
+                self.client.move([uid], self.processed_folder)
+                return
+            self.client.copy([uid], self.processed_folder)
+            self.client.delete_messages([uid])
+            self.client.expunge()
+        except IMAPClient.Error:
+            self.client.noop()
+            if self.client.search(["UID", str(uid)]):  # still here: a failure of its own
+                raise
 
     def wait(self, seconds: float) -> bool:
         """Until the server says something arrived (True), or `seconds` pass (False); at
