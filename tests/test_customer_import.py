@@ -12,9 +12,9 @@ import random
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from caseflow.customers import import_jobs
+from caseflow.customers import import_jobs, imports
 from caseflow.customers.survivorship import load
 from caseflow.models import Customer
 from tests.conftest import ROOT
@@ -200,3 +200,20 @@ async def test_only_admins_import_and_only_text_files(http, tokens) -> None:
         headers=tokens["admin"],
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "file"
+
+
+async def test_a_batch_of_a_large_staged_file_is_read_by_the_index_not_by_sorting_the_rest(
+    engine, sessions
+) -> None:
+    """With the staging table's statistics stale, each batch read every row left of the
+    file and sorted them: a million-row import spent most of its time there."""
+    tag = uuid.uuid4().hex[:6]
+    rows = [person(f"Клиент {tag} {i}", f"+7 917 {digits(7)}") for i in range(20_000)]
+    job = await import_jobs.stage(engine, f"import:big-{tag}", "big.csv", csv_of(rows), "test")
+    query = imports.batch_query(job.id, 100, import_jobs.BATCH).compile(
+        engine.sync_engine, compile_kwargs={"literal_binds": True}
+    )
+    async with sessions() as db:
+        plan = "\n".join(await db.scalars(text(f"EXPLAIN ANALYZE {query}")))
+    assert "Sort" not in plan, plan
+    assert "Index Scan using pk_customer_import_rows" in plan, plan

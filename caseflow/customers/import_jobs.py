@@ -86,7 +86,17 @@ async def stage(
             update(CustomerImport).where(CustomerImport.id == job.id).values(rows_total=count)
         )
     job.rows_total = count
+    await staged_statistics(engine)
     return job
+
+
+async def staged_statistics(engine: AsyncEngine) -> None:
+    """The staging table's statistics, fresh after a file is staged (PostgreSQL): without
+    them the planner takes the rows left for a handful and reads every one of them, then
+    sorts, for each batch — with a million rows staged, most of a batch's time."""
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE customer_import_rows"))
 
 
 def _json(text: str) -> Any:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from typing import cast as cast_type
 
 from pydantic import ValidationError
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Select, Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.access import OWNERSHIP_FIELDS
@@ -303,10 +303,14 @@ class Staged(Protocol):
 async def batch_of(db: AsyncSession, import_id: str, after: int, size: int) -> Sequence[Staged]:
     """The next rows after the checkpoint `after`, as plain rows (not ORM objects: a batch
     reads thousands and only looks at them once)."""
-    found = await db.execute(
+    found = await db.execute(batch_query(import_id, after, size))
+    return cast_type(Sequence[Staged], found.all())
+
+
+def batch_query(import_id: str, after: int, size: int) -> Select[int, str]:
+    return (
         select(CustomerImportRow.line, cast(CustomerImportRow.data, Text).label("text"))
         .where(CustomerImportRow.import_id == import_id, CustomerImportRow.line > after)
         .order_by(CustomerImportRow.line)
         .limit(size)
     )
-    return cast_type(Sequence[Staged], found.all())
