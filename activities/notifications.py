@@ -88,7 +88,7 @@ class NotificationActivities:
         doubt = False
         async with transaction(self.sessions) as session:
             # A retry (SMTP down: every 30 s for days) finds its row and renders nothing.
-            row = await session.get(Notification, message_id)
+            row = await outbox.kept(session, message_id)
             fresh = False
             if row is None:
                 row, problem, fresh = await self._write(session, batch, message_id)

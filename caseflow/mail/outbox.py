@@ -4,10 +4,11 @@ what it wrote first and never sends a second time once sent."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
 
 from caseflow.models import InboundMessage, Notification
 from caseflow.models.base import utcnow
@@ -17,6 +18,27 @@ IN_DOUBT = (
     "sent again: an earlier attempt was cut off after handing it to the SMTP server, "
     "which may have kept that copy too (same Message-ID)"
 )
+
+
+# The statements of every e-mail, built once: values travel as parameters.
+NOTIFICATIONS = cast(Table, Notification.__table__)
+KEPT = select(Notification).where(Notification.message_id == bindparam("message_id"))
+MARKING = update(NOTIFICATIONS).where(NOTIFICATIONS.c.message_id == bindparam("marked_id"))
+ANSWERED = (
+    select(InboundMessage.message_key)
+    .where(
+        InboundMessage.request_id == bindparam("request_id"),
+        InboundMessage.status.in_(("registered", "replied", "noted")),
+        InboundMessage.message_key.startswith("<"),
+    )
+    .order_by(InboundMessage.id.desc())
+    .limit(1)
+)
+
+
+async def kept(session: AsyncSession, message_id: str) -> Notification | None:
+    """The e-mail as an earlier attempt wrote it, if one did."""
+    return await session.scalar(KEPT, {"message_id": message_id})
 
 
 async def keep(session: AsyncSession, row: Notification) -> tuple[Notification, bool]:
@@ -36,9 +58,12 @@ async def keep(session: AsyncSession, row: Notification) -> tuple[Notification, 
 
 
 async def mark(session: AsyncSession, message_id: str, **values: Any) -> None:
-    await session.execute(
-        update(Notification).where(Notification.message_id == message_id).values(**values)
-    )
+    """The row's columns set: plain values as parameters of one statement; a SQL
+    expression (attempts + 1) in a statement of its own."""
+    if any(isinstance(value, ClauseElement) for value in values.values()):
+        await session.execute(MARKING.values(**values), {"marked_id": message_id})
+    else:
+        await session.execute(MARKING, {"marked_id": message_id, **values})
 
 
 async def fail_pending(session: AsyncSession, message_id: str) -> None:
@@ -81,14 +106,5 @@ async def answering(session: AsyncSession, request_id: str | None) -> str | None
     it answers (In-Reply-To): their mail program shows the two in one conversation."""
     if request_id is None:
         return None
-    found = await session.scalar(
-        select(InboundMessage.message_key)
-        .where(
-            InboundMessage.request_id == request_id,
-            InboundMessage.status.in_(("registered", "replied", "noted")),
-            InboundMessage.message_key.startswith("<"),
-        )
-        .order_by(InboundMessage.id.desc())
-        .limit(1)
-    )
+    found = await session.scalar(ANSWERED, {"request_id": request_id})
     return str(found) if found else None

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.mail.context import Addressee, AddressForm, RequestFacts, salutation
@@ -16,6 +16,60 @@ from caseflow.models import Customer, CustomerContact, Representative, Request, 
 from caseflow.requests.topics import TopicBook
 
 DEFAULT_ZONE = "Europe/Moscow"
+
+# The statements of every e-mail, built once (their values travel as parameters): building
+# and keying them anew for each message cost more than the database's work.
+_EMAIL_OF = (
+    select(CustomerContact.value)
+    .where(
+        CustomerContact.customer_id == Customer.id,
+        CustomerContact.kind == "email",
+        CustomerContact.undeliverable.is_(None),
+    )
+    .order_by(CustomerContact.id)
+    .limit(1)
+    .scalar_subquery()
+)
+# With the representative who raised the request, if it names one of this customer's.
+CUSTOMER_AND_EMAIL = (
+    select(Customer, _EMAIL_OF, Representative)
+    .outerjoin(
+        Representative,
+        (Representative.customer_id == Customer.id)
+        & (
+            Representative.id
+            == select(Request.contact_id)
+            .where(Request.id == bindparam("request_id", type_=String))
+            .scalar_subquery()
+        ),
+    )
+    .where(Customer.id == bindparam("customer_id"))
+)
+STAFF = select(User).where(User.username == bindparam("username"))
+
+
+def _due_of(kind: str) -> Any:
+    return (
+        select(SlaClock.due_at)
+        .where(
+            SlaClock.request_id == Request.id,
+            SlaClock.kind == kind,
+            SlaClock.stopped_at.is_(None),
+        )
+        .order_by(SlaClock.segment.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_ASSIGNEE_NAME = (
+    select(User.full_name)
+    .where(User.username == func.coalesce(bindparam("assignee", type_=String), Request.assignee))
+    .scalar_subquery()
+)
+REQUEST_FACTS = select(
+    Request, _ASSIGNEE_NAME, _due_of("first_response"), _due_of("resolution")
+).where(Request.id == bindparam("request_id"))
 
 
 @dataclass(frozen=True)
@@ -35,22 +89,12 @@ async def customer(
     """The customer, written to at the address of the person who raised the request when
     they have one, else at the customer's first e-mail that mail has not come back from;
     None without an address."""
-    email_of = (
-        select(CustomerContact.value)
-        .where(
-            CustomerContact.customer_id == Customer.id,
-            CustomerContact.kind == "email",
-            CustomerContact.undeliverable.is_(None),
-        )
-        .order_by(CustomerContact.id)
-        .limit(1)
-        .scalar_subquery()
-    )
     found = (
-        await session.execute(select(Customer, email_of).where(Customer.id == customer_id))
+        await session.execute(
+            CUSTOMER_AND_EMAIL, {"customer_id": customer_id, "request_id": request_id}
+        )
     ).first()
-    row, email = found if found is not None else (None, None)
-    person = await contact_person(session, request_id, customer_id)
+    row, email, person = found if found is not None else (None, None, None)
     if person is not None and person.email:
         email = person.email
     if row is None or email is None:
@@ -64,7 +108,7 @@ async def customer(
 
 
 async def staff(session: AsyncSession, username: str, locale: str) -> Recipient | None:
-    user = await session.scalar(select(User).where(User.username == username))
+    user = await session.scalar(STAFF, {"username": username})
     if user is None or not user.email:
         return None
     values = {
@@ -75,21 +119,6 @@ async def staff(session: AsyncSession, username: str, locale: str) -> Recipient 
         "timezone": DEFAULT_ZONE,
     }
     return Recipient(email=user.email, locale=locale, values=values)
-
-
-async def contact_person(
-    session: AsyncSession, request_id: str | None, customer_id: str
-) -> Representative | None:
-    """The representative who raised the request, if it names one of this customer's."""
-    if request_id is None:
-        return None
-    return await session.scalar(
-        select(Representative).where(
-            Representative.id
-            == select(Request.contact_id).where(Request.id == request_id).scalar_subquery(),
-            Representative.customer_id == customer_id,
-        )
-    )
 
 
 def addressee(
@@ -122,31 +151,8 @@ async def request_facts(
     locale: str,
 ) -> RequestFacts | None:
     """The request as an e-mail names it: number, topic, who holds it, each due time."""
-
-    def due_of(kind: str) -> Any:
-        return (
-            select(SlaClock.due_at)
-            .where(
-                SlaClock.request_id == Request.id,
-                SlaClock.kind == kind,
-                SlaClock.stopped_at.is_(None),
-            )
-            .order_by(SlaClock.segment.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    name_of = (
-        select(User.full_name)
-        .where(User.username == func.coalesce(assignee, Request.assignee))
-        .scalar_subquery()
-    )
     found = (
-        await session.execute(
-            select(Request, name_of, due_of("first_response"), due_of("resolution")).where(
-                Request.id == request_id
-            )
-        )
+        await session.execute(REQUEST_FACTS, {"request_id": request_id, "assignee": assignee})
     ).first()
     if found is None:
         return None
