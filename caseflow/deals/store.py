@@ -8,9 +8,9 @@ forward by `last_seq`, tasks are upserted by their number, events are kept once 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.customers import profile
@@ -64,22 +64,28 @@ async def supervisor_of(session: AsyncSession, team: str | None) -> str | None:
     return supervisors[0] if supervisors else None
 
 
+DEALS = cast(Table, Deal.__table__)
+# The deal's row moved forward by a newer step, built once (every step of every deal runs
+# it; the values are its parameters).
+MOVING = (
+    update(DEALS)
+    .where(DEALS.c.id == bindparam("deal_id"), DEALS.c.last_seq < bindparam("newer_than"))
+    .returning(DEALS.c.id)
+)
+
+
 async def project(session: AsyncSession, snapshot: DealSnapshot) -> None:
     """The deal's row, tasks and new events as the workflow holds them; a snapshot older
     than what the row shows (a retry arriving late) adds only the events it carries."""
     view = snapshot.view
     moved = await session.scalar(
-        update(Deal)
-        .where(Deal.id == view.id, Deal.last_seq < view.last_seq)
-        .values(
-            stage=view.stage,
-            status=view.status,
-            fields=view.fields,
-            last_seq=view.last_seq,
-            updated_at=datetime.now(UTC),
-        )
-        .returning(Deal.id)
-    )
+        MOVING,
+        {
+            "deal_id": view.id, "newer_than": view.last_seq, "stage": view.stage,
+            "status": view.status, "fields": view.fields, "last_seq": view.last_seq,
+            "updated_at": datetime.now(UTC),
+        },
+    )  # fmt: skip
     if view.status == "won":  # a won deal makes the prospect a client
         await session.execute(
             update(Customer)

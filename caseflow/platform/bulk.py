@@ -9,7 +9,7 @@ import functools
 import json
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, inspect, or_
+from sqlalchemy import JSON, Table, insert, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,12 +37,6 @@ async def written(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> N
             await copy.write_row(values)
 
 
-def _insert_or_not(session: AsyncSession) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 async def insert_new(session: AsyncSession, model: Any, values: dict[str, Any]) -> bool:
     """Insert unless a row with the same key exists; True if this call inserted it. `values`
     by column name, sent as parameters of a statement built once per table (what it costs
@@ -53,29 +47,47 @@ async def insert_new(session: AsyncSession, model: Any, values: dict[str, Any]) 
 
 @functools.cache
 def _inserting_new(dialect: str, table: Table) -> Any:
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert_(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return (
+        _dialect_insert(dialect)(table)
+        .on_conflict_do_nothing()
+        .returning(*table.primary_key.columns)
+    )
 
 
 async def insert_all_new(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Each row inserted unless one with its key exists: one statement for them all."""
+    """Each row inserted unless one with its key exists: one statement, built once per
+    table, the rows as its parameters."""
     if rows:
-        await session.execute(_insert_or_not(session)(model).values(rows).on_conflict_do_nothing())
+        dialect = session.get_bind().dialect.name
+        await session.execute(_inserting_all_new(dialect, model.__table__), rows)
 
 
 async def upsert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
     """Rows written by their key, in one statement: inserted, or — where a column differs —
-    updated; a row as it already is is not written again."""
-    if not rows:
-        return
-    keys = [c.name for c in inspect(model).primary_key]
-    statement = _insert_or_not(session)(model).values(rows)
-    others = [name for name in rows[0] if name not in keys]
-    table = model.__table__.c
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={name: statement.excluded[name] for name in others},
-            where=or_(*(table[name].is_distinct_from(statement.excluded[name]) for name in others)),
-        )
+    updated; a row as it already is is not written again. The statement is built once per
+    table and set of columns, the rows are its parameters."""
+    if rows:
+        dialect = session.get_bind().dialect.name
+        statement = _upserting(dialect, model.__table__, tuple(rows[0]))
+        await session.execute(statement, rows)
+
+
+def _dialect_insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@functools.cache
+def _inserting_all_new(dialect: str, table: Table) -> Any:
+    return _dialect_insert(dialect)(table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _upserting(dialect: str, table: Table, columns: tuple[str, ...]) -> Any:
+    keys = [c.name for c in table.primary_key.columns]
+    statement = _dialect_insert(dialect)(table)
+    others = [name for name in columns if name not in keys]
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: statement.excluded[name] for name in others},
+        where=or_(*(table.c[name].is_distinct_from(statement.excluded[name]) for name in others)),
     )
