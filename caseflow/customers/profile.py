@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.access import Viewer
@@ -168,15 +168,18 @@ async def recompute(
     return changes
 
 
+MERGED_INTO = (
+    select(Customer.merged_into).where(Customer.id == bindparam("customer_id")).with_for_update()
+)
+
+
 async def survivor_of(session: AsyncSession, customer_id: str) -> str:
     """The customer a new record is written for: a merged profile's survivor. The profile's
     row is locked (PostgreSQL) until the record is written, so a merge that marks it waits
     for the record and moves it, or has marked it already and the record goes to the
     survivor — a request never stays behind on a merged profile."""
     for _ in range(MERGE_DEPTH):
-        merged = await session.scalar(
-            select(Customer.merged_into).where(Customer.id == customer_id).with_for_update()
-        )
+        merged = await session.scalar(MERGED_INTO, {"customer_id": customer_id})
         if merged is None:
             break
         customer_id = merged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.customers.profile import survivor_of
@@ -12,6 +12,21 @@ from caseflow.requests.lifecycle import FINAL_STATES, Line, State
 
 REQUEST_COUNTER = "request"
 
+# Statements of every registration, built once (the values are their parameters).
+NUMBERING = (
+    update(Counter)
+    .where(Counter.name == REQUEST_COUNTER)
+    .values(value=Counter.value + 1)
+    .returning(Counter.value)
+)
+REGISTERED = (
+    select(Request.number, RequestEvent.data)
+    .join(RequestEvent, RequestEvent.workflow_id == Request.workflow_id)
+    .where(Request.workflow_id == bindparam("workflow_id"), RequestEvent.action == "assign")
+    .order_by(RequestEvent.seq)
+    .limit(1)
+)
+
 
 def format_number(value: int) -> str:
     return f"REQ-{value:06d}"
@@ -19,12 +34,7 @@ def format_number(value: int) -> str:
 
 async def next_number(session: AsyncSession) -> int:
     """Bump the counter inside the caller's transaction: a rollback gives the number back."""
-    result = await session.execute(
-        update(Counter)
-        .where(Counter.name == REQUEST_COUNTER)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
+    result = await session.execute(NUMBERING)
     value = result.scalar_one_or_none()
     if value is None:
         session.add(Counter(name=REQUEST_COUNTER, value=1))
@@ -35,13 +45,7 @@ async def next_number(session: AsyncSession) -> int:
 
 async def registered(session: AsyncSession, workflow_id: str) -> tuple[str, Assignment] | None:
     """Number and first assignment of a request registered before (a retried activity)."""
-    row = await session.execute(
-        select(Request.number, RequestEvent.data)
-        .join(RequestEvent, RequestEvent.workflow_id == Request.workflow_id)
-        .where(Request.workflow_id == workflow_id, RequestEvent.action == "assign")
-        .order_by(RequestEvent.seq)
-        .limit(1)
-    )
+    row = await session.execute(REGISTERED, {"workflow_id": workflow_id})
     found = row.first()
     if found is None:
         return None

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import RoutingState
 
+LIVE_VERSION = select(RoutingState.version).where(RoutingState.id == 1)
+
 
 async def live_version(session: AsyncSession) -> int:
-    version = await session.scalar(select(RoutingState.version).where(RoutingState.id == 1))
+    version = await session.scalar(LIVE_VERSION)
     return int(version or 1)
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import SlaClock, SlaSegment
 from caseflow.requests.lifecycle import Line
 from caseflow.sla.terms import Clock, ClockStatus, SlaLedger
+
+# Core inserts of the tables (not the ORM's bulk insert of the classes), built once: the
+# ledger is rewritten after every step of every request.
+SEGMENTS = insert(cast(Table, SlaSegment.__table__))
+CLOCKS = insert(cast(Table, SlaClock.__table__))
 
 
 async def record(session: AsyncSession, ledger: SlaLedger, *, first: bool = False) -> bool:
@@ -35,8 +40,8 @@ async def record(session: AsyncSession, ledger: SlaLedger, *, first: bool = Fals
             seg.stopped_at, seg.stop_reason = clock.stopped_at, clock.stop_reason
     # Core inserts: the ledger is rewritten after every step of every request.
     if segments:
-        await session.execute(insert(SlaSegment), [segment_values(s) for s in segments.values()])
-        await session.execute(insert(SlaClock), [clock_values(ledger, c) for c in ledger.clocks])
+        await session.execute(SEGMENTS, [segment_values(s) for s in segments.values()])
+        await session.execute(CLOCKS, [clock_values(ledger, c) for c in ledger.clocks])
     return True
 
 
