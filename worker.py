@@ -191,8 +191,9 @@ async def start_pollers(client: Client, task_queue: str, ticketing: Ticketing) -
 async def read_mailboxes(
     client: Client, task_queue: str, boxes: Sequence[MailboxTerms]
 ) -> list[str]:
-    """One poller per configured mailbox, told the mailbox as configured now; the poller of
-    a mailbox no longer configured is stopped (its mail stays on the server)."""
+    """One poller per configured mailbox, told the mailbox as configured now (one
+    signal-with-start: a running poller is signalled, a missing one started with it); the
+    poller of a mailbox no longer configured is stopped (its mail stays on the server)."""
     started = []
     for box in boxes:
         handle = await client.start_workflow(
@@ -200,9 +201,9 @@ async def read_mailboxes(
             MailboxStart(box=box),
             id=f"mailbox-{box.name}",
             task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            start_signal="configure",
+            start_signal_args=[box],
         )
-        await handle.signal(MailboxPollerWorkflow.configure, box)
         started.append(handle.id)
     running = client.list_workflows(
         "WorkflowType = 'MailboxPollerWorkflow' AND ExecutionStatus = 'Running'"

@@ -30,7 +30,7 @@ from caseflow.mail.mailboxes import Mailbox, load
 from caseflow.models import InboundMessage, Request, RequestEvent, RequestFile
 from caseflow.platform.yamlsource import SourceErrors
 from cli.mail_gateway import Receive
-from tests.conftest import free_port
+from tests.conftest import capture_history, free_port
 from tests.test_inbound_mail import customer_with_case, letter, waiting
 
 PEER = Path(__file__).resolve().parents[1] / "scripts" / "dovecot"
@@ -74,10 +74,12 @@ def secret(monkeypatch) -> None:
     monkeypatch.setenv("CASEFLOW_TEST_IMAP_PASSWORD", "secret")
 
 
-def append(port: int, raw: bytes) -> None:
+def append(port: int, raw: bytes, folder: str = "INBOX") -> None:
     with IMAPClient("127.0.0.1", port=port, ssl=False) as client:
         client.login("support", "secret")
-        client.append("INBOX", raw)
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        client.append(folder, raw)
 
 
 def counts(port: int) -> tuple[int, int]:
@@ -304,3 +306,37 @@ async def test_a_message_another_reader_moved_meanwhile_counts_as_moved(imap) ->
         for connection in (first, second):
             await asyncio.to_thread(connection.close)
     assert (await asyncio.to_thread(counts, imap))[0] == 0
+
+
+async def test_a_changed_mailbox_is_read_at_once_even_while_a_round_retries_the_old_one(
+    imap, dev_env, dev_worker, settings, sessions
+) -> None:
+    """A mailbox whose server cannot be reached: its round retries for as long as that
+    lasts. Corrected in mailboxes.yaml and the worker started again, the poller is told the
+    new mailbox and reads it now, instead of retrying the old server forever. (Last in the
+    file: the poller's round may run a few seconds after it is stopped.)"""
+    name = f"moving-{uuid.uuid4().hex[:6]}"
+    unreachable = box(free_port()).model_copy(update={"name": name})
+    raw = letter("moving@customer.example", "Переехали", "Новый сервер")
+    # A folder of its own: the earlier pollers' last rounds watch the inbox.
+    await asyncio.to_thread(append, imap, raw, "Moving")
+    await worker_module.read_mailboxes(dev_env.client, settings.task_queue, [unreachable])
+    poller = dev_env.client.get_workflow_handle(f"mailbox-{name}")
+    try:
+        await asyncio.sleep(3.0)  # the round has failed and waits for its retry
+        corrected = box(imap).model_copy(update={"name": name, "folder": "Moving"})
+        await worker_module.read_mailboxes(dev_env.client, settings.task_queue, [corrected])
+        for _ in range(150):
+            if await poller.query("kept_messages") >= 1:
+                break
+            await asyncio.sleep(0.1)
+        kept = await poller.query("kept_messages")
+    finally:
+        await poller.terminate("the test is over")
+        await capture_history(dev_env.client, poller.id)
+    assert kept >= 1
+    async with sessions() as db:
+        row = await db.scalar(
+            select(InboundMessage).where(InboundMessage.message_key == key_of(raw))
+        )
+    assert row is not None and row.via == imap_module.via(name)

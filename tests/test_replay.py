@@ -18,6 +18,7 @@ from temporalio.worker import Replayer
 from tests.conftest import FINISHED_HISTORIES
 from worker import WORKFLOWS
 from workflows.deal import TASK_CLOSERS
+from workflows.mailbox_poller import ROUND_CUT_PATCH
 from workflows.notifier import PER_REQUEST_PATCH
 from workflows.request import (
     LEDGER_AT_REGISTRATION_PATCH,
@@ -76,7 +77,7 @@ def test_both_sides_of_each_patch_are_recorded(patch: str) -> None:
         p
         for p in RECORDED
         if p.parent.name not in ("notifier", "digest-per-request")
-        and not p.parent.name.startswith("deal")
+        and not p.parent.name.startswith(("deal", "mailbox"))
     ]
     with_marker = {p for p in requests if patch in patches(p)}
     assert with_marker and set(requests) - with_marker
@@ -92,3 +93,9 @@ def test_both_sides_of_the_digest_patch_are_recorded() -> None:
     notifiers = [p for p in RECORDED if p.parent.name in ("notifier", "digest-per-request")]
     with_marker = {p for p in notifiers if PER_REQUEST_PATCH in patches(p)}
     assert with_marker and set(notifiers) - with_marker
+
+
+def test_both_sides_of_the_mailbox_round_cut_patch_are_recorded() -> None:
+    pollers = [p for p in RECORDED if p.parent.name.startswith("mailbox")]
+    with_marker = {p for p in pollers if ROUND_CUT_PATCH in patches(p)}
+    assert with_marker and set(pollers) - with_marker
