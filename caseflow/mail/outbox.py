@@ -51,7 +51,7 @@ async def keep(session: AsyncSession, row: Notification) -> tuple[Notification, 
         if (value := getattr(row, column.key)) is not None
     }
     if not await bulk.insert_new(session, Notification, values):  # an earlier attempt's
-        existing = await session.get(Notification, row.message_id)
+        existing = await kept(session, row.message_id)
         assert existing is not None
         return existing, False
     return row, True

@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.models import SlaClock, SlaSegment
 from caseflow.requests.lifecycle import Line
 from caseflow.sla.terms import Clock, ClockStatus, SlaLedger
 
-# Core inserts of the tables (not the ORM's bulk insert of the classes), built once: the
-# ledger is rewritten after every step of every request.
+# The ledger is rewritten after every step of every request: its statements are built once
+# (Core inserts of the tables, not the ORM's bulk insert of the classes).
 SEGMENTS = insert(cast(Table, SlaSegment.__table__))
 CLOCKS = insert(cast(Table, SlaClock.__table__))
+NEWEST = select(func.max(SlaClock.as_of_seq)).where(SlaClock.request_id == bindparam("request_id"))
+CLEARING = tuple(
+    delete(table).where(table.request_id == bindparam("request_id"))
+    for table in (SlaClock, SlaSegment)
+)
 
 
 async def record(session: AsyncSession, ledger: SlaLedger, *, first: bool = False) -> bool:
@@ -23,13 +28,12 @@ async def record(session: AsyncSession, ledger: SlaLedger, *, first: bool = Fals
     `first`: the request was registered in this same transaction, so it has no rows yet
     (three statements fewer on every intake)."""
     if not first:
-        newest = await session.scalar(
-            select(func.max(SlaClock.as_of_seq)).where(SlaClock.request_id == ledger.request_id)
-        )
+        request = {"request_id": ledger.request_id}
+        newest = await session.scalar(NEWEST, request)
         if newest is not None and newest > ledger.seq:
             return False
-        for table in (SlaClock, SlaSegment):
-            await session.execute(delete(table).where(table.request_id == ledger.request_id))
+        for cleared in CLEARING:
+            await session.execute(cleared, request)
     segments: dict[int, SlaSegment] = {}
     for clock in ledger.clocks:
         segments.setdefault(clock.segment, segment_row(ledger.request_id, clock))
@@ -38,7 +42,6 @@ async def record(session: AsyncSession, ledger: SlaLedger, *, first: bool = Fals
             seg.stopped_at, seg.stop_reason = None, None
         elif seg.stopped_at is not None and clock.stopped_at > seg.stopped_at:
             seg.stopped_at, seg.stop_reason = clock.stopped_at, clock.stop_reason
-    # Core inserts: the ledger is rewritten after every step of every request.
     if segments:
         await session.execute(SEGMENTS, [segment_values(s) for s in segments.values()])
         await session.execute(CLOCKS, [clock_values(ledger, c) for c in ledger.clocks])
