@@ -28,6 +28,11 @@ FACTS = {
         ({"tier": {"eq": "vip"}}, True),
         ({"region": {"in": ["RU-MOW", "RU-SPE"]}}, True),
         ({"region": {"in": ["RU-SPE"]}}, False),
+        ({"planned_volume": {"in": [250.0, "250"]}}, True),  # a number equals its float
+        ({"planned_volume": {"in": ["250"]}}, False),  # not its text
+        ({"account_manager": {"in": [None, "x"]}}, True),  # unset is listable
+        ({"office_in_region": {"not_in": [False]}}, True),
+        ({"region": {"in": [["RU-MOW"]]}}, False),  # a list among the values: no crash
         ({"region": {"not_in": ["RU-SPE"]}}, True),
         ({"region": {"not_in": ["RU-MOW"]}}, False),
         ({"planned_volume": {"range": {"min": 100, "max": 500}}}, True),

@@ -17,8 +17,9 @@ what a decision's explanation shows for the rules tried before the winner.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 FIELDS = frozenset(
@@ -45,6 +46,7 @@ FIELDS = frozenset(
 )
 OPERATORS = ("eq", "in", "not_in", "range", "exists", "contains", "matches")
 Loc = tuple[str | int, ...]
+Test = Callable[[Mapping[str, Any]], bool]
 
 
 class ConditionError(ValueError):
@@ -59,27 +61,15 @@ class Compare:
     field: str
     op: str
     value: Any
+    # The predicate as one function, made once: a rule book of a thousand rules is tried in
+    # order for every intake and escalation (bench/assignment.py).
+    test: Test = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _compare_test(self.field, self.op, self.value))
 
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        actual = facts.get(self.field)
-        match self.op:
-            case "eq":
-                return bool(actual == self.value)
-            case "in":
-                return actual in self.value
-            case "not_in":
-                return actual not in self.value
-            case "exists":
-                return (actual is not None) == self.value
-            case "contains":
-                return isinstance(actual, str) and self.value.casefold() in actual.casefold()
-            case "matches":
-                return isinstance(actual, str) and re.search(self.value, actual, re.I) is not None
-            case _:  # range
-                if not isinstance(actual, int | float) or isinstance(actual, bool):
-                    return False
-                low, high = self.value
-                return (low is None or actual >= low) and (high is None or actual <= high)
+        return self.test(facts)
 
     def describe(self) -> str:
         match self.op:
@@ -109,9 +99,21 @@ class Compare:
 @dataclass(frozen=True)
 class All:
     parts: tuple[Predicate, ...]
+    test: Test = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tests = tuple(p.test for p in self.parts)
+
+        def every(facts: Mapping[str, Any]) -> bool:
+            for test in tests:
+                if not test(facts):
+                    return False
+            return True
+
+        object.__setattr__(self, "test", tests[0] if len(tests) == 1 else every)
 
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        return all(p.holds(facts) for p in self.parts)
+        return self.test(facts)
 
     def describe(self) -> str:
         return " and ".join(p.describe() for p in self.parts) or "always"
@@ -124,9 +126,21 @@ class All:
 @dataclass(frozen=True)
 class AnyOf:
     parts: tuple[Predicate, ...]
+    test: Test = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tests = tuple(p.test for p in self.parts)
+
+        def some(facts: Mapping[str, Any]) -> bool:
+            for test in tests:
+                if test(facts):
+                    return True
+            return False
+
+        object.__setattr__(self, "test", some)
 
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        return any(p.holds(facts) for p in self.parts)
+        return self.test(facts)
 
     def describe(self) -> str:
         return "(" + " or ".join(p.describe() for p in self.parts) + ")"
@@ -138,9 +152,14 @@ class AnyOf:
 @dataclass(frozen=True)
 class Not:
     part: Predicate
+    test: Test = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        inner = self.part.test
+        object.__setattr__(self, "test", lambda facts: not inner(facts))
 
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        return not self.part.holds(facts)
+        return self.test(facts)
 
     def describe(self) -> str:
         return f"not ({self.part.describe()})"
@@ -150,6 +169,57 @@ class Not:
 
 
 Predicate = Compare | All | AnyOf | Not
+
+
+def _compare_test(name: str, op: str, value: Any) -> Test:
+    """One comparison as a function of the facts."""
+    match op:
+        case "eq":
+            return lambda facts: bool(facts.get(name) == value)
+        case "in" | "not_in":
+            members = _members(value)
+            if op == "in":
+                return lambda facts: _among(facts.get(name), members, value)
+            return lambda facts: not _among(facts.get(name), members, value)
+        case "exists":
+            return lambda facts: (facts.get(name) is not None) == value
+        case "contains":
+            folded = value.casefold()
+            return lambda facts: (
+                isinstance(actual := facts.get(name), str) and (folded in actual.casefold())
+            )
+        case "matches":
+            pattern = re.compile(value, re.I)
+            return lambda facts: (
+                isinstance(actual := facts.get(name), str) and (pattern.search(actual) is not None)
+            )
+        case _:  # range
+            low, high = value
+
+            def within(facts: Mapping[str, Any]) -> bool:
+                actual = facts.get(name)
+                if not isinstance(actual, int | float) or isinstance(actual, bool):
+                    return False
+                return (low is None or actual >= low) and (high is None or actual <= high)
+
+            return within
+
+
+def _members(values: tuple[Any, ...]) -> frozenset[Any] | None:
+    """The listed values as a set to look up in, when they can all be hashed."""
+    try:
+        return frozenset(values)
+    except TypeError:
+        return None
+
+
+def _among(actual: Any, members: frozenset[Any] | None, values: tuple[Any, ...]) -> bool:
+    if members is not None:
+        try:
+            return actual in members
+        except TypeError:  # an unhashable fact: compared one by one, as a list would be
+            pass
+    return actual in values
 
 
 def compile_when(
