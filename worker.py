@@ -126,6 +126,7 @@ def build_worker(
         requests.assign_request,
         requests.record_request_event,
         requests.record_sla_ledger,
+        requests.record_step,
         requests.unstarted_requests,
         requests.sla_terms,
     ]

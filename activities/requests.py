@@ -24,6 +24,7 @@ from caseflow.payloads import (
     AssignInput,
     Assignment,
     EventRecord,
+    RecordedStep,
     Registered,
     RegisterInput,
     RequestStart,
@@ -153,18 +154,28 @@ class RequestActivities:
 
     @activity.defn
     async def record_request_event(self, event: EventRecord) -> None:
-        breach = breach_tells_supervisors(event)
-        mailed = self.poster is not None and (
-            customer_event(event) is not None or breach or assignee_notice(event) is not None
-        )
+        mailed = self._mailed(event)
         async with transaction(self.sessions) as session:
             await cases.project(session, event)
-            # Only steps someone is mailed about need the request and, for a breach, the
-            # supervisors: most steps stop at the projection.
-            request = await session.get(Request, event.request_id) if mailed else None
-            supervisors = await zone_supervisors(session, event.queue) if mailed and breach else []
+            request, supervisors = await self._addressees(session, event) if mailed else (None, [])
         if request is not None:
             await self._announce(event, request.customer_id, request.topic, supervisors)
+
+    def _mailed(self, event: EventRecord) -> bool:
+        """Whether anyone is mailed about this step (most steps stop at the projection)."""
+        return self.poster is not None and (
+            customer_event(event) is not None
+            or breach_tells_supervisors(event)
+            or assignee_notice(event) is not None
+        )
+
+    async def _addressees(
+        self, session: AsyncSession, event: EventRecord
+    ) -> tuple[Request | None, list[str]]:
+        """The request a mailed step is about and, for a breach, the zone's supervisors."""
+        request = await session.get(Request, event.request_id)
+        breach = breach_tells_supervisors(event)
+        return request, await zone_supervisors(session, event.queue) if breach else []
 
     async def _announce(
         self, event: EventRecord, customer_id: str, topic: str, supervisors: Sequence[str] = ()
@@ -181,3 +192,18 @@ class RequestActivities:
     async def record_sla_ledger(self, ledger: SlaLedger) -> None:
         async with transaction(self.sessions) as session:
             await sla_ledger.record(session, ledger)
+
+    @activity.defn
+    async def record_step(self, step: RecordedStep) -> None:
+        """A step's events and its ledger in one transaction (each idempotent on its seq, so
+        a retry writes nothing twice); then whoever cares about the events is told."""
+        mailed = [event for event in step.events if self._mailed(event)]
+        async with transaction(self.sessions) as session:
+            for event in step.events:
+                await cases.project(session, event)
+            if step.ledger is not None:
+                await sla_ledger.record(session, step.ledger)
+            found = [await self._addressees(session, event) for event in mailed]
+        for event, (request, supervisors) in zip(mailed, found, strict=True):
+            if request is not None:
+                await self._announce(event, request.customer_id, request.topic, supervisors)

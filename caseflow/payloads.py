@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from caseflow.requests.lifecycle import Line, Role, State
-from caseflow.sla.terms import SlaTerms, SlaView
+from caseflow.sla.terms import SlaLedger, SlaTerms, SlaView
 from caseflow.tickets.connectors import ExternalTicket, StoredFile
 
 
@@ -172,6 +172,14 @@ class EventRecord(BaseModel):
     reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     assignment: Assignment | None = None
+
+
+class RecordedStep(BaseModel):
+    """A step of the case as one write: its event(s) and the SLA ledger as of it, in one
+    transaction — the read model never shows the event with the clocks of before it."""
+
+    events: list[EventRecord]
+    ledger: SlaLedger | None = None
 
 
 class Hop(BaseModel):

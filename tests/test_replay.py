@@ -24,6 +24,7 @@ from workflows.request import (
     LEDGER_AT_REGISTRATION_PATCH,
     LEDGER_PATCH,
     LINE_CHANGE_PATCH,
+    STEP_PATCH,
     TAKE_RULES_PATCH,
 )
 
@@ -69,7 +70,8 @@ def patches(path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "patch", [LEDGER_PATCH, LEDGER_AT_REGISTRATION_PATCH, LINE_CHANGE_PATCH, TAKE_RULES_PATCH]
+    "patch",
+    [LEDGER_PATCH, LEDGER_AT_REGISTRATION_PATCH, LINE_CHANGE_PATCH, TAKE_RULES_PATCH, STEP_PATCH],
 )
 def test_both_sides_of_each_patch_are_recorded(patch: str) -> None:
     """A patch is only proven if histories from before it (old path) and after it replay."""

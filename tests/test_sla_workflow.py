@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
 
 import worker as worker_module
-from caseflow.models import SlaClock, SlaSegment
+from caseflow.models import Request, RequestEvent, SlaClock, SlaSegment
 from caseflow.platform.settings import ROOT
 from caseflow.requests.lifecycle import Line
+from caseflow.sla import ledger as sla_ledger
 from caseflow.sla.policies import load as load_sla
 from tests.conftest import capture_history
 from tests.helpers import SUPERVISOR, act, open_request, request_start
@@ -134,4 +136,48 @@ async def test_breach_acts_once_across_a_worker_restart(env, sessions, rules) ->
         breached = [c for c in clocks if c.breached_at is not None]
         assert [(c.kind, c.line) for c in breached] == [("first_response", "L2")]
         await act(handle, "cancel", SUPERVISOR, reason="тест")
+    await capture_history(ts.client, handle.id)
+
+
+async def test_a_step_and_its_clocks_reach_the_read_model_together(
+    env, sessions, monkeypatch
+) -> None:
+    """A step's event and the ledger as of it are one write: while the ledger cannot be
+    written, the step is not in the read model either (before, the event was committed on
+    its own and the supervisors' pages showed it with the clocks of before it)."""
+    ts, queue = env
+    handle, view = await open_request(ts.client, queue, request_start(customer=VIP_FACTS))
+    stuck, free = asyncio.Event(), asyncio.Event()
+    real = sla_ledger.record
+
+    async def slow(session, ledger) -> None:  # the step's ledger waits until let go
+        if ledger.seq > view.last_seq:
+            stuck.set()
+            await free.wait()
+        await real(session, ledger)
+
+    monkeypatch.setattr(sla_ledger, "record", slow)
+    step = asyncio.create_task(act(handle, "start", VIP_AGENT))
+    await asyncio.wait_for(stuck.wait(), timeout=20)
+    async with sessions() as session:
+        seen = await session.scalar(select(Request.state).where(Request.id == view.id))
+        recorded = list(
+            await session.scalars(
+                select(RequestEvent.action).where(
+                    RequestEvent.request_id == view.id, RequestEvent.seq > view.last_seq
+                )
+            )
+        )
+    assert (seen, recorded) == ("assigned", [])  # nothing of the step yet
+    free.set()
+    started = await step
+    _, clocks = await ledger_rows(sessions, view.id)
+    first = next(c for c in clocks if c.kind == "first_response")
+    assert started.state == "in_progress"
+    assert first.stop_reason == "answered" and first.as_of_seq == started.last_seq
+    async with sessions() as session:
+        assert await session.scalar(select(Request.state).where(Request.id == view.id)) == (
+            "in_progress"
+        )
+    await act(handle, "cancel", SUPERVISOR, reason="тест")
     await capture_history(ts.client, handle.id)

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         Action,
         AssignInput,
         Assignment,
+        EventRecord,
         Hop,
         Intake,
         RegisterInput,
@@ -39,13 +40,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request_actions import AFTER, ASSIGNING, SHAPE, TAKE_RULES_PATCH
     from workflows.request_base import SHORT_RETRY, SHORT_STEP
     from workflows.request_rules import RequestRules
-    from workflows.request_sla import LEDGER_PATCH, LINE_CHANGE_PATCH
+    from workflows.request_sla import LEDGER_PATCH, LINE_CHANGE_PATCH, STEP_PATCH
     from workflows.request_tickets import ExternalTickets
 
 __all__ = [
     "LEDGER_AT_REGISTRATION_PATCH",
     "LEDGER_PATCH",
     "LINE_CHANGE_PATCH",
+    "STEP_PATCH",
     "TAKE_RULES_PATCH",
     "RequestWorkflow",
 ]
@@ -79,8 +81,11 @@ class RequestWorkflow(ExternalTickets, RequestRules):
                 seen = self.seq
                 alarm = self._next_alarm()
                 if alarm is not None and alarm[0] <= workflow.now():
-                    await self._ring(alarm)
-                    await self._publish_ledger()
+                    unwritten: list[EventRecord] | None = (
+                        [] if workflow.patched(STEP_PATCH) else None
+                    )
+                    await self._ring(alarm, unwritten)
+                    await self._publish_ledger(unwritten)
                     continue
             timeout = None if alarm is None else alarm[0] - workflow.now()
             try:
@@ -110,7 +115,9 @@ class RequestWorkflow(ExternalTickets, RequestRules):
                     alarms.append((alarm[0], alarm[1], index))
         return min(alarms, default=None)
 
-    async def _ring(self, alarm: tuple[datetime, str, int]) -> None:
+    async def _ring(
+        self, alarm: tuple[datetime, str, int], unwritten: list[EventRecord] | None = None
+    ) -> None:
         _, what, index = alarm
         if what == "auto-close":
             quiet = self.start.auto_close_after
@@ -119,7 +126,8 @@ class RequestWorkflow(ExternalTickets, RequestRules):
                     name="close",
                     actor=SYSTEM_ACTOR,
                     reason=f"no reply for {quiet}; closed automatically",
-                )
+                ),
+                unwritten,
             )
         elif what == "retry-assign":
             assert self.assignment is not None
@@ -132,7 +140,7 @@ class RequestWorkflow(ExternalTickets, RequestRules):
             data = AssignInput(event=event, request=self.start, for_line=self.line)
             self._apply(await self._assign(data))
         else:
-            await self._sla_alarm(self.clocks[index], what)
+            await self._sla_alarm(self.clocks[index], what, unwritten)
 
     async def _register(self) -> None:
         seq = self._next_seq()
@@ -186,8 +194,9 @@ class RequestWorkflow(ExternalTickets, RequestRules):
         async with self.lock:
             # Checked again: another update may have changed the state while this one waited.
             self._check(action, strict=workflow.patched(TAKE_RULES_PATCH))
-            await self._transition(action)
-            await self._publish_ledger()
+            unwritten: list[EventRecord] | None = [] if workflow.patched(STEP_PATCH) else None
+            await self._transition(action, unwritten)
+            await self._publish_ledger(unwritten)
         return self.view()
 
     @act.validator
@@ -236,15 +245,17 @@ class RequestWorkflow(ExternalTickets, RequestRules):
 
     # --- changes -------------------------------------------------------------------------
 
-    async def _transition(self, action: Action) -> None:
+    async def _transition(self, action: Action, unwritten: list[EventRecord] | None = None) -> None:
+        """`unwritten`: the step's event is kept there for one write with its ledger (a step whose
+        after-effects start other work — return, hand-off, comment — is recorded at once)."""
         before = (self.state, self.line)
-        await self._change(action)
+        await self._change(action, unwritten)
         self._follow_clocks(action, *before)
         self._tell_department(action)
         if action.name == "set-priority":
             await self._retarget()
 
-    async def _change(self, action: Action) -> None:
+    async def _change(self, action: Action, unwritten: list[EventRecord] | None = None) -> None:
         name = action.name
         if name in ASSIGNING:
             event = self._event(name, action.actor, State.ASSIGNED, reason=action.reason)
@@ -266,7 +277,7 @@ class RequestWorkflow(ExternalTickets, RequestRules):
         )
         if name in SHAPE:
             SHAPE[name](self, event, action)
-        await self._record(event)
+        await self._record_with_step(event, None if name in AFTER else unwritten)
         if name in AFTER:
             AFTER[name](self, event, action)
         self.state, self.line, self.queue = event.to_state, event.line, event.queue

@@ -67,6 +67,15 @@ class RequestBase:
             retry_policy=SHORT_RETRY,
         )
 
+    async def _record_with_step(
+        self, event: EventRecord, unwritten: list[EventRecord] | None
+    ) -> None:
+        """Recorded now, or kept in `unwritten` for the step's one write with its ledger."""
+        if unwritten is None:
+            await self._record(event)
+        else:
+            unwritten.append(event)
+
     def _event(
         self, action: str, actor: Actor, to_state: State, reason: str | None = None
     ) -> EventRecord:

@@ -13,6 +13,8 @@ with workflow.unsafe.imports_passed_through():
     from caseflow.payloads import (
         SYSTEM_ACTOR,
         Action,
+        EventRecord,
+        RecordedStep,
     )
     from caseflow.requests.lifecycle import (
         ESCALATIONS,
@@ -35,6 +37,11 @@ LEDGER_PATCH = "sla-ledger-projection"
 # response is answered once per request, and the policy's `on_line_change` says whether
 # the resolution clock continues (default) or restarts.
 LINE_CHANGE_PATCH = "sla-line-change-policy"
+
+# Before it, a step wrote its event and then the ledger as of it in two local activities
+# (two transactions: between them the read model showed the step with the clocks of before
+# it). Since: one local activity, one transaction, for a person's step and an alarm's.
+STEP_PATCH = "step-and-ledger-in-one-transaction"
 
 
 class SlaClocks(RequestBase):
@@ -127,7 +134,9 @@ class SlaClocks(RequestBase):
             if target is not None:
                 clock.target, clock.policy = target, self.sla.policy
 
-    async def _sla_alarm(self, clock: Clock, what: str) -> None:
+    async def _sla_alarm(
+        self, clock: Clock, what: str, unwritten: list[EventRecord] | None = None
+    ) -> None:
         assert self.sla is not None
         now = workflow.now()
         details = {
@@ -146,7 +155,7 @@ class SlaClocks(RequestBase):
                 f"{self.sla.warn_at:.0%} of {clock.target}",
             )
             event.data = {**details, "notify": ["assignee"]}
-            await self._record(event)
+            await self._record_with_step(event, unwritten)
             return
         clock.breached_at = now
         clock.warned_at = clock.warned_at or now
@@ -158,10 +167,11 @@ class SlaClocks(RequestBase):
             reason=f"{clock.kind} target {clock.target} on {clock.line} passed",
         )
         event.data = {**details, "notify": notify}
-        await self._record(event)
-        for step in self.sla.on_breach:
-            if isinstance(step, dict):
-                await self._breach_step(step)
+        steps = [step for step in self.sla.on_breach if isinstance(step, dict)]
+        # Steps after a breach record events of their own: the breach is written before them.
+        await self._record_with_step(event, None if steps else unwritten)
+        for step in steps:
+            await self._breach_step(step)
 
     async def _breach_step(self, step: dict[str, str]) -> None:
         reason = "SLA breached"
@@ -192,23 +202,35 @@ class SlaClocks(RequestBase):
         except ActivityError as exc:  # a policy naming a queue nobody staffs: say so, go on
             workflow.logger.warning("SLA breach step %s failed: %s", step, exc)
 
-    async def _publish_ledger(self) -> None:
-        """Project every clock, as of the last recorded step, into the read model."""
+    async def _publish_ledger(self, unwritten: list[EventRecord] | None = None) -> None:
+        """Project every clock, as of the last recorded step, into the read model; with the
+        step's `unwritten` events, in the same transaction."""
         if self.sla is None or not workflow.patched(LEDGER_PATCH):
+            for event in unwritten or []:
+                await self._record(event)
             return
         for clock in self._running():
             clock.queue, clock.assignee = self.queue, self.assignee
         calendar, now = self.sla.calendar.build(), workflow.now()
+        ledger = SlaLedger(
+            workflow_id=self._wf_id(),
+            request_id=self.start.request_id,
+            seq=self.seq,
+            at=now,
+            open=self.state not in FINAL_STATES,
+            clocks=[clock.status(calendar, now) for clock in self.clocks],
+        )
+        if unwritten:
+            await workflow.execute_local_activity_method(
+                RequestActivities.record_step,
+                RecordedStep(events=unwritten, ledger=ledger),
+                start_to_close_timeout=SHORT_STEP,
+                retry_policy=SHORT_RETRY,
+            )
+            return
         await workflow.execute_local_activity_method(
             RequestActivities.record_sla_ledger,
-            SlaLedger(
-                workflow_id=self._wf_id(),
-                request_id=self.start.request_id,
-                seq=self.seq,
-                at=now,
-                open=self.state not in FINAL_STATES,
-                clocks=[clock.status(calendar, now) for clock in self.clocks],
-            ),
+            ledger,
             start_to_close_timeout=SHORT_STEP,
             retry_policy=SHORT_RETRY,
         )
