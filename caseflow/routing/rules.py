@@ -9,7 +9,7 @@ fields, operators or queues are load errors with file and line, never silent non
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from caseflow.platform.yamlsource import (
 from caseflow.requests.lifecycle import Line
 from caseflow.requests.topics import TopicBook, book_beside, unknown_topics
 from caseflow.routing.conditions import ConditionError, Predicate, compile_when
+from caseflow.routing.rule_index import RuleIndex
 
 # A decision explains this many failed rules one by one, and counts the rest.
 MAX_EXPLAINED = 25
@@ -126,11 +127,37 @@ def email_facts(subject: str | None, mail: MailFacts | None) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Trial:
+    """What trying the rules in order has gathered: explanations, lent rules, misses."""
+
+    tried: list[dict[str, str]] = field(default_factory=list)
+    lent: list[Rule] = field(default_factory=list)
+    skipped: int = 0
+
+
 @dataclass(frozen=True)
 class RuleBook:
     rules: tuple[Rule, ...]
     defaults: dict[Line, str]
     offices: frozenset[str] = frozenset()
+    indexed: bool = True  # False: every rule is tried (what the index must agree with)
+    index: RuleIndex = field(init=False, repr=False, compare=False)
+    # For each line an escalation may ask for (None: intake), how many rules before each
+    # position it considers.
+    lines_before: dict[Line | None, list[int]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        whens = [rule.when for rule in self.rules]
+        index = RuleIndex.of(whens) if self.indexed else RuleIndex.none(len(whens))
+        object.__setattr__(self, "index", index)
+        before: dict[Line | None, list[int]] = {}
+        for line in (None, *Line):
+            counts = [0]
+            for rule in self.rules:
+                counts.append(counts[-1] + (line is None or rule.target.line == line))
+            before[line] = counts
+        object.__setattr__(self, "lines_before", before)
 
     def facts(self, request: RequestStart) -> dict[str, Any]:
         customer = request.customer
@@ -154,40 +181,29 @@ class RuleBook:
 
     def route(self, request: RequestStart, *, for_line: Line | None = None) -> Route:
         """Intake (for_line None) considers every rule; an escalation only rules for that line."""
-        facts = self.facts(request)
-        tried: list[dict[str, str]] = []
-        lent: list[Rule] = []
-        skipped = 0
-        for rule in self.rules:
-            if for_line is not None and rule.target.line != for_line:
-                continue
-            if not rule.when.holds(facts):
-                skipped += 1
-                if skipped <= MAX_EXPLAINED:
-                    tried.append(
-                        {"rule": rule.name, "file": rule.file, "why": rule.when.why_not(facts)}
-                    )
-                continue
-            person = None
-            if rule.target.person:
-                person = facts[PERSON_FACT[rule.target.person]]
-                if person is None:
-                    tried.append(
-                        {
-                            "rule": rule.name,
-                            "file": rule.file,
-                            "why": f"{rule.target.person} is not set",
-                        }
-                    )
-                    continue
-            if rule.continue_:
-                lent.append(rule)
-                tried.append({"rule": rule.name, "file": rule.file, "why": "matched and continued"})
-                continue
-            self._summarise(tried, skipped)
-            return self._route(rule, person, lent, tried)
+        return self.route_facts(self.facts(request), for_line=for_line)
+
+    def route_facts(self, facts: Mapping[str, Any], *, for_line: Line | None = None) -> Route:
+        """The first rule that holds, in order. The rules before it that do not hold are
+        tried one by one until MAX_EXPLAINED of them have said why; after that only the
+        rules the index lets through are tried, and the others counted as not matching."""
+        trial = _Trial()
+        position = 0
+        while position < len(self.rules) and trial.skipped < MAX_EXPLAINED:
+            found = self._try(self.rules[position], facts, for_line, trial)
+            if found is not None:
+                return found
+            position += 1
+        for worth in self.index.worth_trying(facts, position):
+            trial.skipped += self._eligible(position, worth, for_line)
+            found = self._try(self.rules[worth], facts, for_line, trial)
+            if found is not None:
+                return found
+            position = worth + 1
+        trial.skipped += self._eligible(position, len(self.rules), for_line)
         line = for_line or Line.L1
-        self._summarise(tried, skipped)
+        tried, lent = trial.tried, trial.lent
+        self._summarise(tried, trial.skipped)
         if lent:
             return self._route(lent[-1], None, lent[:-1], tried)
         return Route(
@@ -198,6 +214,39 @@ class RuleBook:
             f"no rule matched; default queue of {line}",
             tried=tried,
         )
+
+    def _try(
+        self, rule: Rule, facts: Mapping[str, Any], for_line: Line | None, trial: _Trial
+    ) -> Route | None:
+        """The route if this rule decides it; else what trying it adds to the trial."""
+        tried = trial.tried
+        if for_line is not None and rule.target.line != for_line:
+            return None
+        if not rule.when.test(facts):
+            trial.skipped += 1
+            if trial.skipped <= MAX_EXPLAINED:
+                tried.append(
+                    {"rule": rule.name, "file": rule.file, "why": rule.when.why_not(facts)}
+                )
+            return None
+        person = None
+        if rule.target.person:
+            person = facts[PERSON_FACT[rule.target.person]]
+            if person is None:
+                why = f"{rule.target.person} is not set"
+                tried.append({"rule": rule.name, "file": rule.file, "why": why})
+                return None
+        if rule.continue_:
+            trial.lent.append(rule)
+            tried.append({"rule": rule.name, "file": rule.file, "why": "matched and continued"})
+            return None
+        self._summarise(tried, trial.skipped)
+        return self._route(rule, person, trial.lent, tried)
+
+    def _eligible(self, start: int, end: int, for_line: Line | None) -> int:
+        """How many rules in [start, end) an escalation to `for_line` (None: intake) tries."""
+        before = self.lines_before[for_line]
+        return before[end] - before[start]
 
     @staticmethod
     def _summarise(tried: list[dict[str, str]], skipped: int) -> None:
