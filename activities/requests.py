@@ -154,12 +154,8 @@ class RequestActivities:
 
     @activity.defn
     async def record_request_event(self, event: EventRecord) -> None:
-        mailed = self._mailed(event)
-        async with transaction(self.sessions) as session:
-            await cases.project(session, event)
-            request, supervisors = await self._addressees(session, event) if mailed else (None, [])
-        if request is not None:
-            await self._announce(event, request.customer_id, request.topic, supervisors)
+        """A step's event alone (its ledger follows, or it has none)."""
+        await self._write(RecordedStep(events=[event]))
 
     def _mailed(self, event: EventRecord) -> bool:
         """Whether anyone is mailed about this step (most steps stop at the projection)."""
@@ -190,13 +186,19 @@ class RequestActivities:
 
     @activity.defn
     async def record_sla_ledger(self, ledger: SlaLedger) -> None:
-        async with transaction(self.sessions) as session:
-            await sla_ledger.record(session, ledger)
+        """The ledger alone (a step whose event was written first, or that has none)."""
+        await self._write(RecordedStep(events=[], ledger=ledger))
 
     @activity.defn
     async def record_step(self, step: RecordedStep) -> None:
-        """A step's events and its ledger in one transaction (each idempotent on its seq, so
-        a retry writes nothing twice); then whoever cares about the events is told."""
+        """A step's events and its ledger in one transaction."""
+        await self._write(step)
+
+    async def _write(self, step: RecordedStep) -> None:
+        """What every recording activity does: the events and the ledger in one transaction
+        (each idempotent on its seq, so a retry writes nothing twice), then whoever cares
+        about the events is told. Only steps someone is mailed about read the request and,
+        for a breach, the supervisors: most stop at the projection."""
         mailed = [event for event in step.events if self._mailed(event)]
         async with transaction(self.sessions) as session:
             for event in step.events:
