@@ -57,7 +57,7 @@ from workflows.mailbox_poller import MailboxPollerWorkflow
 from workflows.notifier import NotifierWorkflow, ResendWorkflow
 from workflows.offer_trigger import OfferTriggerWorkflow
 from workflows.request import RequestWorkflow
-from workflows.sandbox import SANDBOX, compile_workflows
+from workflows.sandbox import compile_workflows, runner
 from workflows.ticket_poller import PollerStart, TicketPollerWorkflow
 
 log = logging.getLogger("caseflow.worker")
@@ -112,8 +112,11 @@ def build_worker(
     max_cached_workflows: int = 1000,
     survivorship: Survivorship | None = None,
     catalogue: Catalogue | None = None,
+    sandbox_every_run: bool = True,
 ) -> Worker:
-    """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail)."""
+    """Without `mail`, nobody is e-mailed (workflow tests that do not look at e-mail).
+    `sandbox_every_run`: every workflow run in the sandbox (the tests' workers); else the
+    sandbox checks each workflow once, here, and runs execute natively."""
     compile_workflows()
     poster = (
         NoticePoster(client, task_queue, mail.digest_window, mail.give_up_after) if mail else None
@@ -165,7 +168,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        workflow_runner=SANDBOX,
+        workflow_runner=runner(every_run=sandbox_every_run),
         max_cached_workflows=max_cached_workflows,
         activities=activities,
     )
@@ -253,6 +256,7 @@ async def run(settings: Settings | None = None) -> None:
         ),
         catalogue=segments.load(settings.routing_rules_dir / "profile"),
         max_cached_workflows=settings.worker_cached_workflows,
+        sandbox_every_run=settings.workflow_sandbox == "every-run",
     )
     await start_pollers(client, settings.task_queue, ticketing)
     await read_mailboxes(client, settings.task_queue, boxes)

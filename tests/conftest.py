@@ -260,9 +260,11 @@ def worker_for(
     *,
     sla: SlaBook | None = None,
     mail: worker_module.Mail | None = None,
+    sandbox_every_run: bool = True,
 ) -> Worker:
     """A worker as `caseflow worker` builds it, on the shipped SLA policies (or `sla`), the
-    tests' pipelines and connectors; e-mail only with `mail`."""
+    tests' pipelines and connectors; e-mail only with `mail`. Every workflow run in the
+    sandbox unless told otherwise: the suite catches a workflow reading a clock."""
     return worker_module.build_worker(
         client,
         task_queue=task_queue,
@@ -274,6 +276,7 @@ def worker_for(
         ticketing=TICKETING,
         survivorship=load_survivorship(ROOT / "routing_rules" / "profile" / "survivorship.yaml"),
         catalogue=load_catalogue(ROOT / "routing_rules" / "profile"),
+        sandbox_every_run=sandbox_every_run,
     )
 
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import pkgutil
+from collections.abc import Sequence
 
+from temporalio import workflow
+from temporalio.worker import (
+    UnsandboxedWorkflowRunner,
+    WorkflowInstance,
+    WorkflowInstanceDetails,
+    WorkflowRunner,
+)
 from temporalio.worker.workflow_sandbox import (
     SandboxedWorkflowRunner,
     SandboxMatcher,
@@ -75,6 +83,40 @@ def restrictions() -> SandboxRestrictions:
 
 
 SANDBOX = SandboxedWorkflowRunner(restrictions=restrictions())
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckedAtStart(WorkflowRunner):
+    """Each workflow is loaded in the sandbox once, when the worker starts — a workflow
+    importing a store or an I/O library refuses the worker, exactly as under SANDBOX — and
+    its runs execute natively.
+
+    The sandbox loads a workflow's module and inspects its class afresh for every run it
+    starts and every replay of an evicted one (3.8 ms for a RequestWorkflow), and wraps
+    each activation: a fifth of a busy worker's time and 60 KiB a cached run (py-spy on
+    `bench/sla.py`). What it catches at run time (a clock, randomness or a file read
+    inside a workflow) is caught by the test suite, whose workers run every workflow in
+    the sandbox (`CASEFLOW_WORKFLOW_SANDBOX=every-run`), and by the replay tests."""
+
+    sandbox: SandboxedWorkflowRunner = SANDBOX
+    native: UnsandboxedWorkflowRunner = dataclasses.field(default_factory=UnsandboxedWorkflowRunner)
+
+    def prepare_workflow(self, defn: workflow._Definition) -> None:
+        self.sandbox.prepare_workflow(defn)
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        return self.native.create_instance(det)
+
+    def set_worker_level_failure_exception_types(
+        self, types: Sequence[type[BaseException]]
+    ) -> None:
+        self.sandbox.set_worker_level_failure_exception_types(types)
+        self.native.set_worker_level_failure_exception_types(types)
+
+
+def runner(every_run: bool) -> WorkflowRunner:
+    """The sandbox for every run (the test suite's workers), or only at start."""
+    return SANDBOX if every_run else CheckedAtStart()
 
 
 def compile_workflows() -> bool:

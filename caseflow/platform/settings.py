@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     # requests are open, at 1,000 near 340 MiB (bench/lifecycle.py). A replay of an evicted
     # request is short: a typical life is under 90 events.
     worker_cached_workflows: int = Field(default=500, ge=0, le=100_000)
+    # `at-start`: each workflow is loaded in Temporal's sandbox when the worker starts (a
+    # workflow importing database or SMTP code refuses the worker) and runs natively;
+    # `every-run`: every run and replay in the sandbox too (the test suite's workers), at a
+    # fifth of a busy worker's time.
+    workflow_sandbox: Literal["at-start", "every-run"] = "at-start"
     # A file the worker touches while it polls (a container health check reads it).
     worker_health_file: Path | None = None
     # Readiness: not ready unless a worker of the task queue gave a sign of life this recently.
