@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.customers.profile import survivor_of
@@ -26,6 +29,18 @@ REGISTERED = (
     .order_by(RequestEvent.seq)
     .limit(1)
 )
+
+
+# A step's event, unless it was written before (a retried activity): one statement, where
+# a look-up and an insert were two.
+NEW_EVENT = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(RequestEvent)
+    .on_conflict_do_nothing(index_elements=[RequestEvent.workflow_id, RequestEvent.seq])
+    .returning(RequestEvent.id)
+    for dialect in (postgresql, sqlite)
+}
+EVENTS = insert(RequestEvent)
+REQUESTS = insert(Request)
 
 
 def format_number(value: int) -> str:
@@ -53,7 +68,8 @@ async def registered(session: AsyncSession, workflow_id: str) -> tuple[str, Assi
 
 
 async def register(session: AsyncSession, data: RegisterInput, assignment: Assignment) -> str:
-    """Number the request and insert it already assigned, with both events, in one flush."""
+    """Number the request and insert it already assigned, with both events (Core inserts:
+    every registration comes here)."""
     value = await next_number(session)
     start = data.request
     number = format_number(value)
@@ -67,41 +83,41 @@ async def register(session: AsyncSession, data: RegisterInput, assignment: Assig
             "assignment": assignment,
         }
     )
-    session.add(
-        Request(
-            id=start.request_id,
-            workflow_id=data.workflow_id,
-            seq_no=value,
-            number=number,
-            customer_id=customer_id,
-            channel=start.channel,
-            topic=start.topic,
-            subtopic=start.subtopic,
-            priority=start.priority,
-            subject=start.subject,
-            description=start.description,
-            intake_hash=start.body_hash,
-            state=assigned.to_state,
-            line=assigned.line,
-            queue=assigned.queue,
-            assignee=assigned.assignee,
-            assignment_rule=assignment.rule,
-            assignment_explanation=assignment.explanation,
-            created_by=start.created_by.username,
-            fields=start.fields,
-            field_disclosure=start.field_disclosure,
-            contact_id=start.contact_id,
-            unidentified=start.unidentified,
-            disclosure_allowed=start.disclosure_allowed,
-            last_seq=assigned.seq,
-            created_at=data.at,
-            updated_at=data.at,
-        )
+    await session.execute(
+        REQUESTS,
+        {
+            "id": start.request_id,
+            "workflow_id": data.workflow_id,
+            "seq_no": value,
+            "number": number,
+            "customer_id": customer_id,
+            "channel": start.channel,
+            "topic": start.topic,
+            "subtopic": start.subtopic,
+            "priority": start.priority,
+            "subject": start.subject,
+            "description": start.description,
+            "intake_hash": start.body_hash,
+            "state": assigned.to_state,
+            "line": assigned.line,
+            "queue": assigned.queue,
+            "assignee": assigned.assignee,
+            "assignment_rule": assignment.rule,
+            "assignment_explanation": assignment.explanation,
+            "created_by": start.created_by.username,
+            "fields": start.fields,
+            "field_disclosure": start.field_disclosure,
+            "contact_id": start.contact_id,
+            "unidentified": start.unidentified,
+            "disclosure_allowed": start.disclosure_allowed,
+            "last_seq": assigned.seq,
+            "created_at": data.at,
+            "updated_at": data.at,
+        },
     )
     registration = registration_event(data)
     registration.data = {"number": number, "channel": start.channel, "topic": start.topic}
-    session.add_all([event_row(registration), event_row(assigned)])
-    await session.flush()
+    await session.execute(EVENTS, [event_values(registration), event_values(assigned)])
     return number
 
 
@@ -125,26 +141,27 @@ def registration_event(data: RegisterInput) -> EventRecord:
     )
 
 
-def event_row(event: EventRecord) -> RequestEvent:
+def event_values(event: EventRecord) -> dict[str, Any]:
+    """The event's row (its id is the table's to give)."""
     data = dict(event.data)
     if event.assignment is not None:
         data["assignment"] = event.assignment.model_dump(mode="json")
-    return RequestEvent(
-        request_id=event.request_id,
-        workflow_id=event.workflow_id,
-        seq=event.seq,
-        at=event.at,
-        actor=event.actor,
-        actor_role=event.actor_role,
-        action=event.action,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        line=event.line,
-        queue=event.queue,
-        assignee=event.assignee,
-        reason=event.reason,
-        data=data,
-    )
+    return {
+        "request_id": event.request_id,
+        "workflow_id": event.workflow_id,
+        "seq": event.seq,
+        "at": event.at,
+        "actor": event.actor,
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "line": event.line,
+        "queue": event.queue,
+        "assignee": event.assignee,
+        "reason": event.reason,
+        "data": data,
+    }
 
 
 async def event_exists(session: AsyncSession, workflow_id: str, seq: int) -> RequestEvent | None:
@@ -155,14 +172,10 @@ async def event_exists(session: AsyncSession, workflow_id: str, seq: int) -> Req
 
 async def project(session: AsyncSession, event: EventRecord) -> bool:
     """Write the event and move the case row forward; False if this event was already written."""
-    if await event_exists(session, event.workflow_id, event.seq) is not None:
+    inserting = NEW_EVENT[session.get_bind().dialect.name]
+    written = await session.execute(inserting, event_values(event))
+    if written.first() is None:
         return False
-    row = event_row(event)  # one Core insert: every step of every request comes here
-    await session.execute(
-        insert(RequestEvent).values(
-            {c.key: getattr(row, c.key) for c in RequestEvent.__table__.columns if c.key != "id"}
-        )
-    )
     values: dict[str, object] = {
         "state": event.to_state,
         "line": event.line,
