@@ -34,10 +34,10 @@ REGISTERED = (
 # A step's event, unless it was written before (a retried activity): one statement, where
 # a look-up and an insert were two.
 NEW_EVENT = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(RequestEvent)
+    name: dialect.insert(RequestEvent)
     .on_conflict_do_nothing(index_elements=[RequestEvent.workflow_id, RequestEvent.seq])
     .returning(RequestEvent.id)
-    for dialect in (postgresql, sqlite)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 EVENTS = insert(RequestEvent)
 REQUESTS = insert(Request)
