@@ -71,6 +71,7 @@ class RawTicket:
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
+        self.done = 0
 
     @workflow.run
     async def run(self, value: str) -> str:
@@ -83,6 +84,12 @@ class RawTicket:
             await workflow.execute_local_activity(
                 noop, value, start_to_close_timeout=timedelta(seconds=10)
             )
+            self.done += 1
+
+    @workflow.query
+    def applied(self) -> int:
+        """Signals applied so far: the bench waits for them before measuring the next path."""
+        return self.done
 
 
 async def main(address: str, task_queue: str) -> None:
