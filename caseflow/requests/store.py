@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseflow.customers.profile import survivor_of
 from caseflow.models import Counter, Request, RequestEvent
 from caseflow.payloads import Assignment, EventRecord, RegisterInput
+from caseflow.platform import bulk
 from caseflow.requests.lifecycle import FINAL_STATES, Line, State
 
 REQUEST_COUNTER = "request"
@@ -31,14 +31,6 @@ REGISTERED = (
 )
 
 
-# A step's event, unless it was written before (a retried activity): one statement, where
-# a look-up and an insert were two.
-NEW_EVENT = {
-    name: dialect.insert(RequestEvent)
-    .on_conflict_do_nothing(index_elements=[RequestEvent.workflow_id, RequestEvent.seq])
-    .returning(RequestEvent.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
 EVENTS = insert(RequestEvent)
 REQUESTS = insert(Request)
 
@@ -172,9 +164,8 @@ async def event_exists(session: AsyncSession, workflow_id: str, seq: int) -> Req
 
 async def project(session: AsyncSession, event: EventRecord) -> bool:
     """Write the event and move the case row forward; False if this event was already written."""
-    inserting = NEW_EVENT[session.get_bind().dialect.name]
-    written = await session.execute(inserting, event_values(event))
-    if written.first() is None:
+    # One statement: the event unless it was written before (a retried activity).
+    if not await bulk.insert_new(session, RequestEvent, event_values(event)):
         return False
     values: dict[str, object] = {
         "state": event.to_state,
