@@ -11,8 +11,8 @@ processes, as bench/intake.py does. Then:
 2. Requests registered until `--open` are open (through the SDK, as the API's intake does),
    the worker's resident memory read from /proc after each level, beside the same worker's
    memory before the first request (its baseline, in the same run). The worker keeps
-   `--cache` workflows in its sticky cache (CASEFLOW_WORKER_CACHED_WORKFLOWS). Goal: ≤ 300 MiB
-   RSS at 10,000 open requests.
+   `--cache` workflows in its sticky cache (CASEFLOW_WORKER_CACHED_WORKFLOWS; the shipped
+   default unless told). Goal: ≤ 300 MiB RSS at 10,000 open requests.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from bench.intake import (
     tear_down,
 )
 from caseflow.payloads import Actor, CustomerFacts
+from caseflow.platform.settings import Settings
 from caseflow.requests.lifecycle import Line, Role
 from cli.demo import DEMO_NAMESPACE
 
@@ -145,7 +146,9 @@ def main() -> None:
     parser.add_argument(
         "--open", type=lambda s: [int(n) for n in s.split(",")], default=[1000, 10000]
     )
-    parser.add_argument("--cache", type=int, default=500)
+    parser.add_argument(
+        "--cache", type=int, default=Settings.model_fields["worker_cached_workflows"].default
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     asyncio.run(run(parser.parse_args()))
 

@@ -24,11 +24,11 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "caseflow"
     # Workflows a worker keeps in memory between their steps (Temporal's sticky cache): more
-    # is fewer replays, less is less memory. Each costs about 100-170 KiB (the sandbox loads
-    # the workflow modules per run): at 500 a worker stays near 250 MiB however many
-    # requests are open, at 1,000 near 340 MiB (bench/lifecycle.py). A replay of an evicted
+    # is fewer replays, less is less memory. Each costs about 110 KiB (bench/lifecycle.py
+    # --cache 3000: 258 MiB at 1,000 open, 476 MiB at 3,000): at 1,000 a worker stays near
+    # 280 MiB however many requests are open (227 MiB at 500). A replay of an evicted
     # request is short: a typical life is under 90 events.
-    worker_cached_workflows: int = Field(default=500, ge=0, le=100_000)
+    worker_cached_workflows: int = Field(default=1000, ge=0, le=100_000)
     # `at-start`: each workflow is loaded in Temporal's sandbox when the worker starts (a
     # workflow importing database or SMTP code refuses the worker) and runs natively;
     # `every-run`: every run and replay in the sandbox too (the test suite's workers), at a
