@@ -18,7 +18,7 @@ from caseflow.mail.notices import (
     customer_event,
     customer_notice,
 )
-from caseflow.models import Absence, Request
+from caseflow.models import Absence
 from caseflow.payloads import (
     AbsenceStart,
     AssignInput,
@@ -167,11 +167,12 @@ class RequestActivities:
 
     async def _addressees(
         self, session: AsyncSession, event: EventRecord
-    ) -> tuple[Request | None, list[str]]:
-        """The request a mailed step is about and, for a breach, the zone's supervisors."""
-        request = await session.get(Request, event.request_id)
+    ) -> tuple[tuple[str, str] | None, list[str]]:
+        """The customer and topic of the request a mailed step is about and, for a breach,
+        the zone's supervisors."""
+        about = await cases.customer_and_topic(session, event.request_id)
         breach = breach_tells_supervisors(event)
-        return request, await zone_supervisors(session, event.queue) if breach else []
+        return about, await zone_supervisors(session, event.queue) if breach else []
 
     async def _announce(
         self, event: EventRecord, customer_id: str, topic: str, supervisors: Sequence[str] = ()
@@ -206,6 +207,6 @@ class RequestActivities:
             if step.ledger is not None:
                 await sla_ledger.record(session, step.ledger)
             found = [await self._addressees(session, event) for event in mailed]
-        for event, (request, supervisors) in zip(mailed, found, strict=True):
-            if request is not None:
-                await self._announce(event, request.customer_id, request.topic, supervisors)
+        for event, (about, supervisors) in zip(mailed, found, strict=True):
+            if about is not None:
+                await self._announce(event, *about, supervisors)

@@ -156,6 +156,15 @@ def event_values(event: EventRecord) -> dict[str, Any]:
     }
 
 
+ADDRESSED = select(Request.customer_id, Request.topic).where(Request.id == bindparam("id"))
+
+
+async def customer_and_topic(session: AsyncSession, request_id: str) -> tuple[str, str] | None:
+    """Whom a request's e-mails go to and what about: two columns, not the whole row."""
+    found = (await session.execute(ADDRESSED, {"id": request_id})).first()
+    return None if found is None else (found[0], found[1])
+
+
 async def event_exists(session: AsyncSession, workflow_id: str, seq: int) -> RequestEvent | None:
     return await session.scalar(
         select(RequestEvent).where(RequestEvent.workflow_id == workflow_id, RequestEvent.seq == seq)
