@@ -165,14 +165,12 @@ class RequestActivities:
             or assignee_notice(event) is not None
         )
 
-    async def _addressees(
-        self, session: AsyncSession, event: EventRecord
-    ) -> tuple[tuple[str, str] | None, list[str]]:
-        """The customer and topic of the request a mailed step is about and, for a breach,
-        the zone's supervisors."""
-        about = await cases.customer_and_topic(session, event.request_id)
-        breach = breach_tells_supervisors(event)
-        return about, await zone_supervisors(session, event.queue) if breach else []
+    @staticmethod
+    async def _supervisors(session: AsyncSession, event: EventRecord) -> list[str]:
+        """For a breach, the zone's supervisors (told as well as the customer and assignee)."""
+        return (
+            await zone_supervisors(session, event.queue) if breach_tells_supervisors(event) else []
+        )
 
     async def _announce(
         self, event: EventRecord, customer_id: str, topic: str, supervisors: Sequence[str] = ()
@@ -198,15 +196,19 @@ class RequestActivities:
     async def _write(self, step: RecordedStep) -> None:
         """What every recording activity does: the events and the ledger in one transaction
         (each idempotent on its seq, so a retry writes nothing twice), then whoever cares
-        about the events is told. Only steps someone is mailed about read the request and,
-        for a breach, the supervisors: most stop at the projection."""
+        about the events is told. Only steps someone is mailed about read their request's
+        customer and topic (once: a step's events are one request's) and, for a breach, the
+        supervisors: most stop at the projection."""
         mailed = [event for event in step.events if self._mailed(event)]
         async with transaction(self.sessions) as session:
             for event in step.events:
                 await cases.project(session, event)
             if step.ledger is not None:
                 await sla_ledger.record(session, step.ledger)
-            found = [await self._addressees(session, event) for event in mailed]
-        for event, (about, supervisors) in zip(mailed, found, strict=True):
-            if about is not None:
+            if not mailed:
+                return
+            about = await cases.customer_and_topic(session, mailed[0].request_id)
+            found = [await self._supervisors(session, event) for event in mailed]
+        if about is not None:
+            for event, supervisors in zip(mailed, found, strict=True):
                 await self._announce(event, *about, supervisors)
